@@ -1,0 +1,1 @@
+//! The Bitcoin Core JSON-RPC chain backend (issue: chain).

@@ -1,0 +1,122 @@
+//! The daemon's configuration.
+//!
+//! This file holds the settled shape: every key, its type and its default. Loading from a TOML
+//! file, `MMLN_*` environment variables and CLI flags (precedence flags > env > file > defaults),
+//! validation and the password policy are built on top of it.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use bitcoin::Network;
+
+/// Every setting the daemon reads. Key names follow KDF where KDF has one.
+#[derive(Debug, Clone)]
+pub struct Config {
+    // --- RPC (KDF names) ---
+    /// The `userpass` clients must send. The daemon refuses to start without it.
+    pub rpc_password: Option<String>,
+    /// Address the mmrpc HTTP server binds to.
+    pub rpcip: IpAddr,
+    /// Port the mmrpc HTTP server binds to.
+    pub rpcport: u16,
+    /// Answer `LocalHostOnly` to callers that are not on loopback.
+    pub rpc_local_only: bool,
+    /// Skip the start-up password policy.
+    pub allow_weak_password: bool,
+
+    // --- RPC limits (ours) ---
+    /// Largest accepted request body, in bytes.
+    pub rpc_max_body_bytes: usize,
+    /// Most HTTP connections served at once.
+    pub rpc_max_connections: usize,
+    /// Wrong `userpass` attempts from one IP before it is refused with `Banned`.
+    pub rpc_max_failed_attempts: u32,
+    /// Window over which failed attempts decay: a ban lifts once the window has passed with no
+    /// further failures.
+    pub rpc_failed_attempts_window_secs: u64,
+
+    // --- Node ---
+    /// Where the seed, LDK state and the SQLite ledger live.
+    pub data_dir: PathBuf,
+    /// The Bitcoin network the node runs on.
+    pub network: Network,
+    /// The lightning coin ticker clients pass as `coin`. Derived from the network when unset.
+    pub coin: Option<String>,
+    /// Lightning P2P listen address.
+    pub p2p_listen: SocketAddr,
+
+    // --- Bitcoin Core ---
+    /// Bitcoin Core JSON-RPC URL. Derived from the network's default port when unset.
+    pub bitcoind_rpc_url: Option<String>,
+    pub bitcoind_rpc_user: Option<String>,
+    pub bitcoind_rpc_password: Option<String>,
+    /// Cookie file used when no user/password is configured.
+    pub bitcoind_rpc_cookie: Option<PathBuf>,
+    /// Tip polling interval in milliseconds. Derived from the network when unset.
+    pub chain_poll_interval_ms: Option<u64>,
+    /// Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units.
+    pub fallback_fee_rate_sat_per_kw: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rpc_password: None,
+            rpcip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            rpcport: 7783,
+            rpc_local_only: true,
+            allow_weak_password: false,
+            rpc_max_body_bytes: 1024 * 1024,
+            rpc_max_connections: 512,
+            rpc_max_failed_attempts: 10,
+            rpc_failed_attempts_window_secs: 600,
+            data_dir: PathBuf::from("mmln-data"),
+            network: Network::Regtest,
+            coin: None,
+            p2p_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 9735),
+            bitcoind_rpc_url: None,
+            bitcoind_rpc_user: None,
+            bitcoind_rpc_password: None,
+            bitcoind_rpc_cookie: None,
+            chain_poll_interval_ms: None,
+            fallback_fee_rate_sat_per_kw: 2500,
+        }
+    }
+}
+
+impl Config {
+    /// The ticker clients must pass as `coin`.
+    pub fn coin_ticker(&self) -> String {
+        if let Some(coin) = &self.coin {
+            return coin.clone();
+        }
+        match self.network {
+            Network::Bitcoin => "BTC-lightning".to_string(),
+            _ => "tBTC-lightning".to_string(),
+        }
+    }
+
+    /// Bitcoin Core's default RPC URL for the configured network.
+    pub fn bitcoind_url(&self) -> String {
+        if let Some(url) = &self.bitcoind_rpc_url {
+            return url.clone();
+        }
+        let port = match self.network {
+            Network::Bitcoin => 8332,
+            Network::Testnet => 18332,
+            Network::Testnet4 => 48332,
+            Network::Signet => 38332,
+            _ => 18443,
+        };
+        format!("http://127.0.0.1:{port}")
+    }
+
+    /// How often the chain tip is polled: fast on regtest, where tests mine on demand.
+    pub fn chain_poll_interval(&self) -> std::time::Duration {
+        let ms = self.chain_poll_interval_ms.unwrap_or(match self.network {
+            Network::Regtest => 250,
+            _ => 5_000,
+        });
+        std::time::Duration::from_millis(ms)
+    }
+}

@@ -1,0 +1,1 @@
+//! The regtest development chain (issue: chain).
