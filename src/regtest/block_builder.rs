@@ -32,6 +32,7 @@ pub fn block_subsidy(height: u32) -> Amount {
 }
 
 /// What goes into one new block.
+#[derive(Clone)]
 pub struct BlockTemplate {
     pub prev_hash: BlockHash,
     pub height: u32,

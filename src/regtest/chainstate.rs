@@ -34,6 +34,8 @@ pub struct TxLocation {
 pub enum ConnectError {
     #[error("block {hash} does not build on the tip {tip}")]
     NotOnTip { hash: BlockHash, tip: BlockHash },
+    #[error("block {hash} is already known")]
+    Duplicate { hash: BlockHash },
     #[error("block {hash} spends {outpoint}, which is not in the UTXO set")]
     MissingCoin { hash: BlockHash, outpoint: OutPoint },
 }
@@ -158,6 +160,9 @@ impl ChainState {
         let tip = self.tip();
         if block.header.prev_blockhash != tip.hash {
             return Err(ConnectError::NotOnTip { hash, tip: tip.hash });
+        }
+        if self.blocks.contains_key(&hash) {
+            return Err(ConnectError::Duplicate { hash });
         }
         let height = tip.height + 1;
         let chainwork = tip.chainwork + block.header.work();

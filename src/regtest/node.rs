@@ -153,14 +153,21 @@ impl RegtestNode {
         for _ in 0..count {
             let (transactions, fees) = self.select_transactions();
             let tip = self.chain.tip();
-            let block = build_block(BlockTemplate {
+            let template = BlockTemplate {
                 prev_hash: tip.hash,
                 height: tip.height + 1,
                 time: self.chain.next_block_time(clock_u32(now)),
                 transactions,
                 fees,
                 payout_script: payout_script.clone(),
-            });
+            };
+            let mut block = build_block(template.clone());
+            // Re-mining after invalidateblock in the same second would rebuild the very block
+            // that was invalidated; a later timestamp makes it a new one.
+            while self.chain.block(&block.block_hash()).is_some() {
+                let time = block.header.time.saturating_add(1);
+                block = build_block(BlockTemplate { time, ..template.clone() });
+            }
             let mined: Vec<_> = block.txdata.iter().skip(1).map(|tx| tx.compute_txid()).collect();
             let hash = self.chain.connect_block(block).map_err(NodeError::ConnectFailed)?;
             if let Some(store) = &mut self.store {

@@ -77,10 +77,18 @@ where
     L::Target: Listen,
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut last_error = None;
+    let mut last_poll = None;
     while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "block-sync did not catch up within 30 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "block-sync did not catch up within 30 s; last poll error: {last_error:?}; last poll: {last_poll:?}"
+        );
         // A failed poll (e.g. while the server restarts) is retried, as the daemon does.
-        let _ = spv.poll_best_tip().await;
+        match spv.poll_best_tip().await {
+            Ok(polled) => last_poll = Some(format!("{polled:?}")),
+            Err(error) => last_error = Some(format!("{:?}: {}", error.kind(), error.into_inner())),
+        }
         if !done() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

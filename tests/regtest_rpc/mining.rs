@@ -6,7 +6,7 @@ use corepc_types::v29;
 use mmln::regtest::block_subsidy;
 use serde_json::json;
 
-use super::common::{funded_chain, hex, out, start_chain};
+use super::common::{funded_chain, out, start_chain};
 
 #[tokio::test]
 async fn mempool_is_mined_in_dependency_order_with_fees_to_the_coinbase() {
@@ -62,6 +62,10 @@ async fn many_transactions_and_blocks() {
     let before: v29::GetBlockHeaderVerbose = rpc.call("getblockheader", json!([hashes[398]])).await;
     assert!(last.time > before.time, "block times increase");
     assert!(last.median_time < last.time, "median time past trails the tip");
+    let hash_450: String = rpc.call("getblockhash", json!([450])).await;
+    let hex_450: String = rpc.call("getblock", json!([hash_450, 0])).await;
+    let block_450: bitcoin::Block = bitcoin::consensus::encode::deserialize_hex(&hex_450).unwrap();
+    assert_eq!(block_450.bip34_block_height().ok(), Some(450));
     let (_, reward) = rpc.coinbase_at(450).await;
     assert_eq!(reward, Amount::from_btc(50.0).unwrap() / 8, "three halvings by height 450");
 }
@@ -79,5 +83,4 @@ async fn chain_info_tracks_the_tip() {
     let model = after.into_model().expect("converts");
     let header: v29::GetBlockHeaderVerbose = rpc.call("getblockheader", json!([mined[4]])).await;
     assert_eq!(model.chain_work, header.into_model().unwrap().chain_work);
-    let _ = hex;
 }

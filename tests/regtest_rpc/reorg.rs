@@ -75,3 +75,17 @@ async fn spends_of_a_disconnected_coinbase_are_dropped() {
 fn rpc_genesis() -> String {
     bitcoin::constants::genesis_block(bitcoin::Network::Regtest).block_hash().to_string()
 }
+
+#[tokio::test]
+async fn remining_an_empty_mempool_after_invalidate_builds_new_blocks() {
+    let (_chain, rpc, key) = super::common::start_chain().await;
+    let old = rpc.mine(2, &key.address).await;
+    rpc.call::<Value>("invalidateblock", json!([old[0]])).await;
+    // Same parent, same (empty) mempool, same payout, likely the same second: still new blocks.
+    let new = rpc.mine(2, &key.address).await;
+    assert_ne!(new[0], old[0]);
+    let header: v29::GetBlockHeaderVerbose = rpc.call("getblockheader", json!([new[1]])).await;
+    assert_eq!((header.height, header.confirmations), (2, 1));
+    let stale: v29::GetBlockHeaderVerbose = rpc.call("getblockheader", json!([old[1]])).await;
+    assert_eq!(stale.confirmations, -1);
+}

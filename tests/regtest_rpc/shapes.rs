@@ -49,7 +49,8 @@ async fn chain_queries_match_core_models() {
     let block = zero.into_model().expect("block hex decodes").0;
     assert!(block.check_merkle_root(), "merkle root");
     assert!(block.check_witness_commitment(), "witness commitment");
-    assert_eq!(block.bip34_block_height().ok(), Some(3));
+    // Core writes heights 1-16 as OP_1..OP_16 (`CScript() << height`).
+    assert_eq!(block.txdata[0].input[0].script_sig.as_bytes()[0], 0x53, "BIP34 height 3 as OP_3");
     block.header.validate_pow(block.header.target()).expect("proof of work");
 
     let one: v29::GetBlockVerboseOne = rpc.call("getblock", json!([mined.0[2]])).await;
