@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mmln", version, about = "A Lightning node daemon that speaks mmrpc 2.0")]
+#[command(
+    name = "mmln",
+    version,
+    about = "A Lightning node daemon that speaks mmrpc 2.0"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
