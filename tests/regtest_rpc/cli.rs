@@ -53,7 +53,7 @@ async fn chain_serves_and_stops_on_sigterm() {
         BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
-            .take(4)
+            .take(5)
             .collect::<Vec<_>>()
     });
     let lines = tokio::time::timeout(Duration::from_secs(30), lines)
