@@ -198,3 +198,56 @@ async fn non_final_transactions_are_rejected_until_final() {
     rpc.mine(4, &key.address).await;
     rpc.send(&relative).await;
 }
+
+#[tokio::test]
+async fn resending_and_packages_behave_as_in_core() {
+    let (_chain, rpc, key) = funded_chain(0).await;
+    let coin = rpc.coinbase_at(1).await;
+    let parent = key.pay_self(coin, Amount::from_btc(1.0).unwrap(), FEE);
+    let parent_out = (
+        OutPoint {
+            txid: parent.compute_txid(),
+            vout: 0,
+        },
+        parent.output[0].value,
+    );
+    let child = key.spend(&[parent_out], vec![out(parent_out.1 - FEE, &key)]);
+
+    // testmempoolaccept checks a parent and its child together, without keeping either.
+    let test: v29::TestMempoolAccept = rpc
+        .call("testmempoolaccept", json!([[hex(&parent), hex(&child)]]))
+        .await;
+    assert!(test.0.iter().all(|r| r.allowed), "{test:?}");
+    assert!(rpc.mempool().await.is_empty());
+
+    // Sending a transaction that is already in the mempool answers its txid again.
+    let first = rpc.send(&parent).await;
+    assert_eq!(rpc.send(&parent).await, first);
+    let again: v29::TestMempoolAccept =
+        rpc.call("testmempoolaccept", json!([[hex(&parent)]])).await;
+    assert_eq!(
+        again.0[0].reject_reason.as_deref(),
+        Some("txn-already-in-mempool")
+    );
+
+    // Burning coins needs maxburnamount.
+    let burn = key.spend(
+        &[parent_out],
+        vec![
+            bitcoin::TxOut {
+                value: Amount::from_sat(10_000),
+                script_pubkey: bitcoin::ScriptBuf::new_op_return([1u8; 8]),
+            },
+            out(parent_out.1 - FEE - Amount::from_sat(10_000), &key),
+        ],
+    );
+    rpc.expect_error(
+        "sendrawtransaction",
+        json!([hex(&burn)]),
+        -25,
+        "Unspendable output exceeds maximum",
+    )
+    .await;
+    rpc.call::<String>("sendrawtransaction", json!([hex(&burn), null, 0.0001]))
+        .await;
+}
