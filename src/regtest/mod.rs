@@ -98,6 +98,8 @@ pub enum RegtestError {
     LoadFailed(NodeError),
     #[error("the regtest RPC server failed: {0}")]
     ServeFailed(io::Error),
+    #[error("mining on the regtest chain failed: {0}")]
+    MiningFailed(NodeError),
     #[error("saving the regtest mempool failed: {0}")]
     SaveFailed(NodeError),
     #[error("a regtest background task failed: {0}")]
@@ -219,6 +221,21 @@ impl RegtestHandle {
     /// Current height of the active chain (a convenience; RPC `getblockcount` says the same).
     pub fn height(&self) -> u32 {
         lock_node(&self.node).chain().height()
+    }
+
+    /// Mines `count` blocks to `address` in-process (what `generatetoaddress` does), e.g. for a
+    /// sandbox's block timer.
+    pub async fn generate_to_address(
+        &self,
+        count: u32,
+        address: &bitcoin::Address,
+    ) -> Result<Vec<bitcoin::BlockHash>, RegtestError> {
+        let node = Arc::clone(&self.node);
+        let script = address.script_pubkey();
+        tokio::task::spawn_blocking(move || lock_node(&node).generate(count, &script, unix_now()))
+            .await
+            .map_err(|e| RegtestError::TaskFailed(e.to_string()))?
+            .map_err(RegtestError::MiningFailed)
     }
 
     /// Stops serving (finishing calls in flight) and saves the mempool.
