@@ -1,0 +1,333 @@
+//! The JSON-RPC connection to Bitcoin Core: lightning-block-sync's `RpcClient`, plus the three
+//! things it does not do: re-read a rotated cookie, tell failures apart (unreachable, 401, RPC
+//! error, bad answer), and log an outage once instead of on every poll.
+
+use std::convert::{TryFrom, TryInto};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bitcoin::{BlockHash, OutPoint};
+use lightning_block_sync::gossip::UtxoSource;
+use lightning_block_sync::http::{HttpEndpoint, JsonResponse};
+use lightning_block_sync::rpc::{RpcClient, RpcError};
+use lightning_block_sync::{
+    AsyncBlockSourceResult, BlockData, BlockHeaderData, BlockSource, BlockSourceError,
+};
+
+use super::config::{basic_auth_credentials, RpcAuth};
+use super::error::ChainError;
+
+const HEALTH_UNKNOWN: u8 = 0;
+const HEALTH_UP: u8 = 1;
+const HEALTH_DOWN: u8 = 2;
+
+/// A failed call, sorted by what the caller can do about it.
+#[derive(Debug)]
+pub(crate) enum CallFailure {
+    /// No answer: connection refused, reset, timed out.
+    Unreachable(std::io::Error),
+    /// Core answered with an HTTP error status (401, 403, 404, 503...).
+    Http { status: String },
+    /// Core answered with a JSON-RPC error.
+    Rpc { code: i64, message: String },
+    /// Core answered, but not in the expected shape.
+    InvalidResponse(std::io::Error),
+}
+
+impl CallFailure {
+    fn classify(error: std::io::Error) -> Self {
+        if let Some(rpc) = error.get_ref().and_then(|e| e.downcast_ref::<RpcError>()) {
+            return CallFailure::Rpc {
+                code: rpc.code,
+                message: rpc.message.clone(),
+            };
+        }
+        // block-sync's HttpError is private; its Display is "status_code: <n>, contents: ...".
+        if error.kind() == std::io::ErrorKind::Other {
+            let text = error.to_string();
+            if let Some(rest) = text.strip_prefix("status_code: ") {
+                let status = rest.split(',').next().unwrap_or(rest).trim().to_string();
+                return CallFailure::Http { status };
+            }
+        }
+        match error.kind() {
+            std::io::ErrorKind::InvalidData => CallFailure::InvalidResponse(error),
+            _ => CallFailure::Unreachable(error),
+        }
+    }
+
+    fn is_unauthorized(&self) -> bool {
+        matches!(self, CallFailure::Http { status } if status == "401")
+    }
+
+    /// The chain-layer error for this failure of `method` against `url`.
+    pub(crate) fn into_chain_error(self, url: &str, method: &str) -> ChainError {
+        let url = url.to_string();
+        match self {
+            CallFailure::Unreachable(e) => ChainError::Unreachable {
+                url,
+                reason: e.to_string(),
+            },
+            CallFailure::Http { status } if status == "401" => ChainError::Unauthorized { url },
+            CallFailure::Http { status } => ChainError::HttpStatus {
+                url,
+                method: method.to_string(),
+                status,
+            },
+            CallFailure::Rpc { code, message } => ChainError::RpcFailed {
+                url,
+                method: method.to_string(),
+                code,
+                message,
+            },
+            CallFailure::InvalidResponse(e) => ChainError::InvalidResponse {
+                url,
+                method: method.to_string(),
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    fn into_io_error(self) -> std::io::Error {
+        match self {
+            CallFailure::Unreachable(e) | CallFailure::InvalidResponse(e) => e,
+            CallFailure::Http { status } => std::io::Error::other(format!("HTTP status {status}")),
+            CallFailure::Rpc { code, message } => std::io::Error::other(RpcError { code, message }),
+        }
+    }
+}
+
+/// One Bitcoin Core RPC endpoint. Implements [`BlockSource`] and [`UtxoSource`], so it can be
+/// handed to lightning-block-sync's poller and to gossip verification directly.
+pub struct CoreRpc {
+    url: String,
+    host: String,
+    port: u16,
+    path: String,
+    auth: RpcAuth,
+    client: RwLock<Arc<RpcClient>>,
+    health: AtomicU8,
+}
+
+impl CoreRpc {
+    /// Parses the URL and reads the credentials; does not touch the network.
+    pub(crate) fn new(url: &str, auth: RpcAuth) -> Result<Self, ChainError> {
+        let invalid = |reason: &str| ChainError::InvalidUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+        if parsed.scheme() != "http" {
+            return Err(invalid("only http:// is supported (Bitcoin Core's RPC has no TLS)"));
+        }
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| invalid("no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let path = parsed.path().to_string();
+        // Shown in every message: never with credentials embedded.
+        let display_url = format!("http://{}:{port}{path}", parsed.host_str().unwrap_or(""));
+        let display_url = display_url.trim_end_matches('/').to_string();
+        let credentials = basic_auth_credentials(&display_url, &auth)?;
+        let client = RpcClient::new(&credentials, endpoint(&host, port, &path));
+        Ok(CoreRpc {
+            url: display_url,
+            host,
+            port,
+            path,
+            auth,
+            client: RwLock::new(Arc::new(client)),
+            health: AtomicU8::new(HEALTH_UNKNOWN),
+        })
+    }
+
+    /// The URL, without credentials, for messages.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// False while an outage is under way (the last call found nothing listening).
+    pub(crate) fn is_reachable(&self) -> bool {
+        self.health.load(Ordering::Acquire) != HEALTH_DOWN
+    }
+
+    /// The current block-sync client. It is replaced when a rotated cookie is re-read.
+    pub(crate) fn client(&self) -> Arc<RpcClient> {
+        match self.client.read() {
+            Ok(client) => Arc::clone(&client),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Calls `method` and converts the answer, re-reading the cookie once on a 401.
+    pub(crate) async fn call<T>(
+        &self,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> Result<T, CallFailure>
+    where
+        JsonResponse: TryFrom<Vec<u8>, Error = std::io::Error> + TryInto<T, Error = std::io::Error>,
+    {
+        let mut result = self.call_once(method, params).await;
+        if let Err(failure) = &result {
+            if failure.is_unauthorized() && self.reload_cookie() {
+                result = self.call_once(method, params).await;
+            }
+        }
+        self.note_health(&result);
+        result
+    }
+
+    /// Calls `method` and maps a failure to a [`ChainError`] naming the URL.
+    pub(crate) async fn call_checked<T>(
+        &self,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> Result<T, ChainError>
+    where
+        JsonResponse: TryFrom<Vec<u8>, Error = std::io::Error> + TryInto<T, Error = std::io::Error>,
+    {
+        self.call(method, params)
+            .await
+            .map_err(|f| f.into_chain_error(&self.url, method))
+    }
+
+    async fn call_once<T>(
+        &self,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> Result<T, CallFailure>
+    where
+        JsonResponse: TryFrom<Vec<u8>, Error = std::io::Error> + TryInto<T, Error = std::io::Error>,
+    {
+        let client = self.client();
+        client
+            .call_method(method, params)
+            .await
+            .map_err(CallFailure::classify)
+    }
+
+    /// Re-reads the cookie file and swaps in a client using it. Returns whether it did.
+    fn reload_cookie(&self) -> bool {
+        if !matches!(self.auth, RpcAuth::Cookie(_)) {
+            return false;
+        }
+        match basic_auth_credentials(&self.url, &self.auth) {
+            Ok(credentials) => {
+                let fresh = RpcClient::new(&credentials, endpoint(&self.host, self.port, &self.path));
+                match self.client.write() {
+                    Ok(mut slot) => *slot = Arc::new(fresh),
+                    Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
+                }
+                tracing::info!(url = %self.url, "re-read the bitcoind cookie after a 401");
+                true
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        }
+    }
+
+    /// Logs an outage once when it starts and once when it ends, however often we poll.
+    fn note_health<T>(&self, result: &Result<T, CallFailure>) {
+        let now = match result {
+            Err(CallFailure::Unreachable(_)) => HEALTH_DOWN,
+            _ => HEALTH_UP,
+        };
+        let before = self.health.swap(now, Ordering::AcqRel);
+        match (before, now, result) {
+            (HEALTH_UP, HEALTH_DOWN, Err(CallFailure::Unreachable(e))) => {
+                tracing::warn!(url = %self.url, error = %e, "lost the connection to bitcoind; retrying with backoff");
+            }
+            (HEALTH_DOWN, HEALTH_UP, _) => {
+                tracing::info!(url = %self.url, "connection to bitcoind restored");
+            }
+            _ => {}
+        }
+    }
+}
+
+fn endpoint(host: &str, port: u16, path: &str) -> HttpEndpoint {
+    HttpEndpoint::for_host(host.to_string())
+        .with_port(port)
+        .with_path(path.to_string())
+}
+
+fn to_block_source_error(failure: CallFailure) -> BlockSourceError {
+    let persistent = matches!(failure, CallFailure::InvalidResponse(_));
+    let error = failure.into_io_error();
+    if persistent {
+        BlockSourceError::persistent(error)
+    } else {
+        BlockSourceError::transient(error)
+    }
+}
+
+impl BlockSource for CoreRpc {
+    fn get_header<'a>(
+        &'a self,
+        header_hash: &'a BlockHash,
+        _height_hint: Option<u32>,
+    ) -> AsyncBlockSourceResult<'a, BlockHeaderData> {
+        Box::pin(async move {
+            let hash = serde_json::json!(header_hash.to_string());
+            self.call("getblockheader", &[hash])
+                .await
+                .map_err(to_block_source_error)
+        })
+    }
+
+    fn get_block<'a>(
+        &'a self,
+        header_hash: &'a BlockHash,
+    ) -> AsyncBlockSourceResult<'a, BlockData> {
+        Box::pin(async move {
+            let hash = serde_json::json!(header_hash.to_string());
+            let block = self
+                .call("getblock", &[hash, serde_json::json!(0)])
+                .await
+                .map_err(to_block_source_error)?;
+            Ok(BlockData::FullBlock(block))
+        })
+    }
+
+    fn get_best_block(&self) -> AsyncBlockSourceResult<'_, (BlockHash, Option<u32>)> {
+        Box::pin(async move {
+            self.call("getblockchaininfo", &[])
+                .await
+                .map_err(to_block_source_error)
+        })
+    }
+}
+
+impl UtxoSource for CoreRpc {
+    fn get_block_hash_by_height<'a>(
+        &'a self,
+        block_height: u32,
+    ) -> AsyncBlockSourceResult<'a, BlockHash> {
+        Box::pin(async move {
+            self.call("getblockhash", &[serde_json::json!(block_height)])
+                .await
+                .map_err(to_block_source_error)
+        })
+    }
+
+    fn is_output_unspent<'a>(&'a self, outpoint: OutPoint) -> AsyncBlockSourceResult<'a, bool> {
+        Box::pin(async move {
+            let params = [
+                serde_json::json!(outpoint.txid.to_string()),
+                serde_json::json!(outpoint.vout),
+                serde_json::json!(false),
+            ];
+            let utxo: serde_json::Value = self
+                .call("gettxout", &params)
+                .await
+                .map_err(to_block_source_error)?;
+            Ok(!utxo.is_null())
+        })
+    }
+}
