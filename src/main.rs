@@ -1,7 +1,10 @@
 //! The `mmln` command line: `run` the daemon, `sandbox` a local network, or `chain` a regtest
 //! chain on its own.
 
-use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "mmln", version, about = "A Lightning node daemon that speaks mmrpc 2.0")]
@@ -13,12 +16,103 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
-    Chain,
+    Chain(ChainArgs),
+}
+
+/// A development regtest chain answering Bitcoin Core's JSON-RPC. Not for production: there,
+/// point mmln at Bitcoin Core.
+#[derive(Args)]
+struct ChainArgs {
+    /// Address to serve JSON-RPC on (Bitcoin Core's regtest port by default).
+    #[arg(long, default_value = mmln::regtest::DEFAULT_BIND)]
+    bind: SocketAddr,
+    /// RPC user name.
+    #[arg(long, default_value = mmln::regtest::DEFAULT_RPC_USER)]
+    rpc_user: String,
+    /// RPC password; a random one is generated and printed when absent.
+    #[arg(long, env = "MMLN_CHAIN_RPC_PASSWORD", hide_env_values = true)]
+    rpc_password: Option<String>,
+    /// Keep the chain in this directory (survives restarts); in memory when absent.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Fee rate in sat/vB that estimatesmartfee answers; when absent it answers
+    /// "Insufficient data or no feerate found", as a fresh Bitcoin Core does.
+    #[arg(long)]
+    fee_rate: Option<f64>,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match cli.command {
-        Command::Chain => std::process::ExitCode::SUCCESS,
+        Command::Chain(args) => run_chain(args),
+    }
+}
+
+fn run_chain(args: ChainArgs) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let config = mmln::regtest::RegtestConfig {
+        bind: args.bind,
+        rpc_user: Some(args.rpc_user),
+        rpc_password: args.rpc_password,
+        data_dir: args.data_dir,
+        fee_rate_sat_per_vb: args.fee_rate,
+    };
+    let result = runtime.block_on(async move {
+        let chain = mmln::regtest::RegtestServer::start(config).await?;
+        println!("regtest chain (development only) serving Bitcoin Core JSON-RPC");
+        println!("url:      {}", chain.url());
+        println!("user:     {}", chain.user());
+        println!("password: {}", chain.password());
+        println!(
+            "try:      curl -s --user {}:{} --data-binary '{{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"getblockchaininfo\",\"params\":[]}}' {}/",
+            chain.user(),
+            chain.password(),
+            chain.url()
+        );
+        wait_for_stop_signal().await;
+        chain.shutdown().await
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
