@@ -17,6 +17,11 @@ use lightning_block_sync::{
 use super::config::{basic_auth_credentials, RpcAuth};
 use super::error::ChainError;
 
+/// What block-sync says about an answer with `Content-Length: 0`.
+const EMPTY_BODY_ERROR: &str = "invalid response length: 0 bytes";
+/// Bound for the status probe.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 const HEALTH_UNKNOWN: u8 = 0;
 const HEALTH_UP: u8 = 1;
 const HEALTH_DOWN: u8 = 2;
@@ -105,8 +110,16 @@ pub struct CoreRpc {
     port: u16,
     path: String,
     auth: RpcAuth,
-    client: RwLock<Arc<RpcClient>>,
+    client: RwLock<Connection>,
     health: AtomicU8,
+    /// Only to read the status of an error answer block-sync cannot parse (see `call_once`).
+    probe: reqwest::Client,
+}
+
+/// The block-sync client and the base64 credentials it was built with.
+struct Connection {
+    client: Arc<RpcClient>,
+    credentials: String,
 }
 
 impl CoreRpc {
@@ -132,15 +145,23 @@ impl CoreRpc {
         let display_url = format!("http://{}:{port}{path}", parsed.host_str().unwrap_or(""));
         let display_url = display_url.trim_end_matches('/').to_string();
         let credentials = basic_auth_credentials(&display_url, &auth)?;
-        let client = RpcClient::new(&credentials, endpoint(&host, port, &path));
+        let client = Arc::new(RpcClient::new(&credentials, endpoint(&host, port, &path)));
+        let probe = reqwest::Client::builder()
+            .timeout(PROBE_TIMEOUT)
+            .build()
+            .map_err(|e| invalid(&e.to_string()))?;
         Ok(CoreRpc {
             url: display_url,
             host,
             port,
             path,
             auth,
-            client: RwLock::new(Arc::new(client)),
+            client: RwLock::new(Connection {
+                client,
+                credentials,
+            }),
             health: AtomicU8::new(HEALTH_UNKNOWN),
+            probe,
         })
     }
 
@@ -156,10 +177,12 @@ impl CoreRpc {
 
     /// The current block-sync client. It is replaced when a rotated cookie is re-read.
     pub(crate) fn client(&self) -> Arc<RpcClient> {
-        match self.client.read() {
-            Ok(client) => Arc::clone(&client),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        Arc::clone(&self.connection().0)
+    }
+
+    fn connection(&self) -> (Arc<RpcClient>, String) {
+        let connection = self.client.read().unwrap_or_else(|p| p.into_inner());
+        (Arc::clone(&connection.client), connection.credentials.clone())
     }
 
     /// Calls `method` and converts the answer, re-reading the cookie once on a 401.
@@ -203,11 +226,45 @@ impl CoreRpc {
     where
         JsonResponse: TryFrom<Vec<u8>, Error = std::io::Error> + TryInto<T, Error = std::io::Error>,
     {
-        let client = self.client();
-        client
-            .call_method(method, params)
+        let (client, credentials) = self.connection();
+        let error = match client.call_method(method, params).await {
+            Ok(answer) => return Ok(answer),
+            Err(error) => error,
+        };
+        // block-sync refuses an error answer with an empty body (Core's 401 and 403) before
+        // looking at its status; ask once more to learn the status.
+        if error.to_string() == EMPTY_BODY_ERROR {
+            if let Some(status) = self.probe_status(&credentials).await {
+                return Err(CallFailure::Http { status });
+            }
+        }
+        Err(CallFailure::classify(error))
+    }
+
+    /// The HTTP status of a harmless call with these credentials, when it is not a success.
+    async fn probe_status(&self, credentials: &str) -> Option<String> {
+        let body = serde_json::json!({
+            "jsonrpc": "1.0", "id": "probe", "method": "getblockchaininfo", "params": []
+        });
+        let url = format!("http://{}:{}{}", self.host_for_url(), self.port, self.path);
+        let response = self
+            .probe
+            .post(url)
+            .header(reqwest::header::AUTHORIZATION, format!("Basic {credentials}"))
+            .json(&body)
+            .send()
             .await
-            .map_err(CallFailure::classify)
+            .ok()?;
+        let status = response.status();
+        (!status.is_success()).then(|| status.as_u16().to_string())
+    }
+
+    fn host_for_url(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
     }
 
     /// Re-reads the cookie file and swaps in a client using it. Returns whether it did.
@@ -217,11 +274,15 @@ impl CoreRpc {
         }
         match basic_auth_credentials(&self.url, &self.auth) {
             Ok(credentials) => {
-                let fresh = RpcClient::new(&credentials, endpoint(&self.host, self.port, &self.path));
-                match self.client.write() {
-                    Ok(mut slot) => *slot = Arc::new(fresh),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
-                }
+                let client = Arc::new(RpcClient::new(
+                    &credentials,
+                    endpoint(&self.host, self.port, &self.path),
+                ));
+                let mut slot = self.client.write().unwrap_or_else(|p| p.into_inner());
+                *slot = Connection {
+                    client,
+                    credentials,
+                };
                 tracing::info!(url = %self.url, "re-read the bitcoind cookie after a 401");
                 true
             }
