@@ -67,7 +67,11 @@ impl ChainBackend {
 
         let pending = Arc::new(PendingTxs::default());
         let (jobs, job_queue) = mpsc::unbounded_channel();
-        tokio::spawn(run_worker(Arc::clone(&rpc), Arc::clone(&pending), job_queue));
+        tokio::spawn(run_worker(
+            Arc::clone(&rpc),
+            Arc::clone(&pending),
+            job_queue,
+        ));
 
         tracing::info!(url = %rpc.url(), chain, height = tip.height, "connected to bitcoind");
         Ok(Arc::new(ChainBackend {

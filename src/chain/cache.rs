@@ -45,7 +45,8 @@ impl Cache for HeaderCache {
         // Prune in batches so each insert stays O(1) on average.
         if self.headers.len() > 2 * KEEP_DEPTH as usize {
             let lowest_kept = self.highest.saturating_sub(KEEP_DEPTH);
-            self.headers.retain(|_, header| header.height >= lowest_kept);
+            self.headers
+                .retain(|_, header| header.height >= lowest_kept);
         }
     }
 

@@ -131,7 +131,9 @@ impl CoreRpc {
         };
         let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
         if parsed.scheme() != "http" {
-            return Err(invalid("only http:// is supported (Bitcoin Core's RPC has no TLS)"));
+            return Err(invalid(
+                "only http:// is supported (Bitcoin Core's RPC has no TLS)",
+            ));
         }
         let host = parsed
             .host_str()
@@ -182,7 +184,10 @@ impl CoreRpc {
 
     fn connection(&self) -> (Arc<RpcClient>, String) {
         let connection = self.client.read().unwrap_or_else(|p| p.into_inner());
-        (Arc::clone(&connection.client), connection.credentials.clone())
+        (
+            Arc::clone(&connection.client),
+            connection.credentials.clone(),
+        )
     }
 
     /// Calls `method` and converts the answer, re-reading the cookie once on a 401.
@@ -250,7 +255,10 @@ impl CoreRpc {
         let response = self
             .probe
             .post(url)
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {credentials}"))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("Basic {credentials}"),
+            )
             .json(&body)
             .send()
             .await

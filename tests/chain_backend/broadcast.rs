@@ -51,7 +51,8 @@ async fn a_valid_transaction_reaches_the_mempool_and_is_forgotten_once_buried() 
     assert_eq!(backend.tracked_broadcasts(), vec![txid]);
 
     // Kept while a reorg could still unconfirm it; forgotten once buried.
-    rpc.mine(FORGET_AFTER_CONFIRMATIONS - 1, &wallet.address).await;
+    rpc.mine(FORGET_AFTER_CONFIRMATIONS - 1, &wallet.address)
+        .await;
     assert_eq!(
         rpc.confirmations(txid).await,
         Some(u64::from(FORGET_AFTER_CONFIRMATIONS - 1))
@@ -63,9 +64,11 @@ async fn a_valid_transaction_reaches_the_mempool_and_is_forgotten_once_buried() 
     .await;
     assert_eq!(backend.tracked_broadcasts(), vec![txid]);
     rpc.mine(1, &wallet.address).await;
-    wait_for("the buried transaction to be forgotten", FOLLOW_TIMEOUT, || async {
-        backend.tracked_broadcasts().is_empty().then_some(())
-    })
+    wait_for(
+        "the buried transaction to be forgotten",
+        FOLLOW_TIMEOUT,
+        || async { backend.tracked_broadcasts().is_empty().then_some(()) },
+    )
     .await;
 
     stop(shutdown, task).await;
@@ -100,16 +103,23 @@ async fn a_rejected_transaction_is_logged_then_given_up_on() {
         .unwrap();
     assert!(line.contains(&tx.compute_txid().to_string()), "{line}");
     assert!(line.contains("code=-25"), "Core's code is logged: {line}");
-    assert!(line.contains("missingorspent"), "Core's reason is logged: {line}");
+    assert!(
+        line.contains("missingorspent"),
+        "Core's reason is logged: {line}"
+    );
 
     // Each new block retries; after the last allowed rejection it is dropped.
-    wait_for("the rejected transaction to be given up", FOLLOW_TIMEOUT, || async {
-        if backend.tracked_broadcasts().is_empty() {
-            return Some(());
-        }
-        rpc.mine(1, &wallet.address).await;
-        None
-    })
+    wait_for(
+        "the rejected transaction to be given up",
+        FOLLOW_TIMEOUT,
+        || async {
+            if backend.tracked_broadcasts().is_empty() {
+                return Some(());
+            }
+            rpc.mine(1, &wallet.address).await;
+            None
+        },
+    )
     .await;
     assert!(logs.text().contains("giving up re-broadcasting"));
     assert!(rpc.confirmations(tx.compute_txid()).await.is_none());
@@ -149,9 +159,11 @@ async fn a_transaction_the_chain_lost_is_broadcast_again_on_the_next_block() {
 
     // The next block makes the backend send it again.
     rpc.mine(1, &wallet.address).await;
-    wait_for("the transaction back in the mempool", FOLLOW_TIMEOUT, || async {
-        (rpc.confirmations(txid).await == Some(0)).then_some(())
-    })
+    wait_for(
+        "the transaction back in the mempool",
+        FOLLOW_TIMEOUT,
+        || async { (rpc.confirmations(txid).await == Some(0)).then_some(()) },
+    )
     .await;
     rpc.mine(1, &wallet.address).await;
     assert_eq!(rpc.confirmations(txid).await, Some(1));

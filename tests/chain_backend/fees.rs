@@ -36,7 +36,11 @@ async fn without_data_the_fallback_is_used_and_never_below_the_floor() {
     config.fallback_fee_rate_sat_per_kw = 100;
     let backend = ChainBackend::connect(config).await.unwrap();
     for target in ALL_TARGETS {
-        assert_eq!(backend.get_est_sat_per_1000_weight(target), 253, "{target:?}");
+        assert_eq!(
+            backend.get_est_sat_per_1000_weight(target),
+            253,
+            "{target:?}"
+        );
     }
     chain.shutdown().await.unwrap();
 }
@@ -54,14 +58,22 @@ async fn core_estimates_are_converted_from_btc_per_kvb() {
         ConfirmationTarget::ChannelCloseMinimum,
         ConfirmationTarget::OutputSpendingFee,
     ] {
-        assert_eq!(backend.get_est_sat_per_1000_weight(target), 5_000, "{target:?}");
+        assert_eq!(
+            backend.get_est_sat_per_1000_weight(target),
+            5_000,
+            "{target:?}"
+        );
     }
     // Peer minimums keep a margin for estimators that round differently.
     for target in [
         ConfirmationTarget::MinAllowedAnchorChannelRemoteFee,
         ConfirmationTarget::MinAllowedNonAnchorChannelRemoteFee,
     ] {
-        assert_eq!(backend.get_est_sat_per_1000_weight(target), 4_750, "{target:?}");
+        assert_eq!(
+            backend.get_est_sat_per_1000_weight(target),
+            4_750,
+            "{target:?}"
+        );
     }
     chain.shutdown().await.unwrap();
 }

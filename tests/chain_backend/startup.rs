@@ -62,7 +62,10 @@ async fn wrong_network_fails_with_one_line() {
     assert!(matches!(error, ChainError::WrongNetwork { .. }), "{error}");
     assert_one_line_naming(&error, &chain.url());
     let text = error.to_string();
-    assert!(text.contains("\"regtest\"") && text.contains("\"main\""), "{text}");
+    assert!(
+        text.contains("\"regtest\"") && text.contains("\"main\""),
+        "{text}"
+    );
     chain.shutdown().await.unwrap();
 }
 
@@ -86,7 +89,10 @@ async fn unusable_url_and_missing_cookie_fail_with_one_line() {
     config.url = "http://127.0.0.1:8332".into();
     config.auth = RpcAuth::Cookie(dir.path().join(".cookie"));
     let error = ChainBackend::connect(config).await.err().unwrap();
-    assert!(matches!(error, ChainError::CookieReadFailed { .. }), "{error}");
+    assert!(
+        matches!(error, ChainError::CookieReadFailed { .. }),
+        "{error}"
+    );
     assert_one_line_naming(&error, "http://127.0.0.1:8332");
     assert!(error.to_string().contains(".cookie"), "{error}");
 }
@@ -117,7 +123,9 @@ async fn cookie_auth_rereads_the_cookie_after_core_rewrites_it() {
     let mut restarted = chain.config().clone();
     chain.shutdown().await.unwrap();
     restarted.rpc_password = Some("fresh-cookie-password".into());
-    let chain = mmln::regtest::RegtestServer::start(restarted).await.unwrap();
+    let chain = mmln::regtest::RegtestServer::start(restarted)
+        .await
+        .unwrap();
     std::fs::write(&cookie, format!("{}:fresh-cookie-password", chain.user())).unwrap();
 
     let rpc = rpc_for(&chain);

@@ -21,8 +21,14 @@ use serde_json::{json, Value};
 /// What a listener saw, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
-    Connected { height: u32, hash: BlockHash },
-    Disconnected { fork_height: u32, fork_hash: BlockHash },
+    Connected {
+        height: u32,
+        hash: BlockHash,
+    },
+    Disconnected {
+        fork_height: u32,
+        fork_hash: BlockHash,
+    },
 }
 
 /// Records every call the backend makes, so tests can check order and completeness.
@@ -216,7 +222,8 @@ impl TestWallet {
             )
             .unwrap();
         let message = Message::from_digest(sighash.to_byte_array());
-        let signature = bitcoin::ecdsa::Signature::sighash_all(self.secp.sign_ecdsa(&message, &self.key));
+        let signature =
+            bitcoin::ecdsa::Signature::sighash_all(self.secp.sign_ecdsa(&message, &self.key));
         let public = self.key.public_key(&self.secp);
         tx.input[0].witness = Witness::p2wpkh(&signature, &public);
         tx
@@ -313,7 +320,10 @@ pub fn config_for(chain: &mmln::regtest::RegtestHandle) -> mmln::chain::ChainCon
 /// Waits until `recorder`'s view of the chain reaches `expected`.
 pub async fn wait_for_tip(recorder: &Recorder, start: BestBlock, expected: BestBlock) {
     wait_for(
-        &format!("the listener to reach height {} ({})", expected.height, expected.block_hash),
+        &format!(
+            "the listener to reach height {} ({})",
+            expected.height, expected.block_hash
+        ),
         FOLLOW_TIMEOUT,
         || async { (recorder.tip(start) == expected).then_some(()) },
     )
@@ -321,10 +331,7 @@ pub async fn wait_for_tip(recorder: &Recorder, start: BestBlock, expected: BestB
 }
 
 /// Stops the poll task and waits for it to end.
-pub async fn stop(
-    shutdown: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-) {
+pub async fn stop(shutdown: tokio::sync::watch::Sender<bool>, task: tokio::task::JoinHandle<()>) {
     shutdown.send(true).expect("poll task still listening");
     tokio::time::timeout(Duration::from_secs(10), task)
         .await

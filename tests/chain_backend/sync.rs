@@ -94,8 +94,11 @@ async fn a_three_block_reorg_disconnects_to_the_fork_point_then_connects_the_new
 
     // Drop the last three blocks (113..=115) and mine a longer branch from 112.
     let fork = BestBlock::new(old_branch[1], 112);
-    rpc.call("invalidateblock", serde_json::json!([old_branch[2].to_string()]))
-        .await;
+    rpc.call(
+        "invalidateblock",
+        serde_json::json!([old_branch[2].to_string()]),
+    )
+    .await;
     assert_eq!(rpc.tip().await, fork);
     let other = TestWallet::new(3);
     let new_branch = rpc.mine(4, &other.address).await;
@@ -162,7 +165,10 @@ async fn rides_out_the_chain_stopping_and_starting_again() {
         matches!(error, mmln::chain::ChainError::Unreachable { .. }),
         "{error}"
     );
-    assert!(error.to_string().contains(&config_for_url(&config)), "{error}");
+    assert!(
+        error.to_string().contains(&config_for_url(&config)),
+        "{error}"
+    );
     // Let several polls fail before coming back.
     tokio::time::sleep(POLL_INTERVAL * 5).await;
 
@@ -175,8 +181,16 @@ async fn rides_out_the_chain_stopping_and_starting_again() {
     assert_eq!(recorder.tip(start).block_hash, mined[2]);
 
     let text = logs.text();
-    assert_eq!(text.matches("lost the connection to bitcoind").count(), 1, "{text}");
-    assert_eq!(text.matches("connection to bitcoind restored").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("lost the connection to bitcoind").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("connection to bitcoind restored").count(),
+        1,
+        "{text}"
+    );
 
     stop(shutdown, task).await;
     chain.shutdown().await.unwrap();
