@@ -22,7 +22,9 @@ use super::fanout::{ListenerFanout, SharedListener, TipObserver};
 use super::fees::FeeCache;
 use super::rpc::CoreRpc;
 
-/// Longest wait between polls while Core is failing.
+/// Longest wait between polls while Core is failing: 40 poll intervals (10 s on regtest), at
+/// most a minute, so a chain that comes back is noticed soon without hammering one that does not.
+const BACKOFF_INTERVALS: u32 = 40;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Bitcoin Core as the node's chain: block source, fee estimator and broadcaster.
@@ -193,7 +195,11 @@ impl ChainBackend {
         let poller = ChainPoller::new(Arc::clone(&self.rpc), self.config.network);
         let mut spv = SpvClient::new(tip, poller, &mut cache, &fanout);
         let interval = self.config.poll_interval;
-        let max_backoff = MAX_BACKOFF.max(interval);
+        let max_backoff = interval
+            .checked_mul(BACKOFF_INTERVALS)
+            .unwrap_or(MAX_BACKOFF)
+            .min(MAX_BACKOFF)
+            .max(interval);
         let mut delay = interval;
         let mut last_error: Option<String> = None;
         loop {
@@ -221,7 +227,7 @@ impl ChainBackend {
                     }
                 }
                 Err(e) => {
-                    delay = (delay * 2).min(max_backoff);
+                    delay = delay.saturating_mul(2).min(max_backoff);
                     let message = e.into_inner().to_string();
                     // Outages are logged once by the RPC layer; log other failures once each.
                     if self.rpc.is_reachable() && last_error.as_deref() != Some(&message) {

@@ -88,3 +88,40 @@ const ALL_TARGETS: [ConfirmationTarget; 8] = [
     ConfirmationTarget::ChannelCloseMinimum,
     ConfirmationTarget::OutputSpendingFee,
 ];
+
+#[tokio::test]
+async fn estimates_are_refreshed_on_each_new_tip() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = start_chain(Some(dir.path()), Some(20.0)).await;
+    let rpc = rpc_for(&chain);
+    let miner = TestWallet::new(20);
+    rpc.mine(1, &miner.address).await;
+    let backend = ChainBackend::connect(config_for(&chain)).await.unwrap();
+    let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+    let tip = rpc.tip().await;
+    let listener = std::sync::Arc::new(Recorder::default());
+    let task = backend
+        .start(vec![(tip.block_hash, listener)], shutdown_rx)
+        .await
+        .unwrap();
+    assert_eq!(
+        backend.get_est_sat_per_1000_weight(ConfirmationTarget::UrgentOnChainSweep),
+        5_000
+    );
+
+    // Core comes back estimating 40 sat/vB; the next block brings the new estimate.
+    let mut config = chain.config().clone();
+    chain.shutdown().await.unwrap();
+    config.fee_rate_sat_per_vb = Some(40.0);
+    let chain = mmln::regtest::RegtestServer::start(config).await.unwrap();
+    let rpc = rpc_for(&chain);
+    rpc.mine(1, &miner.address).await;
+    wait_for("the 10,000 sat/kw estimate", FOLLOW_TIMEOUT, || async {
+        (backend.get_est_sat_per_1000_weight(ConfirmationTarget::UrgentOnChainSweep) == 10_000)
+            .then_some(())
+    })
+    .await;
+
+    stop(shutdown, task).await;
+    chain.shutdown().await.unwrap();
+}

@@ -11,6 +11,7 @@ use crate::support::*;
 
 fn assert_one_line_naming(error: &ChainError, url: &str) {
     let text = error.to_string();
+    eprintln!("start-up error: {text}");
     assert!(!text.contains('\n'), "one line: {text}");
     assert!(text.contains(url), "names {url}: {text}");
 }
@@ -135,4 +136,48 @@ async fn cookie_auth_rereads_the_cookie_after_core_rewrites_it() {
 
     stop(shutdown, task).await;
     chain.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_listener_on_a_block_the_chain_does_not_know_fails_start_with_one_line() {
+    use bitcoin::hashes::Hash;
+    let chain = start_chain(None, None).await;
+    let backend = ChainBackend::connect(config_for(&chain)).await.unwrap();
+    let (_shutdown, shutdown_rx) = watch::channel(false);
+    let unknown = bitcoin::BlockHash::from_byte_array([9; 32]);
+    let recorder = Arc::new(Recorder::default());
+    let error = backend
+        .start(vec![(unknown, recorder)], shutdown_rx)
+        .await
+        .err()
+        .expect("fails");
+    assert!(matches!(error, ChainError::SyncFailed { .. }), "{error}");
+    assert_one_line_naming(&error, &chain.url());
+    chain.shutdown().await.unwrap();
+}
+
+/// The node starts the backend from spawned tasks: its futures must be `Send`, and the backend
+/// itself shareable as LDK's fee estimator and broadcaster.
+#[test]
+fn futures_are_send_and_the_backend_is_shareable() {
+    fn send<T: Send>(_: &T) {}
+    fn shareable<T: Send + Sync>() {}
+    shareable::<ChainBackend>();
+    let config = mmln::chain::ChainConfig {
+        url: "http://127.0.0.1:1".into(),
+        auth: RpcAuth::UserPass {
+            user: "u".into(),
+            password: "p".into(),
+        },
+        network: Network::Regtest,
+        poll_interval: POLL_INTERVAL,
+        fallback_fee_rate_sat_per_kw: 2_000,
+    };
+    send(&ChainBackend::connect(config));
+    #[allow(dead_code)]
+    fn start_is_send(backend: Arc<ChainBackend>) {
+        let (_shutdown, shutdown_rx) = watch::channel(false);
+        send(&backend.start(Vec::new(), shutdown_rx));
+        send(&backend.best_block());
+    }
 }
