@@ -6,13 +6,8 @@ use std::convert::{TryFrom, TryInto};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
-use bitcoin::{BlockHash, OutPoint};
-use lightning_block_sync::gossip::UtxoSource;
 use lightning_block_sync::http::{HttpEndpoint, JsonResponse};
 use lightning_block_sync::rpc::{RpcClient, RpcError};
-use lightning_block_sync::{
-    AsyncBlockSourceResult, BlockData, BlockHeaderData, BlockSource, BlockSourceError,
-};
 
 use super::config::{basic_auth_credentials, RpcAuth};
 use super::error::ChainError;
@@ -93,7 +88,7 @@ impl CallFailure {
         }
     }
 
-    fn into_io_error(self) -> std::io::Error {
+    pub(crate) fn into_io_error(self) -> std::io::Error {
         match self {
             CallFailure::Unreachable(e) | CallFailure::InvalidResponse(e) => e,
             CallFailure::Http { status } => std::io::Error::other(format!("HTTP status {status}")),
@@ -102,8 +97,9 @@ impl CallFailure {
     }
 }
 
-/// One Bitcoin Core RPC endpoint. Implements [`BlockSource`] and [`UtxoSource`], so it can be
-/// handed to lightning-block-sync's poller and to gossip verification directly.
+/// One Bitcoin Core RPC endpoint. It implements lightning-block-sync's `BlockSource` and
+/// `UtxoSource` (see `block_source.rs`), so it can be handed to the poller and to gossip
+/// verification directly.
 pub struct CoreRpc {
     url: String,
     host: String,
@@ -275,12 +271,14 @@ impl CoreRpc {
         }
     }
 
-    /// Re-reads the cookie file and swaps in a client using it. Returns whether it did.
+    /// Re-reads the cookie file and, if Core wrote a new one, swaps in a client using it.
+    /// Returns whether it did (and so whether a retry can help).
     fn reload_cookie(&self) -> bool {
         if !matches!(self.auth, RpcAuth::Cookie(_)) {
             return false;
         }
         match basic_auth_credentials(&self.url, &self.auth) {
+            Ok(credentials) if credentials == self.connection().1 => false,
             Ok(credentials) => {
                 let client = Arc::new(RpcClient::new(
                     &credentials,
@@ -294,8 +292,9 @@ impl CoreRpc {
                 tracing::info!(url = %self.url, "re-read the bitcoind cookie after a 401");
                 true
             }
+            // The caller reports the 401 itself; this runs on every failing poll.
             Err(e) => {
-                tracing::warn!("{e}");
+                tracing::debug!("{e}");
                 false
             }
         }
@@ -324,79 +323,4 @@ fn endpoint(host: &str, port: u16, path: &str) -> HttpEndpoint {
     HttpEndpoint::for_host(host.to_string())
         .with_port(port)
         .with_path(path.to_string())
-}
-
-fn to_block_source_error(failure: CallFailure) -> BlockSourceError {
-    let persistent = matches!(failure, CallFailure::InvalidResponse(_));
-    let error = failure.into_io_error();
-    if persistent {
-        BlockSourceError::persistent(error)
-    } else {
-        BlockSourceError::transient(error)
-    }
-}
-
-impl BlockSource for CoreRpc {
-    fn get_header<'a>(
-        &'a self,
-        header_hash: &'a BlockHash,
-        _height_hint: Option<u32>,
-    ) -> AsyncBlockSourceResult<'a, BlockHeaderData> {
-        Box::pin(async move {
-            let hash = serde_json::json!(header_hash.to_string());
-            self.call("getblockheader", &[hash])
-                .await
-                .map_err(to_block_source_error)
-        })
-    }
-
-    fn get_block<'a>(
-        &'a self,
-        header_hash: &'a BlockHash,
-    ) -> AsyncBlockSourceResult<'a, BlockData> {
-        Box::pin(async move {
-            let hash = serde_json::json!(header_hash.to_string());
-            let block = self
-                .call("getblock", &[hash, serde_json::json!(0)])
-                .await
-                .map_err(to_block_source_error)?;
-            Ok(BlockData::FullBlock(block))
-        })
-    }
-
-    fn get_best_block(&self) -> AsyncBlockSourceResult<'_, (BlockHash, Option<u32>)> {
-        Box::pin(async move {
-            self.call("getblockchaininfo", &[])
-                .await
-                .map_err(to_block_source_error)
-        })
-    }
-}
-
-impl UtxoSource for CoreRpc {
-    fn get_block_hash_by_height<'a>(
-        &'a self,
-        block_height: u32,
-    ) -> AsyncBlockSourceResult<'a, BlockHash> {
-        Box::pin(async move {
-            self.call("getblockhash", &[serde_json::json!(block_height)])
-                .await
-                .map_err(to_block_source_error)
-        })
-    }
-
-    fn is_output_unspent<'a>(&'a self, outpoint: OutPoint) -> AsyncBlockSourceResult<'a, bool> {
-        Box::pin(async move {
-            let params = [
-                serde_json::json!(outpoint.txid.to_string()),
-                serde_json::json!(outpoint.vout),
-                serde_json::json!(false),
-            ];
-            let utxo: serde_json::Value = self
-                .call("gettxout", &params)
-                .await
-                .map_err(to_block_source_error)?;
-            Ok(!utxo.is_null())
-        })
-    }
 }
