@@ -149,8 +149,7 @@ async fn a_listener_on_a_block_the_chain_does_not_know_fails_start_with_one_line
     let error = backend
         .start(vec![(unknown, recorder)], shutdown_rx)
         .await
-        .err()
-        .expect("fails");
+        .expect_err("fails");
     assert!(matches!(error, ChainError::SyncFailed { .. }), "{error}");
     assert_one_line_naming(&error, &chain.url());
     chain.shutdown().await.unwrap();
