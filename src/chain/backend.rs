@@ -232,8 +232,8 @@ impl ChainBackend {
                     // Outages are logged once by the RPC layer; log other failures once each.
                     if self.rpc.is_reachable() && last_error.as_deref() != Some(&message) {
                         tracing::warn!(url = %self.url(), error = %message, "polling the chain tip failed; retrying");
+                        last_error = Some(message);
                     }
-                    last_error = Some(message);
                 }
             }
         }
