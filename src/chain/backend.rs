@@ -129,9 +129,17 @@ impl ChainBackend {
             Ok(tip) => tip,
             Err(e) => {
                 self.started.store(false, Ordering::Release);
+                let mut reason = e.into_inner().to_string();
+                if reason.contains("RPC error -5") {
+                    // Core's "Block not found": the node's state belongs to another chain.
+                    reason.push_str(
+                        " (a listener's best block is not on this chain: was the chain reset, \
+                         or is the data directory from another network?)",
+                    );
+                }
                 return Err(ChainError::SyncFailed {
                     url: self.url().to_string(),
-                    reason: e.into_inner().to_string(),
+                    reason,
                 });
             }
         };
