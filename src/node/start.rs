@@ -1,0 +1,510 @@
+//! `Node::start`, as numbered steps. The order matters: the chain must be synced and every
+//! monitor watched before the chain poller, peers or the background processor run.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bitcoin::BlockHash;
+use lightning::chain::{BestBlock, Listen, Watch};
+use lightning::ln::channelmanager::{ChainParameters, ChannelManagerReadArgs};
+use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
+use lightning::routing::router::DefaultRouter;
+use lightning::routing::scoring::ProbabilisticScoringFeeParameters;
+use lightning::sign::{EntropySource, NodeSigner};
+use lightning::util::config::UserConfig;
+use lightning::util::persist::{
+    CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+    CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+};
+use lightning::util::ser::ReadableArgs;
+use lightning_background_processor::{
+    process_events_async_with_kv_store_sync, GossipSync as BpGossipSync, NO_LIQUIDITY_MANAGER,
+};
+use lightning_block_sync::init::synchronize_listeners;
+use lightning_block_sync::UnboundedCache;
+use lightning_persister::fs_store::FilesystemStore;
+use tokio::sync::watch;
+
+use crate::chain::ChainBackend;
+
+use super::events::{NodeEventHandler, NodeEventSink};
+use super::keys;
+use super::logger::NodeLogger;
+use super::peers::{self, PeerConnector};
+use super::persist::{self, PeerAddressBook, TrustedNodes};
+use super::signer::WalletSignerProvider;
+use super::sweeper::{self, SweeperParts};
+use super::types::{
+    ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, DynUtxoLookup,
+    GossipSync, MessageRouter, OnionMessenger, PeerManager, Persister,
+};
+use super::wallet::{OnchainWallet, WALLET_DB_FILE};
+use super::{Node, NodeConfig, NodeError, Tasks};
+
+/// Incremental monitor updates kept before a full monitor rewrite.
+const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
+const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(60);
+
+fn user_config(config: &NodeConfig) -> UserConfig {
+    let mut c = UserConfig::default();
+    c.channel_handshake_config.minimum_depth = config.minimum_depth;
+    c.channel_handshake_config.our_max_accepted_htlcs = config.max_accepted_htlcs;
+    c.channel_handshake_config
+        .max_inbound_htlc_value_in_flight_percent_of_channel = 100;
+    c.channel_handshake_config
+        .negotiate_anchors_zero_fee_htlc_tx = false;
+    c.channel_handshake_config.announce_for_forwarding = false;
+    // Either side may choose public or private; we do not force our preference on the opener.
+    c.channel_handshake_limits
+        .force_announced_channel_preference = false;
+    // Every inbound channel goes through `OpenChannelRequest` so trusted peers can get 0-conf.
+    c.manually_accept_inbound_channels = true;
+    c.accept_inbound_channels = true;
+    c
+}
+
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn chain_err(e: impl std::fmt::Display) -> NodeError {
+    NodeError::ChainFailed(e.to_string())
+}
+
+pub(super) async fn start(
+    config: NodeConfig,
+    sink: Arc<dyn NodeEventSink>,
+) -> Result<Arc<Node>, NodeError> {
+    if config.network != config.chain.network {
+        return Err(NodeError::InvalidConfig(format!(
+            "node network {} differs from chain backend network {}",
+            config.network, config.chain.network
+        )));
+    }
+    let ldk_dir = config.data_dir.join("ldk");
+    std::fs::create_dir_all(&ldk_dir).map_err(|source| NodeError::DataDirFailed {
+        path: ldk_dir.clone(),
+        source,
+    })?;
+
+    // 1. Keys from the seed.
+    let seed_existed = config.data_dir.join(keys::SEED_FILE).exists();
+    let seed = keys::load_or_create_seed(&config.data_dir)?;
+    let keys_manager = Arc::new(keys::keys_manager(&seed));
+    let node_id = keys_manager
+        .get_node_id(lightning::sign::Recipient::Node)
+        .map_err(|()| NodeError::InvalidSeed {
+            path: config.data_dir.join(keys::SEED_FILE),
+            reason: "no node key".to_string(),
+        })?;
+    let logger = Arc::new(NodeLogger::new(node_id.to_string()[..12].to_string()));
+
+    // 2. Chain backend: fees and broadcast for everything below.
+    let chain = ChainBackend::connect(config.chain.clone())
+        .await
+        .map_err(chain_err)?;
+    let fee_estimator: Arc<DynFeeEstimator> = chain.clone();
+    let broadcaster: Arc<DynBroadcaster> = chain.clone();
+
+    // 3. LDK store and monitor persister.
+    let store = Arc::new(FilesystemStore::new(ldk_dir));
+    let persister: Arc<Persister> = Arc::new(Persister::new(
+        Arc::clone(&store),
+        Arc::clone(&logger),
+        MAX_PENDING_MONITOR_UPDATES,
+        Arc::clone(&keys_manager),
+        Arc::clone(&keys_manager),
+        Arc::clone(&broadcaster),
+        Arc::clone(&fee_estimator),
+    ));
+
+    // 4. Chain monitor. No transaction filter: we feed full blocks.
+    let chain_monitor: Arc<ChainMonitor> = Arc::new(ChainMonitor::new(
+        None::<Arc<DynFilter>>,
+        Arc::clone(&broadcaster),
+        Arc::clone(&logger),
+        Arc::clone(&fee_estimator),
+        Arc::clone(&persister),
+        Arc::clone(&keys_manager),
+        keys_manager.get_peer_storage_key(),
+    ));
+
+    // 5. On-chain wallet.
+    let wallet_master = keys::wallet_master_key(&seed, config.network)?;
+    let wallet = Arc::new(OnchainWallet::open(
+        &config.data_dir.join(WALLET_DB_FILE),
+        config.network,
+        &wallet_master,
+        Arc::clone(&broadcaster),
+        Arc::clone(&fee_estimator),
+    )?);
+    let tip = chain.best_block().await.map_err(chain_err)?;
+    if !seed_existed {
+        // A brand-new seed cannot have history: start the wallet at the tip instead of
+        // scanning from genesis (which on mainnet would take days).
+        wallet.start_at(tip)?;
+    }
+
+    // Closing and destination scripts come from the wallet (see signer.rs).
+    let signer_provider = Arc::new(WalletSignerProvider::new(
+        Arc::clone(&keys_manager),
+        Arc::clone(&wallet),
+    ));
+
+    // 6. Graph, scorer, routers.
+    let network_graph = Arc::new(persist::load_network_graph(
+        &store,
+        config.network,
+        &logger,
+    )?);
+    let scorer = Arc::new(persist::load_scorer(&store, &network_graph, &logger)?);
+    let router = Arc::new(DefaultRouter::new(
+        Arc::clone(&network_graph),
+        Arc::clone(&logger),
+        Arc::clone(&keys_manager),
+        Arc::clone(&scorer),
+        ProbabilisticScoringFeeParameters::default(),
+    ));
+    let message_router = Arc::new(MessageRouter::new(
+        Arc::clone(&network_graph),
+        Arc::clone(&keys_manager),
+    ));
+
+    // 7. Channel monitors, then the ChannelManager (restored against them, or new at the tip).
+    let mut monitors = persister
+        .read_all_channel_monitors_with_updates()
+        .map_err(|e| NodeError::StateReadFailed {
+            what: "channel monitors",
+            reason: e.to_string(),
+        })?;
+    let user_config = user_config(&config);
+    let manager_bytes = persist::read_optional(
+        &store,
+        CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_KEY,
+    )
+    .map_err(|e| NodeError::StateReadFailed {
+        what: "channel manager",
+        reason: e.to_string(),
+    })?;
+    let (manager_block, channel_manager) = match manager_bytes {
+        Some(bytes) => {
+            let args = ChannelManagerReadArgs::new(
+                Arc::clone(&keys_manager),
+                Arc::clone(&keys_manager),
+                Arc::clone(&signer_provider),
+                Arc::clone(&fee_estimator),
+                Arc::clone(&chain_monitor),
+                Arc::clone(&broadcaster),
+                Arc::clone(&router),
+                Arc::clone(&message_router),
+                Arc::clone(&logger),
+                user_config.clone(),
+                monitors.iter().map(|(_, m)| m).collect(),
+            );
+            <(BlockHash, ChannelManager)>::read(&mut Cursor::new(bytes), args).map_err(|e| {
+                NodeError::StateReadFailed {
+                    what: "channel manager",
+                    reason: format!("{e:?}"),
+                }
+            })?
+        }
+        None => {
+            if !monitors.is_empty() {
+                // Starting a fresh manager next to existing monitors would abandon those channels.
+                return Err(NodeError::StateReadFailed {
+                    what: "channel manager",
+                    reason: format!("{} channel monitors exist but the channel manager is missing; refusing to start", monitors.len()),
+                });
+            }
+            let params = ChainParameters {
+                network: config.network,
+                best_block: tip,
+            };
+            let manager = ChannelManager::new(
+                Arc::clone(&fee_estimator),
+                Arc::clone(&chain_monitor),
+                Arc::clone(&broadcaster),
+                Arc::clone(&router),
+                Arc::clone(&message_router),
+                Arc::clone(&logger),
+                Arc::clone(&keys_manager),
+                Arc::clone(&keys_manager),
+                Arc::clone(&signer_provider),
+                user_config.clone(),
+                params,
+                now().as_secs() as u32,
+            );
+            (tip.block_hash, manager)
+        }
+    };
+    let channel_manager = Arc::new(channel_manager);
+
+    // 8. Output sweeper.
+    let sweeper = Arc::new(sweeper::load_or_create(
+        SweeperParts {
+            broadcaster: Arc::clone(&broadcaster),
+            fee_estimator: Arc::clone(&fee_estimator),
+            keys: Arc::clone(&keys_manager),
+            wallet: Arc::clone(&wallet),
+            store: Arc::clone(&store),
+            logger: Arc::clone(&logger),
+        },
+        tip,
+    )?);
+
+    // 9. Bring every listener to the tip, each from its own best block; monitors individually
+    // (they may lag the manager), then hand every monitor to the ChainMonitor.
+    let synced_tip = {
+        let monitor_listeners: Vec<(BlockHash, _)> = monitors
+            .drain(..)
+            .map(|(hash, m)| {
+                (
+                    hash,
+                    (
+                        m,
+                        Arc::clone(&broadcaster),
+                        Arc::clone(&fee_estimator),
+                        Arc::clone(&logger),
+                    ),
+                )
+            })
+            .collect();
+        let wallet_block = wallet.best_block().block_hash;
+        let sweeper_block = sweeper.current_best_block().block_hash;
+        let mut listeners: Vec<(BlockHash, &(dyn Listen + Send + Sync))> = vec![
+            (
+                manager_block,
+                &*channel_manager as &(dyn Listen + Send + Sync),
+            ),
+            (wallet_block, &*wallet as &(dyn Listen + Send + Sync)),
+            (sweeper_block, &*sweeper as &(dyn Listen + Send + Sync)),
+        ];
+        for (hash, listener) in &monitor_listeners {
+            listeners.push((*hash, listener as &(dyn Listen + Send + Sync)));
+        }
+        let mut cache = UnboundedCache::new();
+        let header =
+            synchronize_listeners(chain.rpc_client(), config.network, &mut cache, listeners)
+                .await
+                .map_err(|e| chain_err(format!("initial chain sync failed: {e:?}")))?;
+        drop(cache);
+        for (_, (monitor, _, _, _)) in monitor_listeners {
+            let channel_id = monitor.channel_id();
+            match chain_monitor.watch_channel(channel_id, monitor) {
+                Ok(lightning::chain::ChannelMonitorUpdateStatus::Completed) => {}
+                other => {
+                    return Err(NodeError::StateReadFailed {
+                        what: "channel monitor",
+                        reason: format!("channel {channel_id} could not be watched: {other:?}"),
+                    })
+                }
+            }
+        }
+        BestBlock::new(header.header.block_hash(), header.height)
+    };
+    let (chain_shutdown, chain_shutdown_rx) = watch::channel(false);
+    let chain_poller = chain
+        .start(
+            vec![
+                (
+                    synced_tip.block_hash,
+                    channel_manager.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+                (
+                    synced_tip.block_hash,
+                    chain_monitor.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+                (
+                    synced_tip.block_hash,
+                    wallet.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+                (
+                    synced_tip.block_hash,
+                    sweeper.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+            ],
+            chain_shutdown_rx,
+        )
+        .await
+        .map_err(chain_err)?;
+
+    // 10. Gossip, onion messages, peer manager, P2P listener.
+    let gossip_sync = Arc::new(GossipSync::new(
+        Arc::clone(&network_graph),
+        None::<Arc<DynUtxoLookup>>,
+        Arc::clone(&logger),
+    ));
+    let onion_messenger: Arc<OnionMessenger> = Arc::new(OnionMessenger::new(
+        Arc::clone(&keys_manager),
+        Arc::clone(&keys_manager),
+        Arc::clone(&logger),
+        Arc::clone(&channel_manager),
+        Arc::clone(&message_router),
+        Arc::clone(&channel_manager),
+        Arc::clone(&channel_manager),
+        IgnoringMessageHandler {},
+        IgnoringMessageHandler {},
+    ));
+    let handlers = MessageHandler {
+        chan_handler: Arc::clone(&channel_manager),
+        route_handler: Arc::clone(&gossip_sync),
+        onion_message_handler: Arc::clone(&onion_messenger),
+        custom_message_handler: IgnoringMessageHandler {},
+        send_only_message_handler: Arc::clone(&chain_monitor),
+    };
+    let ephemeral = keys_manager.get_secure_random_bytes();
+    let peer_manager: Arc<PeerManager> = Arc::new(PeerManager::new(
+        handlers,
+        now().as_secs() as u32,
+        &ephemeral,
+        Arc::clone(&logger),
+        Arc::clone(&keys_manager),
+    ));
+    let (listener, bound) =
+        peers::bind(config.p2p_listen)
+            .await
+            .map_err(|source| NodeError::ListenFailed {
+                addr: config.p2p_listen,
+                source,
+            })?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let listener_task =
+        peers::spawn_listener(listener, Arc::clone(&peer_manager), shutdown_rx.clone());
+
+    // 11. Peers: remembered addresses, trusted set, reconnection.
+    let book = Arc::new(PeerAddressBook::load(Arc::clone(&store))?);
+    let trusted = Arc::new(TrustedNodes::load(
+        Arc::clone(&store),
+        &config.trusted_peers_0conf,
+    )?);
+    let connector = Arc::new(PeerConnector {
+        peer_manager: Arc::clone(&peer_manager),
+        book,
+    });
+    let reconnector = peers::spawn_reconnector(
+        Arc::clone(&connector),
+        Arc::clone(&channel_manager),
+        shutdown_rx.clone(),
+    );
+
+    // 12. Events and the background processor (persistence, timers, HTLC forwarding).
+    let closed_channels = Arc::new(Mutex::new(HashSet::new()));
+    let handler = Arc::new(NodeEventHandler {
+        channel_manager: Arc::clone(&channel_manager),
+        wallet: Arc::clone(&wallet),
+        sweeper: Arc::clone(&sweeper),
+        trusted: Arc::clone(&trusted),
+        connector: Arc::clone(&connector),
+        sink,
+        funding_failures: Mutex::new(HashMap::new()),
+        closed_channels: Arc::clone(&closed_channels),
+    });
+    let sleeper_rx = shutdown_rx.clone();
+    let sleeper = move |d: Duration| {
+        let mut rx = sleeper_rx.clone();
+        Box::pin(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(d) => false,
+                _ = rx.changed() => true,
+            }
+        })
+    };
+    let background_processor = tokio::spawn(process_events_async_with_kv_store_sync(
+        Arc::clone(&store),
+        move |event| {
+            let handler = Arc::clone(&handler);
+            async move { handler.handle(event).await }
+        },
+        Arc::clone(&chain_monitor),
+        Arc::clone(&channel_manager),
+        Some(Arc::clone(&onion_messenger)),
+        BpGossipSync::p2p(Arc::clone(&gossip_sync)),
+        Arc::clone(&peer_manager),
+        NO_LIQUIDITY_MANAGER,
+        Some(Arc::clone(&sweeper)),
+        Arc::clone(&logger),
+        Some(Arc::clone(&scorer)),
+        sleeper,
+        false,
+        || Some(now()),
+    ));
+
+    // 13. Node announcements for public channels (only with a routable listen address).
+    let announcer = spawn_announcer(
+        &config,
+        bound,
+        Arc::clone(&peer_manager),
+        Arc::clone(&channel_manager),
+        shutdown_rx,
+    );
+
+    tracing::info!(%node_id, p2p = %bound, height = synced_tip.height, hash = %synced_tip.block_hash, "node started");
+    Ok(Arc::new(Node {
+        config,
+        user_config,
+        keys: keys_manager,
+        store,
+        chain_monitor,
+        channel_manager,
+        network_graph,
+        scorer,
+        onion_messenger,
+        peer_manager,
+        sweeper,
+        wallet,
+        connector,
+        trusted,
+        closed_channels,
+        listening: vec![bound],
+        shutdown,
+        chain_shutdown,
+        tasks: Mutex::new(Some(Tasks {
+            background_processor,
+            chain_poller,
+            listener: listener_task,
+            reconnector,
+            announcer,
+        })),
+        stopped: AtomicBool::new(false),
+    }))
+}
+
+fn spawn_announcer(
+    config: &NodeConfig,
+    bound: std::net::SocketAddr,
+    peer_manager: Arc<PeerManager>,
+    channel_manager: Arc<ChannelManager>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let mut alias = [0u8; 32];
+    let bytes = config.alias.as_bytes();
+    let n = bytes.len().min(32);
+    alias[..n].copy_from_slice(&bytes[..n]);
+    let addresses: Vec<lightning::ln::msgs::SocketAddress> = if bound.ip().is_unspecified() {
+        Vec::new()
+    } else {
+        vec![bound.into()]
+    };
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(ANNOUNCE_INTERVAL) => {}
+            }
+            let has_public = channel_manager
+                .list_channels()
+                .iter()
+                .any(|c| c.is_announced && c.is_channel_ready);
+            if has_public && !addresses.is_empty() {
+                peer_manager.broadcast_node_announcement([0; 3], alias, addresses.clone());
+            }
+        }
+    })
+}

@@ -1,0 +1,284 @@
+//! Node engine tests: real nodes over loopback TCP on an in-process regtest chain.
+
+#[path = "node/harness.rs"]
+mod harness;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harness::{fund, mine_until, node_config, start_node, wait_until, Chain, TestNode};
+use mmln::node::{
+    ChannelAmount, ChannelError, ConnectError, OpenChannelOptions, SendAmount, WalletError,
+};
+
+const WAIT: Duration = Duration::from_secs(60);
+const CHANNEL_SAT: u64 = 1_000_000;
+
+fn usable(node: &TestNode, uuid: uuid::Uuid) -> bool {
+    node.node
+        .list_channels()
+        .iter()
+        .any(|c| c.uuid == uuid && c.is_usable)
+}
+
+fn peer_channel_usable(node: &TestNode, peer: bitcoin::secp256k1::PublicKey) -> bool {
+    node.node
+        .list_channels()
+        .iter()
+        .any(|c| c.counterparty == peer && c.is_usable)
+}
+
+async fn connect(a: &TestNode, b: &TestNode) {
+    a.node
+        .connect_peer(
+            b.node.node_id(),
+            &b.addr().to_string(),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("A connects to B");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_restart_and_cooperatively_close_a_channel() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let config_a = node_config(&chain, dir_a.path());
+    let a = start_node(config_a.clone()).await;
+    let b = start_node(node_config(&chain, dir_b.path())).await;
+    fund(&chain, &a, 1).await;
+    let funded = a.node.wallet_balance().spendable_sat;
+    assert_eq!(funded, 50 * 100_000_000, "one regtest coinbase");
+
+    connect(&a, &b).await;
+    let uuid = a
+        .node
+        .open_channel(
+            b.node.node_id(),
+            ChannelAmount::Sats(CHANNEL_SAT),
+            0,
+            OpenChannelOptions::default(),
+        )
+        .expect("open");
+    wait_until(
+        "the funding transaction is in the mempool",
+        WAIT,
+        || async { chain.mempool_len().await > 0 },
+    )
+    .await;
+    mine_until(&chain, "the channel is usable on both sides", WAIT, || {
+        usable(&a, uuid) && peer_channel_usable(&b, a.node.node_id())
+    })
+    .await;
+
+    let channel = a.node.channel(uuid).expect("channel listed");
+    assert_eq!(channel.capacity_sat, CHANNEL_SAT);
+    assert!(channel.is_outbound);
+    assert!(
+        channel.outbound_capacity_msat > 900_000_000,
+        "most of the channel is ours: {channel:?}"
+    );
+    let b_side = b
+        .node
+        .list_channels()
+        .into_iter()
+        .find(|c| c.counterparty == a.node.node_id())
+        .expect("B lists it");
+    assert!(!b_side.is_outbound);
+    assert_eq!(b_side.outbound_capacity_msat, 0, "nothing was pushed");
+    let after_open = a.node.wallet_balance();
+    assert!(
+        after_open.spendable_sat < funded - CHANNEL_SAT,
+        "funding and fee left the wallet: {after_open:?}"
+    );
+
+    // Restart A on the same data dir: the channel survives and becomes usable again once the
+    // reconnect task has redialled B.
+    a.node.stop().await;
+    drop(a);
+    let a = start_node(config_a).await;
+    assert!(
+        a.node.list_channels().iter().any(|c| c.uuid == uuid),
+        "channel restored after restart"
+    );
+    wait_until("the restored channel is usable again", WAIT, || async {
+        usable(&a, uuid)
+    })
+    .await;
+
+    // Cooperative close: the funds come back to A's wallet once the closing tx confirms.
+    a.node.close_channel(uuid, false).expect("close");
+    match a.node.close_channel(uuid, false) {
+        Err(ChannelError::AlreadyClosing(id)) => assert_eq!(id, uuid),
+        Ok(()) => panic!("second close accepted"),
+        Err(other) => panic!("second close: unexpected error {other}"),
+    }
+    wait_until("the channel is gone from A's list", WAIT, || async {
+        a.node.channel(uuid).is_none()
+    })
+    .await;
+    let before_close = a.node.wallet_balance().spendable_sat;
+    mine_until(&chain, "the closing funds are in A's wallet", WAIT, || {
+        a.node.wallet_balance().confirmed_sat > before_close + CHANNEL_SAT - 10_000
+    })
+    .await;
+
+    a.node.stop().await;
+    b.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_conf_channel_from_a_trusted_node() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_c = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    let c = start_node(node_config(&chain, dir_c.path())).await;
+    fund(&chain, &a, 1).await;
+    assert!(c.node.add_trusted_node(a.node.node_id()).expect("trust"));
+    assert_eq!(c.node.list_trusted_nodes(), vec![a.node.node_id()]);
+
+    connect(&a, &c).await;
+    let uuid = a
+        .node
+        .open_channel(
+            c.node.node_id(),
+            ChannelAmount::Sats(CHANNEL_SAT),
+            10_000_000,
+            OpenChannelOptions::default(),
+        )
+        .expect("open");
+    // No blocks are mined: C trusts A, so the channel is usable at zero confirmations.
+    wait_until("the zero-conf channel is usable", WAIT, || async {
+        usable(&a, uuid) && peer_channel_usable(&c, a.node.node_id())
+    })
+    .await;
+    let c_side = c
+        .node
+        .list_channels()
+        .into_iter()
+        .find(|ch| ch.counterparty == a.node.node_id())
+        .expect("C lists it");
+    assert_eq!(c_side.confirmations, Some(0));
+    assert!(
+        c_side.balance_msat >= 10_000_000,
+        "the push arrived: {c_side:?}"
+    );
+
+    a.node.stop().await;
+    c.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_and_amount_errors_are_distinct() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    let b = start_node(node_config(&chain, dir_b.path())).await;
+    let b_id = b.node.node_id();
+    let short = Duration::from_secs(3);
+
+    let err = a
+        .node
+        .connect_peer(b_id, "no-such-host.invalid:9735", short)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConnectError::ResolveFailed { .. } | ConnectError::Timeout { .. }
+        ),
+        "{err}"
+    );
+    let err = a
+        .node
+        .connect_peer(b_id, "not an address", short)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::InvalidAddress(_)), "{err}");
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let err = a
+        .node
+        .connect_peer(b_id, &closed.to_string(), short)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::ConnectFailed { .. }), "{err}");
+    // A socket that accepts but never speaks Lightning.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let _keep = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let err = a
+        .node
+        .connect_peer(b_id, &silent_addr.to_string(), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::Timeout { .. }), "{err}");
+
+    // Channel amounts are checked before LDK is asked.
+    let err = a
+        .node
+        .open_channel(
+            b_id,
+            ChannelAmount::Sats(CHANNEL_SAT),
+            0,
+            OpenChannelOptions::default(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::PeerNotConnected(_)), "{err}");
+    connect(&a, &b).await;
+    let err = a
+        .node
+        .open_channel(
+            b_id,
+            ChannelAmount::Sats(CHANNEL_SAT),
+            0,
+            OpenChannelOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, ChannelError::InsufficientFunds { .. }),
+        "{err}"
+    );
+    fund(&chain, &a, 1).await;
+    let err = a
+        .node
+        .open_channel(
+            b_id,
+            ChannelAmount::Sats(1_000),
+            0,
+            OpenChannelOptions::default(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::InvalidAmount(_)), "{err}");
+
+    // Wallet: wrong network and a real send.
+    let mainnet = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
+    let err = a
+        .node
+        .send_to_address(mainnet, SendAmount::Sats(10_000), None)
+        .unwrap_err();
+    assert!(matches!(err, WalletError::InvalidNetwork { .. }), "{err}");
+    let to_b = b.node.new_address().unwrap().to_string();
+    a.node
+        .send_to_address(&to_b, SendAmount::Sats(250_000), None)
+        .expect("send");
+    let bn = Arc::clone(&b.node);
+    mine_until(&chain, "B's wallet receives the send", WAIT, move || {
+        bn.wallet_balance().confirmed_sat == 250_000
+    })
+    .await;
+
+    a.node.stop().await;
+    b.node.stop().await;
+}
