@@ -267,16 +267,109 @@ async fn peer_and_amount_errors_are_distinct() {
     let err = a
         .node
         .send_to_address(mainnet, SendAmount::Sats(10_000), None)
+        .await
         .unwrap_err();
-    assert!(matches!(err, WalletError::InvalidNetwork { .. }), "{err}");
+    match &err {
+        WalletError::InvalidNetwork {
+            address_network, ..
+        } => assert_eq!(address_network, "bitcoin"),
+        other => panic!("expected InvalidNetwork, got {other}"),
+    }
     let to_b = b.node.new_address().unwrap().to_string();
     a.node
         .send_to_address(&to_b, SendAmount::Sats(250_000), None)
+        .await
         .expect("send");
     let bn = Arc::clone(&b.node);
     mine_until(&chain, "B's wallet receives the send", WAIT, move || {
         bn.wallet_balance().confirmed_sat == 250_000
     })
+    .await;
+
+    // B opens a channel with everything it has: the fee is taken from the amount, and the
+    // funding transaction empties the wallet exactly.
+    let uuid = b
+        .node
+        .open_channel(
+            a.node.node_id(),
+            ChannelAmount::Max,
+            0,
+            OpenChannelOptions::default(),
+        )
+        .expect("open max");
+    let capacity = b.node.channel(uuid).expect("listed").capacity_sat;
+    assert!(
+        capacity < 250_000 && capacity > 240_000,
+        "max channel of {capacity} sat"
+    );
+    mine_until(&chain, "B's max channel is usable", WAIT, || {
+        usable(&b, uuid)
+    })
+    .await;
+    assert_eq!(
+        b.node.wallet_balance().confirmed_sat,
+        0,
+        "the wallet was emptied"
+    );
+
+    a.node.stop().await;
+    b.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_close_sweeps_both_sides_back_to_the_wallets() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    let b = start_node(node_config(&chain, dir_b.path())).await;
+    fund(&chain, &a, 1).await;
+    connect(&a, &b).await;
+    let push_msat = 100_000_000;
+    let uuid = a
+        .node
+        .open_channel(
+            b.node.node_id(),
+            ChannelAmount::Sats(CHANNEL_SAT),
+            push_msat,
+            OpenChannelOptions::default(),
+        )
+        .expect("open");
+    mine_until(&chain, "the channel is usable", WAIT, || usable(&a, uuid)).await;
+    let a_before = a.node.wallet_balance().confirmed_sat;
+
+    a.node.close_channel(uuid, true).expect("force close");
+    wait_until("the commitment transaction is broadcast", WAIT, || async {
+        chain.mempool_len().await > 0
+    })
+    .await;
+    chain.mine(1).await;
+    wait_until(
+        "A reports its delayed balance as claimable",
+        WAIT,
+        || async { !a.node.claimable_balances().is_empty() },
+    )
+    .await;
+    // B's output is spendable right away (after LDK's reorg safety depth); A's waits for the
+    // to_self_delay B asked for (144 blocks by default).
+    let bn = Arc::clone(&b.node);
+    mine_until(
+        &chain,
+        "B's pushed balance is swept into its wallet",
+        WAIT,
+        move || bn.wallet_balance().confirmed_sat > push_msat / 1000 - 5_000,
+    )
+    .await;
+    chain.mine(144).await;
+    let an = Arc::clone(&a.node);
+    mine_until(
+        &chain,
+        "A's delayed balance is swept into its wallet",
+        WAIT,
+        move || {
+            an.wallet_balance().confirmed_sat > a_before + CHANNEL_SAT - push_msat / 1000 - 20_000
+        },
+    )
     .await;
 
     a.node.stop().await;

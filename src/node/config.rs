@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::Network;
+use lightning::util::config::UserConfig;
 
 use crate::chain::ChainConfig;
 
@@ -67,5 +68,24 @@ impl NodeConfig {
             node.minimum_depth = 1;
         }
         Ok(node)
+    }
+
+    /// The LDK channel policy these settings imply (see mod.rs on why anchors are off).
+    pub fn user_config(&self) -> UserConfig {
+        let mut c = UserConfig::default();
+        c.channel_handshake_config.minimum_depth = self.minimum_depth;
+        c.channel_handshake_config.our_max_accepted_htlcs = self.max_accepted_htlcs;
+        c.channel_handshake_config
+            .max_inbound_htlc_value_in_flight_percent_of_channel = 100;
+        c.channel_handshake_config
+            .negotiate_anchors_zero_fee_htlc_tx = false;
+        c.channel_handshake_config.announce_for_forwarding = false;
+        // Either side may choose public or private; we do not force our preference on the opener.
+        c.channel_handshake_limits
+            .force_announced_channel_preference = false;
+        // Every inbound channel goes through `OpenChannelRequest` so trusted peers can get 0-conf.
+        c.manually_accept_inbound_channels = true;
+        c.accept_inbound_channels = true;
+        c
     }
 }

@@ -59,6 +59,8 @@ pub enum WalletError {
     BuildFailed(String),
     #[error("transaction could not be signed: {0}")]
     SignFailed(String),
+    #[error("transaction was rejected by the chain backend: {0}")]
+    BroadcastFailed(String),
 }
 
 /// Failures of `Node::connect_peer`.

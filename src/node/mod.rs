@@ -63,6 +63,7 @@ struct Tasks {
 pub struct Node {
     config: NodeConfig,
     user_config: UserConfig,
+    chain: Arc<crate::chain::ChainBackend>,
     keys: Arc<KeysManager>,
     store: Arc<Store>,
     chain_monitor: Arc<ChainMonitor>,
@@ -237,12 +238,27 @@ impl Node {
     }
 
     /// Sends to an address of the node's network; `fee_rate` defaults to the backend estimate.
-    pub fn send_to_address(
+    /// The transaction is submitted with `sendrawtransaction` so a rejection is reported here,
+    /// then handed to the backend's broadcaster, which re-sends it until it is buried.
+    pub async fn send_to_address(
         &self,
         address: &str,
         amount: SendAmount,
         fee_rate: Option<FeeRate>,
     ) -> Result<Txid, WalletError> {
-        self.wallet.send_to_address(address, amount, fee_rate)
+        let tx = self.wallet.build_send(address, amount, fee_rate)?;
+        let hex = bitcoin::consensus::encode::serialize_hex(&tx);
+        let txid: Txid = self
+            .chain
+            .rpc_client()
+            .call_method("sendrawtransaction", &[serde_json::json!(hex)])
+            .await
+            .map_err(|e| WalletError::BroadcastFailed(e.to_string()))?;
+        self.wallet.mark_unconfirmed(&tx)?;
+        lightning::chain::chaininterface::BroadcasterInterface::broadcast_transactions(
+            &*self.chain,
+            &[&tx],
+        );
+        Ok(txid)
     }
 }

@@ -228,3 +228,40 @@ pub fn spawn_reconnector(
         }
     })
 }
+
+const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Re-announces our node every minute while we have public channels (only with a routable
+/// listen address).
+pub fn spawn_announcer(
+    config: &super::NodeConfig,
+    bound: std::net::SocketAddr,
+    peer_manager: Arc<PeerManager>,
+    channel_manager: Arc<ChannelManager>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let mut alias = [0u8; 32];
+    let bytes = config.alias.as_bytes();
+    let n = bytes.len().min(32);
+    alias[..n].copy_from_slice(&bytes[..n]);
+    let addresses: Vec<lightning::ln::msgs::SocketAddress> = if bound.ip().is_unspecified() {
+        Vec::new()
+    } else {
+        vec![bound.into()]
+    };
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(ANNOUNCE_INTERVAL) => {}
+            }
+            let has_public = channel_manager
+                .list_channels()
+                .iter()
+                .any(|c| c.is_announced && c.is_channel_ready);
+            if has_public && !addresses.is_empty() {
+                peer_manager.broadcast_node_announcement([0; 3], alias, addresses.clone());
+            }
+        }
+    })
+}

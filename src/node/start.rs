@@ -14,7 +14,6 @@ use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
 use lightning::routing::router::DefaultRouter;
 use lightning::routing::scoring::ProbabilisticScoringFeeParameters;
 use lightning::sign::{EntropySource, NodeSigner};
-use lightning::util::config::UserConfig;
 use lightning::util::persist::{
     CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
     CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
@@ -36,7 +35,7 @@ use super::logger::NodeLogger;
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::signer::WalletSignerProvider;
-use super::sweeper::{self, SweeperParts};
+use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
     ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, DynUtxoLookup,
     GossipSync, MessageRouter, OnionMessenger, PeerManager, Persister,
@@ -46,25 +45,6 @@ use super::{Node, NodeConfig, NodeError, Tasks};
 
 /// Incremental monitor updates kept before a full monitor rewrite.
 const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
-const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(60);
-
-fn user_config(config: &NodeConfig) -> UserConfig {
-    let mut c = UserConfig::default();
-    c.channel_handshake_config.minimum_depth = config.minimum_depth;
-    c.channel_handshake_config.our_max_accepted_htlcs = config.max_accepted_htlcs;
-    c.channel_handshake_config
-        .max_inbound_htlc_value_in_flight_percent_of_channel = 100;
-    c.channel_handshake_config
-        .negotiate_anchors_zero_fee_htlc_tx = false;
-    c.channel_handshake_config.announce_for_forwarding = false;
-    // Either side may choose public or private; we do not force our preference on the opener.
-    c.channel_handshake_limits
-        .force_announced_channel_preference = false;
-    // Every inbound channel goes through `OpenChannelRequest` so trusted peers can get 0-conf.
-    c.manually_accept_inbound_channels = true;
-    c.accept_inbound_channels = true;
-    c
-}
 
 fn now() -> Duration {
     SystemTime::now()
@@ -140,7 +120,6 @@ pub(super) async fn start(
         &config.data_dir.join(WALLET_DB_FILE),
         config.network,
         &wallet_master,
-        Arc::clone(&broadcaster),
         Arc::clone(&fee_estimator),
     )?);
     let tip = chain.best_block().await.map_err(chain_err)?;
@@ -182,7 +161,7 @@ pub(super) async fn start(
             what: "channel monitors",
             reason: e.to_string(),
         })?;
-    let user_config = user_config(&config);
+    let user_config = config.user_config();
     let manager_bytes = persist::read_optional(
         &store,
         CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
@@ -327,7 +306,8 @@ pub(super) async fn start(
                 ),
                 (
                     synced_tip.block_hash,
-                    sweeper.clone() as Arc<dyn Listen + Send + Sync>,
+                    Arc::new(SweeperListener(Arc::clone(&sweeper)))
+                        as Arc<dyn Listen + Send + Sync>,
                 ),
             ],
             chain_shutdown_rx,
@@ -437,7 +417,7 @@ pub(super) async fn start(
     ));
 
     // 13. Node announcements for public channels (only with a routable listen address).
-    let announcer = spawn_announcer(
+    let announcer = peers::spawn_announcer(
         &config,
         bound,
         Arc::clone(&peer_manager),
@@ -449,6 +429,7 @@ pub(super) async fn start(
     Ok(Arc::new(Node {
         config,
         user_config,
+        chain,
         keys: keys_manager,
         store,
         chain_monitor,
@@ -474,37 +455,4 @@ pub(super) async fn start(
         })),
         stopped: AtomicBool::new(false),
     }))
-}
-
-fn spawn_announcer(
-    config: &NodeConfig,
-    bound: std::net::SocketAddr,
-    peer_manager: Arc<PeerManager>,
-    channel_manager: Arc<ChannelManager>,
-    mut shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let mut alias = [0u8; 32];
-    let bytes = config.alias.as_bytes();
-    let n = bytes.len().min(32);
-    alias[..n].copy_from_slice(&bytes[..n]);
-    let addresses: Vec<lightning::ln::msgs::SocketAddress> = if bound.ip().is_unspecified() {
-        Vec::new()
-    } else {
-        vec![bound.into()]
-    };
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                _ = tokio::time::sleep(ANNOUNCE_INTERVAL) => {}
-            }
-            let has_public = channel_manager
-                .list_channels()
-                .iter()
-                .any(|c| c.is_announced && c.is_channel_ready);
-            if has_public && !addresses.is_empty() {
-                peer_manager.broadcast_node_announcement([0; 3], alias, addresses.clone());
-            }
-        }
-    })
 }

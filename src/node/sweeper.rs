@@ -4,7 +4,9 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use lightning::chain::BestBlock;
+use bitcoin::block::Header;
+use lightning::chain::transaction::TransactionData;
+use lightning::chain::{BestBlock, Listen};
 use lightning::sign::KeysManager;
 use lightning::util::persist::{
     OUTPUT_SWEEPER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE,
@@ -68,5 +70,31 @@ pub fn load_or_create(parts: SweeperParts, tip: BestBlock) -> Result<Sweeper, No
                 })?;
             Ok(sweeper)
         }
+    }
+}
+
+/// Feeds blocks to the sweeper and, after each, spends outputs that have become spendable.
+/// (The background processor also does this, but only every 30 s; per block keeps sweeps prompt
+/// in tests and the sandbox, and costs nothing when nothing is tracked.)
+pub struct SweeperListener(pub Arc<Sweeper>);
+
+impl Listen for SweeperListener {
+    fn filtered_block_connected(&self, header: &Header, txdata: &TransactionData, height: u32) {
+        self.0.filtered_block_connected(header, txdata, height);
+        if !self.0.tracked_spendable_outputs().is_empty()
+            && self
+                .0
+                .regenerate_and_broadcast_spend_if_necessary()
+                .is_err()
+        {
+            tracing::warn!(
+                height,
+                "sweeper could not build or persist a sweep; retrying later"
+            );
+        }
+    }
+
+    fn blocks_disconnected(&self, fork_point_block: BestBlock) {
+        self.0.blocks_disconnected(fork_point_block);
     }
 }

@@ -20,7 +20,7 @@ use lightning::chain::chaininterface::ConfirmationTarget;
 use lightning::chain::BestBlock;
 
 use super::error::WalletError;
-use super::types::{DynBroadcaster, DynFeeEstimator, SendAmount, WalletBalance};
+use super::types::{DynFeeEstimator, SendAmount, WalletBalance};
 
 pub const WALLET_DB_FILE: &str = "mmln.sqlite";
 
@@ -44,7 +44,6 @@ pub struct OnchainWallet {
     /// Signers for both keychains, held by us (BDK 3 no longer signs with stored keys).
     signers: [SignersContainer; 2],
     network: Network,
-    broadcaster: Arc<DynBroadcaster>,
     fee_estimator: Arc<DynFeeEstimator>,
 }
 
@@ -71,7 +70,6 @@ impl OnchainWallet {
         db_path: &Path,
         network: Network,
         master: &Xpriv,
-        broadcaster: Arc<DynBroadcaster>,
         fee_estimator: Arc<DynFeeEstimator>,
     ) -> Result<Self, WalletError> {
         let mut db = open_database(db_path)?;
@@ -115,7 +113,6 @@ impl OnchainWallet {
             state: Mutex::new(WalletState { wallet, db }),
             signers,
             network,
-            broadcaster,
             fee_estimator,
         })
     }
@@ -190,22 +187,33 @@ impl OnchainWallet {
         ))
     }
 
-    /// Sends to an address of this wallet's network and broadcasts; returns the txid.
-    pub fn send_to_address(
+    /// Builds and signs (but does not broadcast) a payment to an address of this wallet's
+    /// network. The caller broadcasts it and then calls [`Self::mark_unconfirmed`].
+    pub fn build_send(
         &self,
         address: &str,
         amount: SendAmount,
         fee_rate: Option<FeeRate>,
-    ) -> Result<Txid, WalletError> {
+    ) -> Result<Transaction, WalletError> {
         let unchecked = Address::<NetworkUnchecked>::from_str(address)
             .map_err(|e| WalletError::InvalidAddress(format!("{address}: {e}")))?;
-        let address =
-            unchecked
-                .require_network(self.network)
-                .map_err(|_| WalletError::InvalidNetwork {
-                    address_network: "another network".to_string(),
-                    wallet_network: self.network,
-                })?;
+        if !unchecked.is_valid_for_network(self.network) {
+            let address_network = [
+                Network::Bitcoin,
+                Network::Testnet,
+                Network::Signet,
+                Network::Regtest,
+            ]
+            .into_iter()
+            .find(|n| unchecked.is_valid_for_network(*n))
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "another network".to_string());
+            return Err(WalletError::InvalidNetwork {
+                address_network,
+                wallet_network: self.network,
+            });
+        }
+        let address = unchecked.assume_checked();
         if let SendAmount::Sats(0) = amount {
             return Err(WalletError::InvalidAmount(
                 "amount must be positive".to_string(),
@@ -213,10 +221,7 @@ impl OnchainWallet {
         }
         let fee_rate = fee_rate
             .unwrap_or_else(|| self.default_fee_rate(ConfirmationTarget::OutputSpendingFee));
-        let tx = self.build_signed(address.script_pubkey(), amount, fee_rate)?;
-        self.broadcaster.broadcast_transactions(&[&tx]);
-        self.mark_unconfirmed(&tx)?;
-        Ok(tx.compute_txid())
+        self.build_signed(address.script_pubkey(), amount, fee_rate)
     }
 
     /// Builds and signs a transaction paying `value_sat` to `output_script` (a channel funding
