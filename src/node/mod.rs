@@ -8,6 +8,7 @@
 //! and a fee-bumping wallet (`BumpTransaction` events); static-remote-key channels with
 //! up-front fees work with any peer and any wallet balance, which suits tests and the sandbox.
 
+mod chain_sync;
 pub mod channels;
 pub mod config;
 pub mod error;

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bitcoin::secp256k1::PublicKey;
+use lightning::routing::gossip::NodeId;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::error::ConnectError;
 use super::persist::PeerAddressBook;
-use super::types::{ChannelManager, PeerManager};
+use super::types::{ChannelManager, NetworkGraph, PeerManager};
 
 /// Bound on one redial attempt.
 pub const RECONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,9 +25,21 @@ const BACKOFF_MAX: Duration = Duration::from_secs(120);
 pub struct PeerConnector {
     pub(super) peer_manager: Arc<PeerManager>,
     pub(super) book: Arc<PeerAddressBook>,
+    pub(super) graph: Arc<NetworkGraph>,
 }
 
 impl PeerConnector {
+    /// Where to reach a peer: the address we last connected to, else one it announced.
+    pub fn address_for(&self, node_id: &PublicKey) -> Option<String> {
+        if let Some(addr) = self.book.get(node_id) {
+            return Some(addr);
+        }
+        let graph = self.graph.read_only();
+        let node = graph.node(&NodeId::from_pubkey(node_id))?;
+        let info = node.announcement_info.as_ref()?;
+        info.addresses().first().map(|a| a.to_string())
+    }
+
     pub fn is_connected(&self, node_id: &PublicKey) -> bool {
         self.peer_manager.peer_by_node_id(node_id).is_some()
     }
@@ -198,7 +211,7 @@ pub fn spawn_reconnector(
                 {
                     continue;
                 }
-                let Some(addr) = connector.book.get(&node_id) else {
+                let Some(addr) = connector.address_for(&node_id) else {
                     continue;
                 };
                 let c = Arc::clone(&connector);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::BlockHash;
-use lightning::chain::{BestBlock, Listen, Watch};
+use lightning::chain::Listen;
 use lightning::ln::channelmanager::{ChainParameters, ChannelManagerReadArgs};
 use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
 use lightning::routing::router::DefaultRouter;
@@ -22,13 +22,12 @@ use lightning::util::ser::ReadableArgs;
 use lightning_background_processor::{
     process_events_async_with_kv_store_sync, GossipSync as BpGossipSync, NO_LIQUIDITY_MANAGER,
 };
-use lightning_block_sync::init::synchronize_listeners;
-use lightning_block_sync::UnboundedCache;
 use lightning_persister::fs_store::FilesystemStore;
 use tokio::sync::watch;
 
 use crate::chain::ChainBackend;
 
+use super::chain_sync;
 use super::events::{NodeEventHandler, NodeEventSink};
 use super::keys;
 use super::logger::NodeLogger;
@@ -155,7 +154,7 @@ pub(super) async fn start(
     ));
 
     // 7. Channel monitors, then the ChannelManager (restored against them, or new at the tip).
-    let mut monitors = persister
+    let monitors = persister
         .read_all_channel_monitors_with_updates()
         .map_err(|e| NodeError::StateReadFailed {
             what: "channel monitors",
@@ -238,56 +237,40 @@ pub(super) async fn start(
         tip,
     )?);
 
-    // 9. Bring every listener to the tip, each from its own best block; monitors individually
-    // (they may lag the manager), then hand every monitor to the ChainMonitor.
-    let synced_tip = {
-        let monitor_listeners: Vec<(BlockHash, _)> = monitors
-            .drain(..)
-            .map(|(hash, m)| {
-                (
-                    hash,
-                    (
-                        m,
-                        Arc::clone(&broadcaster),
-                        Arc::clone(&fee_estimator),
-                        Arc::clone(&logger),
-                    ),
-                )
-            })
-            .collect();
-        let wallet_block = wallet.best_block().block_hash;
-        let sweeper_block = sweeper.current_best_block().block_hash;
-        let mut listeners: Vec<(BlockHash, &(dyn Listen + Send + Sync))> = vec![
-            (
-                manager_block,
-                &*channel_manager as &(dyn Listen + Send + Sync),
-            ),
-            (wallet_block, &*wallet as &(dyn Listen + Send + Sync)),
-            (sweeper_block, &*sweeper as &(dyn Listen + Send + Sync)),
-        ];
-        for (hash, listener) in &monitor_listeners {
-            listeners.push((*hash, listener as &(dyn Listen + Send + Sync)));
-        }
-        let mut cache = UnboundedCache::new();
-        let header =
-            synchronize_listeners(chain.rpc_client(), config.network, &mut cache, listeners)
-                .await
-                .map_err(|e| chain_err(format!("initial chain sync failed: {e:?}")))?;
-        drop(cache);
-        for (_, (monitor, _, _, _)) in monitor_listeners {
-            let channel_id = monitor.channel_id();
-            match chain_monitor.watch_channel(channel_id, monitor) {
-                Ok(lightning::chain::ChannelMonitorUpdateStatus::Completed) => {}
-                other => {
-                    return Err(NodeError::StateReadFailed {
-                        what: "channel monitor",
-                        reason: format!("channel {channel_id} could not be watched: {other:?}"),
-                    })
-                }
-            }
-        }
-        BestBlock::new(header.header.block_hash(), header.height)
-    };
+    // 9. P2P listener socket and peer records: the last steps that can fail, done before any
+    // task is started so a failed start leaves nothing running.
+    let (listener, bound) =
+        peers::bind(config.p2p_listen)
+            .await
+            .map_err(|source| NodeError::ListenFailed {
+                addr: config.p2p_listen,
+                source,
+            })?;
+    let book = Arc::new(PeerAddressBook::load(Arc::clone(&store))?);
+    let trusted = Arc::new(TrustedNodes::load(
+        Arc::clone(&store),
+        &config.trusted_peers_0conf,
+    )?);
+
+    // 10. Bring every listener to the tip from its own best block, watch every monitor, then
+    // start the chain poller.
+    let synced_tip = chain_sync::sync_to_tip(
+        &chain,
+        config.network,
+        chain_sync::SyncListeners {
+            manager: (manager_block, &*channel_manager),
+            wallet: &*wallet,
+            sweeper: &*sweeper,
+        },
+        monitors,
+        &chain_monitor,
+        chain_sync::MonitorDeps {
+            broadcaster: Arc::clone(&broadcaster),
+            fee_estimator: Arc::clone(&fee_estimator),
+            logger: Arc::clone(&logger),
+        },
+    )
+    .await?;
     let (chain_shutdown, chain_shutdown_rx) = watch::channel(false);
     let chain_poller = chain
         .start(
@@ -315,7 +298,7 @@ pub(super) async fn start(
         .await
         .map_err(chain_err)?;
 
-    // 10. Gossip, onion messages, peer manager, P2P listener.
+    // 11. Gossip, onion messages, peer manager, P2P listener.
     let gossip_sync = Arc::new(GossipSync::new(
         Arc::clone(&network_graph),
         None::<Arc<DynUtxoLookup>>,
@@ -347,26 +330,15 @@ pub(super) async fn start(
         Arc::clone(&logger),
         Arc::clone(&keys_manager),
     ));
-    let (listener, bound) =
-        peers::bind(config.p2p_listen)
-            .await
-            .map_err(|source| NodeError::ListenFailed {
-                addr: config.p2p_listen,
-                source,
-            })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let listener_task =
         peers::spawn_listener(listener, Arc::clone(&peer_manager), shutdown_rx.clone());
 
-    // 11. Peers: remembered addresses, trusted set, reconnection.
-    let book = Arc::new(PeerAddressBook::load(Arc::clone(&store))?);
-    let trusted = Arc::new(TrustedNodes::load(
-        Arc::clone(&store),
-        &config.trusted_peers_0conf,
-    )?);
+    // 12. Peers: reconnection to channel peers.
     let connector = Arc::new(PeerConnector {
         peer_manager: Arc::clone(&peer_manager),
         book,
+        graph: Arc::clone(&network_graph),
     });
     let reconnector = peers::spawn_reconnector(
         Arc::clone(&connector),
@@ -374,7 +346,7 @@ pub(super) async fn start(
         shutdown_rx.clone(),
     );
 
-    // 12. Events and the background processor (persistence, timers, HTLC forwarding).
+    // 13. Events and the background processor (persistence, timers, HTLC forwarding).
     let closed_channels = Arc::new(Mutex::new(HashSet::new()));
     let handler = Arc::new(NodeEventHandler {
         channel_manager: Arc::clone(&channel_manager),
@@ -416,7 +388,7 @@ pub(super) async fn start(
         || Some(now()),
     ));
 
-    // 13. Node announcements for public channels (only with a routable listen address).
+    // 14. Node announcements for public channels (only with a routable listen address).
     let announcer = peers::spawn_announcer(
         &config,
         bound,
