@@ -259,8 +259,8 @@ pub(super) async fn start(
         config.network,
         chain_sync::SyncListeners {
             manager: (manager_block, &*channel_manager),
-            wallet: &*wallet,
-            sweeper: &*sweeper,
+            wallet: &wallet,
+            sweeper: &sweeper,
         },
         monitors,
         &chain_monitor,
