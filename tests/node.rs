@@ -58,7 +58,10 @@ async fn open_restart_and_cooperatively_close_a_channel() {
             b.node.node_id(),
             ChannelAmount::Sats(CHANNEL_SAT),
             0,
-            OpenChannelOptions::default(),
+            OpenChannelOptions {
+                public: true,
+                ..Default::default()
+            },
         )
         .expect("open");
     wait_until(
@@ -72,7 +75,16 @@ async fn open_restart_and_cooperatively_close_a_channel() {
     })
     .await;
 
+    // Public: after 6 confirmations it is announced, and each side's gossip verifier checks
+    // the funding output against the chain before adding it to the graph.
+    chain.mine(6).await;
+    wait_until("the announced channel is in both graphs", WAIT, || async {
+        a.node.network_graph().read_only().channels().len() == 1
+            && b.node.network_graph().read_only().channels().len() == 1
+    })
+    .await;
     let channel = a.node.channel(uuid).expect("channel listed");
+    assert!(channel.is_public);
     assert_eq!(channel.capacity_sat, CHANNEL_SAT);
     assert!(channel.is_outbound);
     assert!(

@@ -48,7 +48,7 @@ pub use types::{
 
 use peers::PeerConnector;
 use persist::TrustedNodes;
-use types::{ChainMonitor, NetworkGraph, OnionMessenger, PeerManager, Scorer, Store, Sweeper};
+use types::{ChainMonitor, GossipSync, NetworkGraph, OnionMessenger, PeerManager, Scorer, Store, Sweeper};
 use wallet::OnchainWallet;
 
 /// Background tasks the node owns, joined at shutdown.
@@ -72,6 +72,7 @@ pub struct Node {
     network_graph: Arc<NetworkGraph>,
     scorer: Arc<RwLock<Scorer>>,
     onion_messenger: Arc<OnionMessenger>,
+    gossip_sync: Arc<GossipSync>,
     peer_manager: Arc<PeerManager>,
     sweeper: Arc<Sweeper>,
     wallet: Arc<OnchainWallet>,
@@ -119,7 +120,9 @@ impl Node {
         // 3. Chain poller.
         let _ = self.chain_shutdown.send(true);
         let _ = tasks.chain_poller.await;
-        // 4. Wallet (it persists after every block; this catches address reveals).
+        // 4. Break the gossip sync <-> verifier cycle so the node can be freed.
+        self.gossip_sync.add_utxo_lookup(None);
+        // 5. Wallet (it persists after every block; this catches address reveals).
         if let Err(e) = self.wallet.persist() {
             tracing::error!("wallet not persisted at shutdown: {e}");
         }

@@ -25,6 +25,8 @@ use lightning_background_processor::{
 use lightning_persister::fs_store::FilesystemStore;
 use tokio::sync::watch;
 
+use lightning_block_sync::gossip::TokioSpawner;
+
 use crate::chain::ChainBackend;
 
 use super::chain_sync;
@@ -36,7 +38,7 @@ use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::signer::WalletSignerProvider;
 use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
-    ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, DynUtxoLookup,
+    ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipVerifier,
     GossipSync, MessageRouter, OnionMessenger, PeerManager, Persister,
 };
 use super::wallet::{OnchainWallet, WALLET_DB_FILE};
@@ -301,7 +303,7 @@ pub(super) async fn start(
     // 11. Gossip, onion messages, peer manager, P2P listener.
     let gossip_sync = Arc::new(GossipSync::new(
         Arc::clone(&network_graph),
-        None::<Arc<DynUtxoLookup>>,
+        None::<Arc<GossipVerifier>>,
         Arc::clone(&logger),
     ));
     let onion_messenger: Arc<OnionMessenger> = Arc::new(OnionMessenger::new(
@@ -330,6 +332,14 @@ pub(super) async fn start(
         Arc::clone(&logger),
         Arc::clone(&keys_manager),
     ));
+    // Verify gossiped channels against the chain. The verifier and the gossip sync refer to
+    // each other; `Node::stop` breaks that cycle.
+    gossip_sync.add_utxo_lookup(Some(Arc::new(GossipVerifier::new(
+        chain.rpc_client(),
+        TokioSpawner,
+        Arc::clone(&gossip_sync),
+        Arc::clone(&peer_manager),
+    ))));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let listener_task =
         peers::spawn_listener(listener, Arc::clone(&peer_manager), shutdown_rx.clone());
@@ -409,6 +419,7 @@ pub(super) async fn start(
         network_graph,
         scorer,
         onion_messenger,
+        gossip_sync,
         peer_manager,
         sweeper,
         wallet,

@@ -12,7 +12,6 @@ use lightning::onion_message::messenger::DefaultMessageRouter;
 use lightning::routing::gossip::P2PGossipSync;
 use lightning::routing::router::DefaultRouter;
 use lightning::routing::scoring::{ProbabilisticScorer, ProbabilisticScoringFeeParameters};
-use lightning::routing::utxo::UtxoLookup;
 use lightning::sign::{InMemorySigner, KeysManager};
 use lightning::util::persist::MonitorUpdatingPersister;
 use lightning::util::sweep::OutputSweeperSync;
@@ -29,7 +28,6 @@ pub type DynFeeEstimator = dyn FeeEstimator + Send + Sync;
 pub type DynBroadcaster = dyn BroadcasterInterface + Send + Sync;
 /// We feed full blocks, so no transaction filter is registered (always `None`).
 pub type DynFilter = dyn Filter + Send + Sync;
-pub type DynUtxoLookup = dyn UtxoLookup + Send + Sync;
 
 pub type Store = FilesystemStore;
 pub type Persister = MonitorUpdatingPersister<
@@ -71,7 +69,13 @@ pub type ChannelManager = lightning::ln::channelmanager::ChannelManager<
     Arc<MessageRouter>,
     Arc<NodeLogger>,
 >;
-pub type GossipSync = P2PGossipSync<Arc<NetworkGraph>, Arc<DynUtxoLookup>, Arc<NodeLogger>>;
+/// Checks gossiped channels' funding outputs against the chain (`getblockhash`/`gettxout`).
+pub type GossipVerifier = lightning_block_sync::gossip::GossipVerifier<
+    lightning_block_sync::gossip::TokioSpawner,
+    Arc<lightning_block_sync::rpc::RpcClient>,
+    Arc<NodeLogger>,
+>;
+pub type GossipSync = P2PGossipSync<Arc<NetworkGraph>, Arc<GossipVerifier>, Arc<NodeLogger>>;
 pub type OnionMessenger = lightning::onion_message::messenger::OnionMessenger<
     Arc<KeysManager>,
     Arc<KeysManager>,
