@@ -7,6 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harness::{fund, mine_until, node_config, start_node, wait_until, Chain, TestNode};
+use lightning::ln::channelmanager::{
+    Bolt11InvoiceParameters, PaymentId, RecipientOnionFields, Retry,
+};
+use lightning::routing::router::{PaymentParameters, RouteParameters, RouteParametersConfig};
 use mmln::node::{
     ChannelAmount, ChannelError, ConnectError, OpenChannelOptions, SendAmount, WalletError,
 };
@@ -177,6 +181,48 @@ async fn zero_conf_channel_from_a_trusted_node() {
         c_side.balance_msat >= 10_000_000,
         "the push arrived: {c_side:?}"
     );
+
+    // Payments over it, claimed by the test sink: a keysend and a BOLT11 invoice.
+    let before = c_side.balance_msat;
+    let route = RouteParameters::from_payment_params_and_value(
+        PaymentParameters::for_keysend(c.node.node_id(), 40, false),
+        50_000_000,
+    );
+    a.node
+        .channel_manager()
+        .send_spontaneous_payment(
+            None,
+            RecipientOnionFields::spontaneous_empty(),
+            PaymentId([1; 32]),
+            route,
+            Retry::Attempts(3),
+        )
+        .expect("keysend");
+    let invoice = c
+        .node
+        .channel_manager()
+        .create_bolt11_invoice(Bolt11InvoiceParameters {
+            amount_msats: Some(20_000_000),
+            ..Default::default()
+        })
+        .expect("invoice");
+    a.node
+        .channel_manager()
+        .pay_for_bolt11_invoice(
+            &invoice,
+            PaymentId([2; 32]),
+            None,
+            RouteParametersConfig::default(),
+            Retry::Attempts(3),
+        )
+        .expect("pay invoice");
+    wait_until("both payments reach C", WAIT, || async {
+        c.node
+            .list_channels()
+            .iter()
+            .any(|ch| ch.uuid == c_side.uuid && ch.balance_msat == before + 70_000_000)
+    })
+    .await;
 
     a.node.stop().await;
     c.node.stop().await;
