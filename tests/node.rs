@@ -12,7 +12,8 @@ use lightning::ln::channelmanager::{
 };
 use lightning::routing::router::{PaymentParameters, RouteParameters, RouteParametersConfig};
 use mmln::node::{
-    ChannelAmount, ChannelError, ConnectError, OpenChannelOptions, SendAmount, WalletError,
+    ChannelAmount, ChannelConfigUpdate, ChannelError, ConnectError, OpenChannelOptions, SendAmount,
+    WalletError,
 };
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -181,6 +182,24 @@ async fn zero_conf_channel_from_a_trusted_node() {
         c_side.balance_msat >= 10_000_000,
         "the push arrived: {c_side:?}"
     );
+
+    // Forwarding policy updates apply to the live channel.
+    c.node
+        .update_channel_config(
+            c_side.uuid,
+            ChannelConfigUpdate {
+                forwarding_fee_base_msat: Some(1234),
+                ..Default::default()
+            },
+        )
+        .expect("update config");
+    let updated = c.node.channel(c_side.uuid).expect("listed");
+    assert_eq!(updated.forwarding_fee_base_msat, Some(1234));
+    let err = c
+        .node
+        .update_channel_config(uuid::Uuid::new_v4(), ChannelConfigUpdate::default())
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::UnknownChannel(_)), "{err}");
 
     // Payments over it, claimed by the test sink: a keysend and a BOLT11 invoice.
     let before = c_side.balance_msat;
