@@ -179,3 +179,31 @@ pub async fn fund(chain: &Chain, node: &TestNode, blocks: u32) {
     )
     .await;
 }
+
+pub const WAIT: Duration = Duration::from_secs(60);
+pub const CHANNEL_SAT: u64 = 1_000_000;
+
+pub fn usable(node: &TestNode, uuid: uuid::Uuid) -> bool {
+    node.node
+        .list_channels()
+        .iter()
+        .any(|c| c.uuid == uuid && c.is_usable)
+}
+
+pub fn peer_channel_usable(node: &TestNode, peer: bitcoin::secp256k1::PublicKey) -> bool {
+    node.node
+        .list_channels()
+        .iter()
+        .any(|c| c.counterparty == peer && c.is_usable)
+}
+
+pub async fn connect(a: &TestNode, b: &TestNode) {
+    a.node
+        .connect_peer(
+            b.node.node_id(),
+            &b.addr().to_string(),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("A connects to B");
+}
