@@ -211,7 +211,7 @@ impl NodeEventHandler {
                     .funding_failures
                     .lock()
                     .ok()
-                    .and_then(|mut f| f.remove(&user_channel_id));
+                    .and_then(|f| f.get(&user_channel_id).cloned());
                 let initiated_locally = matches!(
                     reason,
                     ClosureReason::HolderForceClosed { .. }
@@ -230,7 +230,12 @@ impl NodeEventHandler {
                     closed_at: now_secs(),
                 };
                 tracing::info!(%channel_id, uuid = %record.uuid, reason = %record.reason, "channel closed");
-                self.sink.channel_closed(record).await
+                self.sink.channel_closed(record).await?;
+                // Only now: a replayed event must still find the funding failure reason.
+                if let Ok(mut failures) = self.funding_failures.lock() {
+                    failures.remove(&user_channel_id);
+                }
+                Ok(())
             }
             Event::SpendableOutputs {
                 outputs,
