@@ -5,7 +5,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use crate::harness::{
-    connect, fund, mine_until, node_config, start_node, usable, Chain, CHANNEL_SAT, WAIT,
+    connect, fund, mine_until, node_config, start_node, start_node_with_sink, usable, wait_until,
+    Chain, RecordingSink, CHANNEL_SAT, WAIT,
 };
 use mmln::node::{
     ChannelAmount, ChannelError, ConnectError, OpenChannelOptions, SendAmount, WalletError,
@@ -151,6 +152,87 @@ async fn peer_and_amount_errors_are_distinct() {
         b.node.wallet_balance().confirmed_sat,
         0,
         "the wallet was emptied"
+    );
+
+    a.node.stop().await;
+    b.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_funding_failure_closes_the_pending_channel_with_its_reason() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    let sink = Arc::new(RecordingSink::default());
+    let b = start_node_with_sink(node_config(&chain, dir_b.path()), sink.clone()).await;
+    fund(&chain, &a, 1).await;
+    let to_b = b.node.new_address().unwrap().to_string();
+    a.node
+        .send_to_address(&to_b, SendAmount::Sats(250_000), None)
+        .await
+        .expect("send");
+    let bn = Arc::clone(&b.node);
+    mine_until(&chain, "B is funded", WAIT, move || {
+        bn.wallet_balance().confirmed_sat == 250_000
+    })
+    .await;
+    connect(&b, &a).await;
+
+    // Both opens pass the up-front check (nothing is spent yet); the wallet can fund only one.
+    let first = b
+        .node
+        .open_channel(
+            a.node.node_id(),
+            ChannelAmount::Max,
+            0,
+            OpenChannelOptions::default(),
+        )
+        .expect("first open");
+    let second = b
+        .node
+        .open_channel(
+            a.node.node_id(),
+            ChannelAmount::Max,
+            0,
+            OpenChannelOptions::default(),
+        )
+        .expect("second open");
+    let s = Arc::clone(&sink);
+    wait_until(
+        "the unfundable channel is closed and recorded",
+        WAIT,
+        move || {
+            let s = Arc::clone(&s);
+            async move {
+                s.closed
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r.uuid == second || r.uuid == first)
+            }
+        },
+    )
+    .await;
+    let record = sink.closed.lock().unwrap()[0].clone();
+    assert!(
+        record.reason.contains("funding failed"),
+        "reason: {}",
+        record.reason
+    );
+    assert!(
+        record.reason.contains("insufficient funds"),
+        "reason: {}",
+        record.reason
+    );
+    let funded = if record.uuid == second { first } else { second };
+    mine_until(&chain, "the funded channel is usable", WAIT, || {
+        usable(&b, funded)
+    })
+    .await;
+    assert!(
+        b.node.channel(record.uuid).is_none(),
+        "the failed channel is gone"
     );
 
     a.node.stop().await;

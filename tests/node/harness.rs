@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mmln::chain::{ChainConfig, RpcAuth};
-use mmln::node::{AutoClaimSink, Node, NodeConfig};
+use mmln::node::{
+    AutoClaimSink, ChannelClosedRecord, ChannelManager, Node, NodeConfig, NodeEventSink, SinkFuture,
+};
 use mmln::regtest::{RegtestConfig, RegtestHandle, RegtestServer};
 use serde_json::{json, Value};
 
@@ -119,10 +121,33 @@ pub fn node_config(chain: &Chain, dir: &Path) -> NodeConfig {
 }
 
 pub async fn start_node(config: NodeConfig) -> TestNode {
-    let node = Node::start(config, Arc::new(AutoClaimSink))
-        .await
-        .expect("node starts");
+    start_node_with_sink(config, Arc::new(AutoClaimSink)).await
+}
+
+pub async fn start_node_with_sink(config: NodeConfig, sink: Arc<dyn NodeEventSink>) -> TestNode {
+    let node = Node::start(config, sink).await.expect("node starts");
     TestNode { node }
+}
+
+/// Claims payments like `AutoClaimSink` and keeps every closed-channel record for inspection.
+#[derive(Default)]
+pub struct RecordingSink {
+    pub closed: std::sync::Mutex<Vec<ChannelClosedRecord>>,
+}
+
+impl NodeEventSink for RecordingSink {
+    fn payment_event<'a>(
+        &'a self,
+        event: lightning::events::Event,
+        channel_manager: &'a Arc<ChannelManager>,
+    ) -> SinkFuture<'a> {
+        AutoClaimSink.payment_event(event, channel_manager)
+    }
+
+    fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_> {
+        self.closed.lock().unwrap().push(record);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Polls `check` until it returns true, failing the test with `what` after `timeout`.
