@@ -1,13 +1,18 @@
 //! The `mmln` command line: `run` the daemon, `sandbox` a local network, or `chain` a regtest
 //! chain on its own.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mmln", version, about = "A Lightning node daemon that speaks mmrpc 2.0")]
+#[command(
+    name = "mmln",
+    version,
+    about = "A Lightning node daemon that speaks mmrpc 2.0"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,6 +61,12 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_chain(args: ChainArgs) -> std::process::ExitCode {
+    if let Some(rate) = args.fee_rate {
+        if !(rate.is_finite() && rate > 0.0) {
+            eprintln!("error: --fee-rate must be a positive number of sat/vB, got {rate}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -72,16 +83,23 @@ fn run_chain(args: ChainArgs) -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         let chain = mmln::regtest::RegtestServer::start(config).await?;
-        println!("regtest chain (development only) serving Bitcoin Core JSON-RPC");
-        println!("url:      {}", chain.url());
-        println!("user:     {}", chain.user());
-        println!("password: {}", chain.password());
-        println!(
-            "try:      curl -s --user {}:{} --data-binary '{{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"getblockchaininfo\",\"params\":[]}}' {}/",
-            chain.user(),
-            chain.password(),
-            chain.url()
+        let curl_body = r#"{"jsonrpc":"1.0","id":1,"method":"getblockchaininfo","params":[]}"#;
+        let banner = format!(
+            "regtest chain (development only) serving Bitcoin Core JSON-RPC\n\
+             url:      {url}\n\
+             user:     {user}\n\
+             password: {password}\n\
+             try:      curl -s --user {user}:{password} --data-binary '{curl_body}' {url}/\n",
+            url = chain.url(),
+            user = chain.user(),
+            password = chain.password(),
         );
+        // One write, and a closed stdout is no reason to stop serving.
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
+        drop(stdout);
         wait_for_stop_signal().await;
         chain.shutdown().await
     });

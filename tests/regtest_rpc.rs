@@ -15,9 +15,9 @@ mod http;
 mod mining;
 #[path = "regtest_rpc/persistence.rs"]
 mod persistence;
-#[path = "regtest_rpc/reorg.rs"]
-mod reorg;
 #[path = "regtest_rpc/rejects.rs"]
 mod rejects;
+#[path = "regtest_rpc/reorg.rs"]
+mod reorg;
 #[path = "regtest_rpc/shapes.rs"]
 mod shapes;

@@ -22,7 +22,9 @@ use super::fanout::{ListenerFanout, SharedListener, TipObserver};
 use super::fees::FeeCache;
 use super::rpc::CoreRpc;
 
-/// Longest wait between polls while Core is failing.
+/// Longest wait between polls while Core is failing: 40 poll intervals (10 s on regtest), at
+/// most a minute, so a chain that comes back is noticed soon without hammering one that does not.
+const BACKOFF_INTERVALS: u32 = 40;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Bitcoin Core as the node's chain: block source, fee estimator and broadcaster.
@@ -67,7 +69,11 @@ impl ChainBackend {
 
         let pending = Arc::new(PendingTxs::default());
         let (jobs, job_queue) = mpsc::unbounded_channel();
-        tokio::spawn(run_worker(Arc::clone(&rpc), Arc::clone(&pending), job_queue));
+        tokio::spawn(run_worker(
+            Arc::clone(&rpc),
+            Arc::clone(&pending),
+            job_queue,
+        ));
 
         tracing::info!(url = %rpc.url(), chain, height = tip.height, "connected to bitcoind");
         Ok(Arc::new(ChainBackend {
@@ -123,9 +129,17 @@ impl ChainBackend {
             Ok(tip) => tip,
             Err(e) => {
                 self.started.store(false, Ordering::Release);
+                let mut reason = e.into_inner().to_string();
+                if reason.contains("RPC error -5") {
+                    // Core's "Block not found": the node's state belongs to another chain.
+                    reason.push_str(
+                        " (a listener's best block is not on this chain: was the chain reset, \
+                         or is the data directory from another network?)",
+                    );
+                }
                 return Err(ChainError::SyncFailed {
                     url: self.url().to_string(),
-                    reason: e.into_inner().to_string(),
+                    reason,
                 });
             }
         };
@@ -189,7 +203,11 @@ impl ChainBackend {
         let poller = ChainPoller::new(Arc::clone(&self.rpc), self.config.network);
         let mut spv = SpvClient::new(tip, poller, &mut cache, &fanout);
         let interval = self.config.poll_interval;
-        let max_backoff = MAX_BACKOFF.max(interval);
+        let max_backoff = interval
+            .checked_mul(BACKOFF_INTERVALS)
+            .unwrap_or(MAX_BACKOFF)
+            .min(MAX_BACKOFF)
+            .max(interval);
         let mut delay = interval;
         let mut last_error: Option<String> = None;
         loop {
@@ -217,13 +235,13 @@ impl ChainBackend {
                     }
                 }
                 Err(e) => {
-                    delay = (delay * 2).min(max_backoff);
+                    delay = delay.saturating_mul(2).min(max_backoff);
                     let message = e.into_inner().to_string();
                     // Outages are logged once by the RPC layer; log other failures once each.
                     if self.rpc.is_reachable() && last_error.as_deref() != Some(&message) {
                         tracing::warn!(url = %self.url(), error = %message, "polling the chain tip failed; retrying");
+                        last_error = Some(message);
                     }
-                    last_error = Some(message);
                 }
             }
         }

@@ -48,7 +48,9 @@ pub(crate) struct PendingTxs {
 
 impl PendingTxs {
     fn lock(&self) -> MutexGuard<'_, HashMap<Txid, Tracked>> {
-        self.txs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.txs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn track(&self, tx: &Transaction) {
@@ -114,7 +116,10 @@ impl PendingTxs {
     /// Blocks above `fork_point` left the best chain: what they confirmed is unconfirmed again.
     pub(crate) fn blocks_disconnected(&self, fork_point: BestBlock) {
         for tracked in self.lock().values_mut() {
-            if tracked.confirmed_at.is_some_and(|at| at > fork_point.height) {
+            if tracked
+                .confirmed_at
+                .is_some_and(|at| at > fork_point.height)
+            {
                 tracked.confirmed_at = None;
             }
         }
@@ -208,7 +213,11 @@ mod tests {
         }
         assert_eq!(pending.txids().len(), 2, "5 confirmations: still tracked");
         pending.block_connected(&[], 105);
-        assert_eq!(pending.txids(), vec![b.compute_txid()], "6 confirmations: forgotten");
+        assert_eq!(
+            pending.txids(),
+            vec![b.compute_txid()],
+            "6 confirmations: forgotten"
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ pub enum ChainError {
     },
 
     /// Bitcoin Core runs a different chain than the one configured.
-    #[error("bitcoind at {url} is on chain {actual:?}, but the node is configured for {expected:?}")]
+    #[error(
+        "bitcoind at {url} is on chain {actual:?}, but the node is configured for {expected:?}"
+    )]
     WrongNetwork {
         url: String,
         expected: String,

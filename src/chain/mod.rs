@@ -12,6 +12,7 @@
 //! - `backend`: `ChainBackend`, which ties them together.
 
 mod backend;
+mod block_source;
 mod broadcast;
 mod cache;
 mod config;

@@ -6,16 +6,16 @@ use std::convert::{TryFrom, TryInto};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
-use bitcoin::{BlockHash, OutPoint};
-use lightning_block_sync::gossip::UtxoSource;
 use lightning_block_sync::http::{HttpEndpoint, JsonResponse};
 use lightning_block_sync::rpc::{RpcClient, RpcError};
-use lightning_block_sync::{
-    AsyncBlockSourceResult, BlockData, BlockHeaderData, BlockSource, BlockSourceError,
-};
 
 use super::config::{basic_auth_credentials, RpcAuth};
 use super::error::ChainError;
+
+/// What block-sync says about an answer with `Content-Length: 0`.
+const EMPTY_BODY_ERROR: &str = "invalid response length: 0 bytes";
+/// Bound for the status probe.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 const HEALTH_UNKNOWN: u8 = 0;
 const HEALTH_UP: u8 = 1;
@@ -88,7 +88,7 @@ impl CallFailure {
         }
     }
 
-    fn into_io_error(self) -> std::io::Error {
+    pub(crate) fn into_io_error(self) -> std::io::Error {
         match self {
             CallFailure::Unreachable(e) | CallFailure::InvalidResponse(e) => e,
             CallFailure::Http { status } => std::io::Error::other(format!("HTTP status {status}")),
@@ -97,16 +97,25 @@ impl CallFailure {
     }
 }
 
-/// One Bitcoin Core RPC endpoint. Implements [`BlockSource`] and [`UtxoSource`], so it can be
-/// handed to lightning-block-sync's poller and to gossip verification directly.
+/// One Bitcoin Core RPC endpoint. It implements lightning-block-sync's `BlockSource` and
+/// `UtxoSource` (see `block_source.rs`), so it can be handed to the poller and to gossip
+/// verification directly.
 pub struct CoreRpc {
     url: String,
     host: String,
     port: u16,
     path: String,
     auth: RpcAuth,
-    client: RwLock<Arc<RpcClient>>,
+    client: RwLock<Connection>,
     health: AtomicU8,
+    /// Only to read the status of an error answer block-sync cannot parse (see `call_once`).
+    probe: reqwest::Client,
+}
+
+/// The block-sync client and the base64 credentials it was built with.
+struct Connection {
+    client: Arc<RpcClient>,
+    credentials: String,
 }
 
 impl CoreRpc {
@@ -118,7 +127,9 @@ impl CoreRpc {
         };
         let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
         if parsed.scheme() != "http" {
-            return Err(invalid("only http:// is supported (Bitcoin Core's RPC has no TLS)"));
+            return Err(invalid(
+                "only http:// is supported (Bitcoin Core's RPC has no TLS)",
+            ));
         }
         let host = parsed
             .host_str()
@@ -132,15 +143,23 @@ impl CoreRpc {
         let display_url = format!("http://{}:{port}{path}", parsed.host_str().unwrap_or(""));
         let display_url = display_url.trim_end_matches('/').to_string();
         let credentials = basic_auth_credentials(&display_url, &auth)?;
-        let client = RpcClient::new(&credentials, endpoint(&host, port, &path));
+        let client = Arc::new(RpcClient::new(&credentials, endpoint(&host, port, &path)));
+        let probe = reqwest::Client::builder()
+            .timeout(PROBE_TIMEOUT)
+            .build()
+            .map_err(|e| invalid(&e.to_string()))?;
         Ok(CoreRpc {
             url: display_url,
             host,
             port,
             path,
             auth,
-            client: RwLock::new(Arc::new(client)),
+            client: RwLock::new(Connection {
+                client,
+                credentials,
+            }),
             health: AtomicU8::new(HEALTH_UNKNOWN),
+            probe,
         })
     }
 
@@ -156,10 +175,15 @@ impl CoreRpc {
 
     /// The current block-sync client. It is replaced when a rotated cookie is re-read.
     pub(crate) fn client(&self) -> Arc<RpcClient> {
-        match self.client.read() {
-            Ok(client) => Arc::clone(&client),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        Arc::clone(&self.connection().0)
+    }
+
+    fn connection(&self) -> (Arc<RpcClient>, String) {
+        let connection = self.client.read().unwrap_or_else(|p| p.into_inner());
+        (
+            Arc::clone(&connection.client),
+            connection.credentials.clone(),
+        )
     }
 
     /// Calls `method` and converts the answer, re-reading the cookie once on a 401.
@@ -203,30 +227,74 @@ impl CoreRpc {
     where
         JsonResponse: TryFrom<Vec<u8>, Error = std::io::Error> + TryInto<T, Error = std::io::Error>,
     {
-        let client = self.client();
-        client
-            .call_method(method, params)
-            .await
-            .map_err(CallFailure::classify)
+        let (client, credentials) = self.connection();
+        let error = match client.call_method(method, params).await {
+            Ok(answer) => return Ok(answer),
+            Err(error) => error,
+        };
+        // block-sync refuses an error answer with an empty body (Core's 401 and 403) before
+        // looking at its status; ask once more to learn the status.
+        if error.to_string() == EMPTY_BODY_ERROR {
+            if let Some(status) = self.probe_status(&credentials).await {
+                return Err(CallFailure::Http { status });
+            }
+        }
+        Err(CallFailure::classify(error))
     }
 
-    /// Re-reads the cookie file and swaps in a client using it. Returns whether it did.
+    /// The HTTP status of a harmless call with these credentials, when it is not a success.
+    async fn probe_status(&self, credentials: &str) -> Option<String> {
+        let body = serde_json::json!({
+            "jsonrpc": "1.0", "id": "probe", "method": "getblockchaininfo", "params": []
+        });
+        let url = format!("http://{}:{}{}", self.host_for_url(), self.port, self.path);
+        let response = self
+            .probe
+            .post(url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("Basic {credentials}"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        let status = response.status();
+        (!status.is_success()).then(|| status.as_u16().to_string())
+    }
+
+    fn host_for_url(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
+    /// Re-reads the cookie file and, if Core wrote a new one, swaps in a client using it.
+    /// Returns whether it did (and so whether a retry can help).
     fn reload_cookie(&self) -> bool {
         if !matches!(self.auth, RpcAuth::Cookie(_)) {
             return false;
         }
         match basic_auth_credentials(&self.url, &self.auth) {
+            Ok(credentials) if credentials == self.connection().1 => false,
             Ok(credentials) => {
-                let fresh = RpcClient::new(&credentials, endpoint(&self.host, self.port, &self.path));
-                match self.client.write() {
-                    Ok(mut slot) => *slot = Arc::new(fresh),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
-                }
+                let client = Arc::new(RpcClient::new(
+                    &credentials,
+                    endpoint(&self.host, self.port, &self.path),
+                ));
+                let mut slot = self.client.write().unwrap_or_else(|p| p.into_inner());
+                *slot = Connection {
+                    client,
+                    credentials,
+                };
                 tracing::info!(url = %self.url, "re-read the bitcoind cookie after a 401");
                 true
             }
+            // The caller reports the 401 itself; this runs on every failing poll.
             Err(e) => {
-                tracing::warn!("{e}");
+                tracing::debug!("{e}");
                 false
             }
         }
@@ -255,79 +323,4 @@ fn endpoint(host: &str, port: u16, path: &str) -> HttpEndpoint {
     HttpEndpoint::for_host(host.to_string())
         .with_port(port)
         .with_path(path.to_string())
-}
-
-fn to_block_source_error(failure: CallFailure) -> BlockSourceError {
-    let persistent = matches!(failure, CallFailure::InvalidResponse(_));
-    let error = failure.into_io_error();
-    if persistent {
-        BlockSourceError::persistent(error)
-    } else {
-        BlockSourceError::transient(error)
-    }
-}
-
-impl BlockSource for CoreRpc {
-    fn get_header<'a>(
-        &'a self,
-        header_hash: &'a BlockHash,
-        _height_hint: Option<u32>,
-    ) -> AsyncBlockSourceResult<'a, BlockHeaderData> {
-        Box::pin(async move {
-            let hash = serde_json::json!(header_hash.to_string());
-            self.call("getblockheader", &[hash])
-                .await
-                .map_err(to_block_source_error)
-        })
-    }
-
-    fn get_block<'a>(
-        &'a self,
-        header_hash: &'a BlockHash,
-    ) -> AsyncBlockSourceResult<'a, BlockData> {
-        Box::pin(async move {
-            let hash = serde_json::json!(header_hash.to_string());
-            let block = self
-                .call("getblock", &[hash, serde_json::json!(0)])
-                .await
-                .map_err(to_block_source_error)?;
-            Ok(BlockData::FullBlock(block))
-        })
-    }
-
-    fn get_best_block(&self) -> AsyncBlockSourceResult<'_, (BlockHash, Option<u32>)> {
-        Box::pin(async move {
-            self.call("getblockchaininfo", &[])
-                .await
-                .map_err(to_block_source_error)
-        })
-    }
-}
-
-impl UtxoSource for CoreRpc {
-    fn get_block_hash_by_height<'a>(
-        &'a self,
-        block_height: u32,
-    ) -> AsyncBlockSourceResult<'a, BlockHash> {
-        Box::pin(async move {
-            self.call("getblockhash", &[serde_json::json!(block_height)])
-                .await
-                .map_err(to_block_source_error)
-        })
-    }
-
-    fn is_output_unspent<'a>(&'a self, outpoint: OutPoint) -> AsyncBlockSourceResult<'a, bool> {
-        Box::pin(async move {
-            let params = [
-                serde_json::json!(outpoint.txid.to_string()),
-                serde_json::json!(outpoint.vout),
-                serde_json::json!(false),
-            ];
-            let utxo: serde_json::Value = self
-                .call("gettxout", &params)
-                .await
-                .map_err(to_block_source_error)?;
-            Ok(!utxo.is_null())
-        })
-    }
 }

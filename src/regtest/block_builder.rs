@@ -32,6 +32,7 @@ pub fn block_subsidy(height: u32) -> Amount {
 }
 
 /// What goes into one new block.
+#[derive(Clone)]
 pub struct BlockTemplate {
     pub prev_hash: BlockHash,
     pub height: u32,
@@ -67,7 +68,9 @@ pub fn build_block(template: BlockTemplate) -> Block {
         txdata,
     };
     add_witness_commitment(&mut block);
-    block.header.merkle_root = block.compute_merkle_root().unwrap_or_else(TxMerkleNode::all_zeros);
+    block.header.merkle_root = block
+        .compute_merkle_root()
+        .unwrap_or_else(TxMerkleNode::all_zeros);
     grind_nonce(&mut block.header);
     block
 }
@@ -90,7 +93,10 @@ fn coinbase_transaction(height: u32, value: Amount, payout_script: ScriptBuf) ->
             sequence: Sequence::MAX,
             witness,
         }],
-        output: vec![TxOut { value, script_pubkey: payout_script }],
+        output: vec![TxOut {
+            value,
+            script_pubkey: payout_script,
+        }],
     }
 }
 
@@ -109,7 +115,10 @@ fn add_witness_commitment(block: &mut Block) {
         .push_slice(payload)
         .into_script();
     if let Some(coinbase) = block.txdata.first_mut() {
-        coinbase.output.push(TxOut { value: Amount::ZERO, script_pubkey: script });
+        coinbase.output.push(TxOut {
+            value: Amount::ZERO,
+            script_pubkey: script,
+        });
     }
 }
 

@@ -21,7 +21,11 @@ fn hex256(bytes: [u8; 32]) -> String {
 
 /// A transaction as Core's `TxToUniv`. `spent` (the coins its inputs spent, when known) adds
 /// `fee`, and with `with_prevouts` each input's `prevout` (getblock verbosity 3).
-pub fn tx_json(tx: &Transaction, spent: Option<&[Coin]>, with_prevouts: bool) -> Map<String, Value> {
+pub fn tx_json(
+    tx: &Transaction,
+    spent: Option<&[Coin]>,
+    with_prevouts: bool,
+) -> Map<String, Value> {
     let mut object = Map::new();
     object.insert("txid".into(), json!(tx.compute_txid().to_string()));
     object.insert("hash".into(), json!(tx.compute_wtxid().to_string()));
@@ -39,7 +43,10 @@ pub fn tx_json(tx: &Transaction, spent: Option<&[Coin]>, with_prevouts: bool) ->
         .map(|(index, input)| {
             let mut vin = Map::new();
             if coinbase {
-                vin.insert("coinbase".into(), json!(hex::encode(input.script_sig.as_bytes())));
+                vin.insert(
+                    "coinbase".into(),
+                    json!(hex::encode(input.script_sig.as_bytes())),
+                );
             } else {
                 vin.insert("txid".into(), json!(input.previous_output.txid.to_string()));
                 vin.insert("vout".into(), json!(input.previous_output.vout));
@@ -49,7 +56,9 @@ pub fn tx_json(tx: &Transaction, spent: Option<&[Coin]>, with_prevouts: bool) ->
                 let items: Vec<String> = input.witness.iter().map(hex::encode).collect();
                 vin.insert("txinwitness".into(), json!(items));
             }
-            if let (true, Some(coin)) = (with_prevouts && !coinbase, spent.and_then(|s| s.get(index))) {
+            if let (true, Some(coin)) =
+                (with_prevouts && !coinbase, spent.and_then(|s| s.get(index)))
+            {
                 vin.insert(
                     "prevout".into(),
                     json!({
@@ -136,7 +145,10 @@ pub fn block_json(chain: &ChainState, entry: &BlockEntry, verbosity: u8) -> Valu
             if verbosity <= 1 {
                 return json!(tx.compute_txid().to_string());
             }
-            let spent = index.checked_sub(1).and_then(|i| entry.spent.get(i)).map(Vec::as_slice);
+            let spent = index
+                .checked_sub(1)
+                .and_then(|i| entry.spent.get(i))
+                .map(Vec::as_slice);
             Value::Object(tx_json(tx, spent, verbosity >= 3))
         })
         .collect();

@@ -34,6 +34,8 @@ pub struct TxLocation {
 pub enum ConnectError {
     #[error("block {hash} does not build on the tip {tip}")]
     NotOnTip { hash: BlockHash, tip: BlockHash },
+    #[error("block {hash} is already known")]
+    Duplicate { hash: BlockHash },
     #[error("block {hash} spends {outpoint}, which is not in the UTXO set")]
     MissingCoin { hash: BlockHash, outpoint: OutPoint },
 }
@@ -83,7 +85,10 @@ impl ChainState {
     }
 
     pub fn tip(&self) -> &BlockEntry {
-        let hash = self.active.last().unwrap_or_else(|| unreachable!("genesis is never removed"));
+        let hash = self
+            .active
+            .last()
+            .unwrap_or_else(|| unreachable!("genesis is never removed"));
         &self.blocks[hash]
     }
 
@@ -157,7 +162,13 @@ impl ChainState {
         let hash = block.block_hash();
         let tip = self.tip();
         if block.header.prev_blockhash != tip.hash {
-            return Err(ConnectError::NotOnTip { hash, tip: tip.hash });
+            return Err(ConnectError::NotOnTip {
+                hash,
+                tip: tip.hash,
+            });
+        }
+        if self.blocks.contains_key(&hash) {
+            return Err(ConnectError::Duplicate { hash });
         }
         let height = tip.height + 1;
         let chainwork = tip.chainwork + block.header.work();
@@ -179,8 +190,18 @@ impl ChainState {
                 if output.script_pubkey.is_op_return() {
                     continue;
                 }
-                let coin = Coin { output: output.clone(), height, is_coinbase: index == 0 };
-                self.utxos.insert(OutPoint { txid, vout: vout as u32 }, coin);
+                let coin = Coin {
+                    output: output.clone(),
+                    height,
+                    is_coinbase: index == 0,
+                };
+                self.utxos.insert(
+                    OutPoint {
+                        txid,
+                        vout: vout as u32,
+                    },
+                    coin,
+                );
             }
             self.tx_index.insert(txid, TxLocation { height, index });
         }
@@ -190,10 +211,22 @@ impl ChainState {
         self.size_on_disk += size as u64;
         self.active.push(hash);
         self.mtp_by_height.push(median_time_past);
-        self.children.entry(block.header.prev_blockhash).or_default().push(hash);
+        self.children
+            .entry(block.header.prev_blockhash)
+            .or_default()
+            .push(hash);
         self.blocks.insert(
             hash,
-            BlockEntry { block, hash, height, chainwork, median_time_past, invalid: false, size, spent },
+            BlockEntry {
+                block,
+                hash,
+                height,
+                chainwork,
+                median_time_past,
+                invalid: false,
+                size,
+                spent,
+            },
         );
         Ok(hash)
     }
@@ -213,7 +246,10 @@ impl ChainState {
                 }
             }
             let txid = tx.compute_txid();
-            created.extend((0..tx.output.len()).map(|vout| OutPoint { txid, vout: vout as u32 }));
+            created.extend((0..tx.output.len()).map(|vout| OutPoint {
+                txid,
+                vout: vout as u32,
+            }));
         }
         Ok(())
     }
@@ -234,7 +270,10 @@ impl ChainState {
         for (index, tx) in entry.block.txdata.iter().enumerate().rev() {
             let txid = tx.compute_txid();
             for vout in 0..tx.output.len() {
-                self.utxos.remove(&OutPoint { txid, vout: vout as u32 });
+                self.utxos.remove(&OutPoint {
+                    txid,
+                    vout: vout as u32,
+                });
             }
             self.tx_index.remove(&txid);
             if index > 0 {
@@ -292,7 +331,9 @@ impl ChainState {
     /// and never behind the clock.
     pub fn next_block_time(&self, now: u32) -> u32 {
         let tip = self.tip();
-        (tip.block.header.time + 1).max(tip.median_time_past + 1).max(now)
+        (tip.block.header.time + 1)
+            .max(tip.median_time_past + 1)
+            .max(now)
     }
 
     /// The median time past of the tip.

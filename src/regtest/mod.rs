@@ -83,7 +83,10 @@ impl Default for RegtestConfig {
 impl RegtestConfig {
     /// In memory, on a free loopback port: what tests want.
     pub fn ephemeral() -> Self {
-        Self { bind: SocketAddr::from(([127, 0, 0, 1], 0)), ..Self::default() }
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Self::default()
+        }
     }
 }
 
@@ -95,6 +98,8 @@ pub enum RegtestError {
     LoadFailed(NodeError),
     #[error("the regtest RPC server failed: {0}")]
     ServeFailed(io::Error),
+    #[error("mining on the regtest chain failed: {0}")]
+    MiningFailed(NodeError),
     #[error("saving the regtest mempool failed: {0}")]
     SaveFailed(NodeError),
     #[error("a regtest background task failed: {0}")]
@@ -109,28 +114,50 @@ impl RegtestServer {
     pub async fn start(config: RegtestConfig) -> Result<RegtestHandle, RegtestError> {
         let data_dir = config.data_dir.clone();
         let fee_rate = config.fee_rate_sat_per_vb;
-        let node = tokio::task::spawn_blocking(move || RegtestNode::open(data_dir.as_deref(), fee_rate, unix_now()))
-            .await
-            .map_err(|e| RegtestError::TaskFailed(e.to_string()))?
-            .map_err(RegtestError::LoadFailed)?;
+        let node = tokio::task::spawn_blocking(move || {
+            RegtestNode::open(data_dir.as_deref(), fee_rate, unix_now())
+        })
+        .await
+        .map_err(|e| RegtestError::TaskFailed(e.to_string()))?
+        .map_err(RegtestError::LoadFailed)?;
         Self::serve(config, Arc::new(Mutex::new(node))).await
     }
 
-    async fn serve(mut config: RegtestConfig, node: Arc<Mutex<RegtestNode>>) -> Result<RegtestHandle, RegtestError> {
-        let user = config.rpc_user.clone().unwrap_or_else(|| DEFAULT_RPC_USER.to_string());
-        let password = config.rpc_password.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|source| RegtestError::BindFailed { addr: config.bind, source })?;
+    async fn serve(
+        mut config: RegtestConfig,
+        node: Arc<Mutex<RegtestNode>>,
+    ) -> Result<RegtestHandle, RegtestError> {
+        let user = config
+            .rpc_user
+            .clone()
+            .unwrap_or_else(|| DEFAULT_RPC_USER.to_string());
+        let password = config
+            .rpc_password
+            .clone()
+            .unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| RegtestError::BindFailed {
+                    addr: config.bind,
+                    source,
+                })?;
         let local_addr = listener
             .local_addr()
-            .map_err(|source| RegtestError::BindFailed { addr: config.bind, source })?;
+            .map_err(|source| RegtestError::BindFailed {
+                addr: config.bind,
+                source,
+            })?;
         // A restart comes back on the same port with the same credentials.
         config.bind = local_addr;
         config.rpc_user = Some(user.clone());
         config.rpc_password = Some(password.clone());
 
-        let state = Arc::new(ServerState { node: Arc::clone(&node), user, password });
+        let state = Arc::new(ServerState {
+            node: Arc::clone(&node),
+            user,
+            password,
+        });
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, router(state))
@@ -140,7 +167,13 @@ impl RegtestServer {
                 .await
         });
         tracing::info!(addr = %local_addr, "regtest chain RPC listening");
-        Ok(RegtestHandle { config, local_addr, node, shutdown: shutdown_tx, task })
+        Ok(RegtestHandle {
+            config,
+            local_addr,
+            node,
+            shutdown: shutdown_tx,
+            task,
+        })
     }
 }
 
@@ -173,7 +206,11 @@ impl RegtestHandle {
 
     /// `base64(user:password)`, the form lightning-block-sync's `RpcClient::new` takes.
     pub fn credentials_base64(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.user(), self.password()))
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            self.user(),
+            self.password()
+        ))
     }
 
     /// The configuration this chain runs with (bind address and credentials filled in).
@@ -184,6 +221,21 @@ impl RegtestHandle {
     /// Current height of the active chain (a convenience; RPC `getblockcount` says the same).
     pub fn height(&self) -> u32 {
         lock_node(&self.node).chain().height()
+    }
+
+    /// Mines `count` blocks to `address` in-process (what `generatetoaddress` does), e.g. for a
+    /// sandbox's block timer.
+    pub async fn generate_to_address(
+        &self,
+        count: u32,
+        address: &bitcoin::Address,
+    ) -> Result<Vec<bitcoin::BlockHash>, RegtestError> {
+        let node = Arc::clone(&self.node);
+        let script = address.script_pubkey();
+        tokio::task::spawn_blocking(move || lock_node(&node).generate(count, &script, unix_now()))
+            .await
+            .map_err(|e| RegtestError::TaskFailed(e.to_string()))?
+            .map_err(RegtestError::MiningFailed)
     }
 
     /// Stops serving (finishing calls in flight) and saves the mempool.

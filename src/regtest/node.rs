@@ -26,7 +26,8 @@ pub enum AcceptError {
 
 /// Whether the fee is above `rate` (sat per 1000 vbytes) for the transaction's size.
 pub fn exceeds_fee_rate(accepted: &Accepted, rate_sat_per_kvb: u64) -> bool {
-    rate_sat_per_kvb > 0 && accepted.fee.to_sat() > rate_sat_per_kvb.saturating_mul(accepted.vsize) / 1000
+    rate_sat_per_kvb > 0
+        && accepted.fee.to_sat() > rate_sat_per_kvb.saturating_mul(accepted.vsize) / 1000
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +54,11 @@ pub struct RegtestNode {
 
 impl RegtestNode {
     /// A node in memory, or on `data_dir` (replaying its log and mempool snapshot).
-    pub fn open(data_dir: Option<&Path>, fee_rate_sat_per_vb: Option<f64>, now: u64) -> Result<Self, NodeError> {
+    pub fn open(
+        data_dir: Option<&Path>,
+        fee_rate_sat_per_vb: Option<f64>,
+        now: u64,
+    ) -> Result<Self, NodeError> {
         let mut node = Self {
             chain: ChainState::new(),
             mempool: Mempool::default(),
@@ -68,7 +73,9 @@ impl RegtestNode {
         for record in records {
             match record {
                 Record::Block(block) => {
-                    node.chain.connect_block(block).map_err(NodeError::ReplayFailed)?;
+                    node.chain
+                        .connect_block(block)
+                        .map_err(NodeError::ReplayFailed)?;
                 }
                 Record::Invalidate(hash) => {
                     node.chain.invalidate(&hash);
@@ -78,8 +85,16 @@ impl RegtestNode {
         let saved_mempool = store.load_mempool()?;
         node.store = Some(store);
         let total = saved_mempool.len();
-        let accepted = saved_mempool.into_iter().filter(|tx| node.accept(tx.clone(), now).is_ok()).count();
-        tracing::info!(height = node.chain.height(), mempool = accepted, dropped = total - accepted, "regtest chain loaded");
+        let accepted = saved_mempool
+            .into_iter()
+            .filter(|tx| node.accept(tx.clone(), now).is_ok())
+            .count();
+        tracing::info!(
+            height = node.chain.height(),
+            mempool = accepted,
+            dropped = total - accepted,
+            "regtest chain loaded"
+        );
         Ok(node)
     }
 
@@ -109,7 +124,8 @@ impl RegtestNode {
     /// Validates and adds a transaction to the mempool.
     pub fn accept(&mut self, tx: Transaction, now: u64) -> Result<Accepted, TxReject> {
         let accepted = check_mempool_acceptance(&tx, &self.tip_context(&self.mempool))?;
-        self.mempool.insert(tx, accepted.fee, now, self.chain.height());
+        self.mempool
+            .insert(tx, accepted.fee, now, self.chain.height());
         Ok(accepted)
     }
 
@@ -121,14 +137,15 @@ impl RegtestNode {
         now: u64,
         max_fee_rate_sat_per_kvb: Option<u64>,
     ) -> Result<Accepted, AcceptError> {
-        let accepted =
-            check_mempool_acceptance(&tx, &self.tip_context(&self.mempool)).map_err(AcceptError::Rejected)?;
+        let accepted = check_mempool_acceptance(&tx, &self.tip_context(&self.mempool))
+            .map_err(AcceptError::Rejected)?;
         if let Some(rate) = max_fee_rate_sat_per_kvb {
             if exceeds_fee_rate(&accepted, rate) {
                 return Err(AcceptError::MaxFeeExceeded);
             }
         }
-        self.mempool.insert(tx, accepted.fee, now, self.chain.height());
+        self.mempool
+            .insert(tx, accepted.fee, now, self.chain.height());
         Ok(accepted)
     }
 
@@ -148,21 +165,44 @@ impl RegtestNode {
 
     /// Mines `count` blocks paying to `payout_script`; the first takes the mempool (as much as
     /// fits, parents before children) and the fees.
-    pub fn generate(&mut self, count: u32, payout_script: &ScriptBuf, now: u64) -> Result<Vec<BlockHash>, NodeError> {
+    pub fn generate(
+        &mut self,
+        count: u32,
+        payout_script: &ScriptBuf,
+        now: u64,
+    ) -> Result<Vec<BlockHash>, NodeError> {
         let mut hashes = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let (transactions, fees) = self.select_transactions();
             let tip = self.chain.tip();
-            let block = build_block(BlockTemplate {
+            let template = BlockTemplate {
                 prev_hash: tip.hash,
                 height: tip.height + 1,
                 time: self.chain.next_block_time(clock_u32(now)),
                 transactions,
                 fees,
                 payout_script: payout_script.clone(),
-            });
-            let mined: Vec<_> = block.txdata.iter().skip(1).map(|tx| tx.compute_txid()).collect();
-            let hash = self.chain.connect_block(block).map_err(NodeError::ConnectFailed)?;
+            };
+            let mut block = build_block(template.clone());
+            // Re-mining after invalidateblock in the same second would rebuild the very block
+            // that was invalidated; a later timestamp makes it a new one.
+            while self.chain.block(&block.block_hash()).is_some() {
+                let time = block.header.time.saturating_add(1);
+                block = build_block(BlockTemplate {
+                    time,
+                    ..template.clone()
+                });
+            }
+            let mined: Vec<_> = block
+                .txdata
+                .iter()
+                .skip(1)
+                .map(|tx| tx.compute_txid())
+                .collect();
+            let hash = self
+                .chain
+                .connect_block(block)
+                .map_err(NodeError::ConnectFailed)?;
             if let Some(store) = &mut self.store {
                 let appended = match self.chain.block(&hash) {
                     Some(entry) => store.append_block(&entry.block),
@@ -191,7 +231,11 @@ impl RegtestNode {
         let mut selected = Vec::new();
         let mut left_out = std::collections::HashSet::new();
         for entry in self.mempool.in_order() {
-            let parent_left_out = entry.tx.input.iter().any(|i| left_out.contains(&i.previous_output.txid));
+            let parent_left_out = entry
+                .tx
+                .input
+                .iter()
+                .any(|i| left_out.contains(&i.previous_output.txid));
             if parent_left_out || weight + entry.weight > BLOCK_WEIGHT_FOR_TRANSACTIONS {
                 left_out.insert(entry.txid);
                 continue;
@@ -207,7 +251,10 @@ impl RegtestNode {
     /// transactions back into the mempool ahead of the ones already there; whatever no longer
     /// validates (e.g. spends of a disconnected coinbase) is dropped.
     pub fn invalidate(&mut self, hash: &BlockHash, now: u64) -> Result<(), NodeError> {
-        let entry = self.chain.block(hash).ok_or(NodeError::BlockNotFound(*hash))?;
+        let entry = self
+            .chain
+            .block(hash)
+            .ok_or(NodeError::BlockNotFound(*hash))?;
         if entry.height == 0 {
             return Err(NodeError::InvalidateGenesis);
         }
@@ -217,7 +264,9 @@ impl RegtestNode {
         }
         let disconnected = self.chain.invalidate(hash);
         let previous_mempool = self.mempool.drain_in_order();
-        let candidates = disconnected.into_iter().chain(previous_mempool.into_iter().map(|e| e.tx));
+        let candidates = disconnected
+            .into_iter()
+            .chain(previous_mempool.into_iter().map(|e| e.tx));
         let mut dropped = 0usize;
         for tx in candidates {
             if self.accept(tx, now).is_err() {
@@ -231,7 +280,12 @@ impl RegtestNode {
     /// Writes the mempool snapshot (at shutdown).
     pub fn save_mempool(&self) -> Result<(), NodeError> {
         if let Some(store) = &self.store {
-            let txs: Vec<Transaction> = self.mempool.in_order().into_iter().map(|e| e.tx.clone()).collect();
+            let txs: Vec<Transaction> = self
+                .mempool
+                .in_order()
+                .into_iter()
+                .map(|e| e.tx.clone())
+                .collect();
             store.save_mempool(&txs)?;
         }
         Ok(())

@@ -22,7 +22,10 @@ const METHODS: &[(&str, &[&str])] = &[
     ("getblock", &["blockhash", "verbosity"]),
     ("getrawtransaction", &["txid", "verbose", "blockhash"]),
     ("gettxout", &["txid", "n", "include_mempool"]),
-    ("sendrawtransaction", &["hexstring", "maxfeerate", "maxburnamount"]),
+    (
+        "sendrawtransaction",
+        &["hexstring", "maxfeerate", "maxburnamount"],
+    ),
     ("testmempoolaccept", &["rawtxs", "maxfeerate"]),
     ("getrawmempool", &["verbose", "mempool_sequence"]),
     ("estimatesmartfee", &["conf_target", "estimate_mode"]),
@@ -32,7 +35,12 @@ const METHODS: &[(&str, &[&str])] = &[
 ];
 
 /// Runs one call against the node. `now` is the unix time of the call.
-pub fn call(node: &mut RegtestNode, method: &str, params: Value, now: u64) -> Result<Value, RpcError> {
+pub fn call(
+    node: &mut RegtestNode,
+    method: &str,
+    params: Value,
+    now: u64,
+) -> Result<Value, RpcError> {
     let Some((name, names)) = METHODS.iter().find(|(name, _)| *name == method) else {
         return Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found"));
     };
@@ -120,7 +128,10 @@ fn getblock(node: &RegtestNode, args: &Args) -> Result<Value, RpcError> {
 fn estimatesmartfee(node: &RegtestNode, args: &Args) -> Result<Value, RpcError> {
     let target = args.i64(0)?;
     if !(1..=1008).contains(&target) {
-        return Err(RpcError::new(code::INVALID_PARAMETER, "Invalid conf_target, must be between 1 and 1008"));
+        return Err(RpcError::new(
+            code::INVALID_PARAMETER,
+            "Invalid conf_target, must be between 1 and 1008",
+        ));
     }
     if let Some(mode) = args.get(1) {
         let mode = mode.as_str().ok_or_else(|| args.wrong_type(1, "string"))?;
@@ -151,8 +162,13 @@ fn generatetoaddress(node: &mut RegtestNode, args: &Args, now: u64) -> Result<Va
         .require_network(Network::Regtest)
         .map_err(|_| invalid_address())?;
     let count = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
-    let hashes = node.generate(count, &address.script_pubkey(), now).map_err(node_error)?;
-    Ok(json!(hashes.iter().map(ToString::to_string).collect::<Vec<_>>()))
+    let hashes = node
+        .generate(count, &address.script_pubkey(), now)
+        .map_err(node_error)?;
+    Ok(json!(hashes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()))
 }
 
 fn invalidateblock(node: &mut RegtestNode, args: &Args, now: u64) -> Result<Value, RpcError> {
@@ -164,7 +180,9 @@ fn invalidateblock(node: &mut RegtestNode, args: &Args, now: u64) -> Result<Valu
 pub fn node_error(error: NodeError) -> RpcError {
     match error {
         NodeError::BlockNotFound(_) => block_not_found(),
-        NodeError::InvalidateGenesis => RpcError::new(code::MISC_ERROR, "Genesis block cannot be invalidated"),
+        NodeError::InvalidateGenesis => {
+            RpcError::new(code::MISC_ERROR, "Genesis block cannot be invalidated")
+        }
         other => {
             tracing::error!(error = %other, "regtest chain operation failed");
             RpcError::new(code::DATABASE_ERROR, other.to_string())

@@ -30,7 +30,10 @@ pub struct RpcError {
 
 impl RpcError {
     pub fn new(code: i32, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -59,7 +62,11 @@ pub struct Args {
 
 impl Args {
     /// Positional or named (`{"name": value}`) parameters for a method taking `names`.
-    pub fn new(method: &'static str, names: &'static [&'static str], params: Value) -> Result<Self, RpcError> {
+    pub fn new(
+        method: &'static str,
+        names: &'static [&'static str],
+        params: Value,
+    ) -> Result<Self, RpcError> {
         let values = match params {
             Value::Null => Vec::new(),
             Value::Array(values) => values,
@@ -67,7 +74,10 @@ impl Args {
                 let mut values = vec![Value::Null; names.len()];
                 for (key, value) in map {
                     let Some(position) = names.iter().position(|n| *n == key) else {
-                        return Err(RpcError::new(code::INVALID_PARAMETER, format!("Unknown named parameter {key}")));
+                        return Err(RpcError::new(
+                            code::INVALID_PARAMETER,
+                            format!("Unknown named parameter {key}"),
+                        ));
                     };
                     values[position] = value;
                 }
@@ -76,15 +86,28 @@ impl Args {
                 }
                 values
             }
-            _ => return Err(RpcError::new(code::INVALID_REQUEST, "Params must be an array or object")),
+            _ => {
+                return Err(RpcError::new(
+                    code::INVALID_REQUEST,
+                    "Params must be an array or object",
+                ))
+            }
         };
         if values.len() > names.len() {
             return Err(RpcError::new(
                 code::MISC_ERROR,
-                format!("{method} takes at most {} arguments ({})", names.len(), names.join(", ")),
+                format!(
+                    "{method} takes at most {} arguments ({})",
+                    names.len(),
+                    names.join(", ")
+                ),
             ));
         }
-        Ok(Self { method, names, values })
+        Ok(Self {
+            method,
+            names,
+            values,
+        })
     }
 
     /// The argument at `index`; absent and JSON null both mean "not given", as in Core.
@@ -95,14 +118,23 @@ impl Args {
     fn missing(&self, index: usize) -> RpcError {
         RpcError::new(
             code::MISC_ERROR,
-            format!("{} requires argument {} ({})", self.method, index + 1, self.names.get(index).unwrap_or(&"?")),
+            format!(
+                "{} requires argument {} ({})",
+                self.method,
+                index + 1,
+                self.names.get(index).unwrap_or(&"?")
+            ),
         )
     }
 
     /// Core's "Wrong type passed" answer.
     pub fn wrong_type(&self, index: usize, expected: &str) -> RpcError {
         let found = self.get(index).map(type_name).unwrap_or("null");
-        let position = format!("Position {} ({})", index + 1, self.names.get(index).unwrap_or(&"?"));
+        let position = format!(
+            "Position {} ({})",
+            index + 1,
+            self.names.get(index).unwrap_or(&"?")
+        );
         let detail = json!({ position: format!("JSON value of type {found} is not of expected type {expected}") });
         let detail = serde_json::to_string_pretty(&detail).unwrap_or_default();
         // Core indents its detail object by four spaces.
@@ -115,7 +147,9 @@ impl Args {
     }
 
     pub fn str(&self, index: usize) -> Result<&str, RpcError> {
-        self.required(index)?.as_str().ok_or_else(|| self.wrong_type(index, "string"))
+        self.required(index)?
+            .as_str()
+            .ok_or_else(|| self.wrong_type(index, "string"))
     }
 
     pub fn i64(&self, index: usize) -> Result<i64, RpcError> {
@@ -133,7 +167,9 @@ impl Args {
     pub fn opt_bool(&self, index: usize, default: bool) -> Result<bool, RpcError> {
         match self.get(index) {
             None => Ok(default),
-            Some(value) => value.as_bool().ok_or_else(|| self.wrong_type(index, "bool")),
+            Some(value) => value
+                .as_bool()
+                .ok_or_else(|| self.wrong_type(index, "bool")),
         }
     }
 
@@ -170,11 +206,17 @@ impl Args {
         if text.len() != 64 {
             return Err(RpcError::new(
                 code::INVALID_PARAMETER,
-                format!("{name} must be of length 64 (not {}, for '{text}')", text.len()),
+                format!(
+                    "{name} must be of length 64 (not {}, for '{text}')",
+                    text.len()
+                ),
             ));
         }
         text.parse::<T>().map_err(|_| {
-            RpcError::new(code::INVALID_PARAMETER, format!("{name} must be hexadecimal string (not '{text}')"))
+            RpcError::new(
+                code::INVALID_PARAMETER,
+                format!("{name} must be hexadecimal string (not '{text}')"),
+            )
         })
     }
 }

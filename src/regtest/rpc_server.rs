@@ -42,7 +42,10 @@ pub fn lock_node(node: &Mutex<RegtestNode>) -> MutexGuard<'_, RegtestNode> {
 }
 
 pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 async fn handle_http(
@@ -52,35 +55,57 @@ async fn handle_http(
     body: Bytes,
 ) -> Response {
     if method != Method::POST {
-        return (StatusCode::METHOD_NOT_ALLOWED, "JSONRPC server handles only POST requests").into_response();
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "JSONRPC server handles only POST requests",
+        )
+            .into_response();
     }
     if !authorized(&headers, &state.user, &state.password) {
         tracing::warn!("regtest RPC request with wrong credentials");
-        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"jsonrpc\"")]).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Basic realm=\"jsonrpc\"")],
+        )
+            .into_response();
     }
     let request: Value = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) => {
             let error = RpcError::new(code::PARSE_ERROR, "Parse error");
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(legacy_reply(Err(error), Value::Null))).into_response();
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(legacy_reply(Err(error), Value::Null)),
+            )
+                .into_response();
         }
     };
     let node = Arc::clone(&state.node);
     // Calls mine, verify scripts and write to disk: keep them off the async workers.
     let outcome = tokio::task::spawn_blocking(move || handle_json(&node, request)).await;
     match outcome {
-        Ok(Outcome { status, body: Some(body) }) => (status, Json(body)).into_response(),
+        Ok(Outcome {
+            status,
+            body: Some(body),
+        }) => (status, Json(body)).into_response(),
         Ok(Outcome { status, body: None }) => status.into_response(),
         Err(error) => {
             tracing::error!(%error, "regtest RPC call panicked");
             let error = RpcError::new(code::MISC_ERROR, "internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, Json(legacy_reply(Err(error), Value::Null))).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(legacy_reply(Err(error), Value::Null)),
+            )
+                .into_response()
         }
     }
 }
 
 fn authorized(headers: &HeaderMap, user: &str, password: &str) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let Some(encoded) = value.strip_prefix("Basic ") else {
@@ -102,13 +127,22 @@ struct Outcome {
 fn handle_json(node: &Mutex<RegtestNode>, request: Value) -> Outcome {
     match request {
         Value::Array(requests) => {
-            let replies: Vec<Value> = requests.into_iter().filter_map(|r| handle_one(node, r).body).collect();
-            Outcome { status: StatusCode::OK, body: Some(Value::Array(replies)) }
+            let replies: Vec<Value> = requests
+                .into_iter()
+                .filter_map(|r| handle_one(node, r).body)
+                .collect();
+            Outcome {
+                status: StatusCode::OK,
+                body: Some(Value::Array(replies)),
+            }
         }
         single => {
             let outcome = handle_one(node, single);
             if outcome.body.is_none() {
-                return Outcome { status: StatusCode::NO_CONTENT, body: None };
+                return Outcome {
+                    status: StatusCode::NO_CONTENT,
+                    body: None,
+                };
             }
             outcome
         }
@@ -123,7 +157,10 @@ enum Version {
 
 fn handle_one(node: &Mutex<RegtestNode>, request: Value) -> Outcome {
     let Value::Object(mut object) = request else {
-        return legacy_failure(RpcError::new(code::INVALID_REQUEST, "Invalid Request object"), Value::Null);
+        return legacy_failure(
+            RpcError::new(code::INVALID_REQUEST, "Invalid Request object"),
+            Value::Null,
+        );
     };
     let id = object.remove("id");
     let id_or_null = id.clone().unwrap_or(Value::Null);
@@ -132,7 +169,10 @@ fn handle_one(node: &Mutex<RegtestNode>, request: Value) -> Outcome {
         Some(Value::String(v)) if v == "1.0" => Version::Legacy,
         Some(Value::String(v)) if v == "2.0" => Version::V2,
         Some(_) => {
-            return legacy_failure(RpcError::new(code::INVALID_REQUEST, "JSON-RPC version not supported"), id_or_null)
+            return legacy_failure(
+                RpcError::new(code::INVALID_REQUEST, "JSON-RPC version not supported"),
+                id_or_null,
+            )
         }
     };
     let result = match (object.remove("method"), object.remove("params")) {
@@ -143,16 +183,25 @@ fn handle_one(node: &Mutex<RegtestNode>, request: Value) -> Outcome {
             let mut node = lock_node(node);
             rpc_methods::call(&mut node, &method, params, unix_now())
         }
-        (Some(_), _) => Err(RpcError::new(code::INVALID_REQUEST, "Method must be a string")),
+        (Some(_), _) => Err(RpcError::new(
+            code::INVALID_REQUEST,
+            "Method must be a string",
+        )),
     };
     match version {
         Version::Legacy => match result {
-            Ok(value) => Outcome { status: StatusCode::OK, body: Some(legacy_reply(Ok(value), id_or_null)) },
+            Ok(value) => Outcome {
+                status: StatusCode::OK,
+                body: Some(legacy_reply(Ok(value), id_or_null)),
+            },
             Err(error) => legacy_failure(error, id_or_null),
         },
         Version::V2 => {
             let Some(id) = id else {
-                return Outcome { status: StatusCode::NO_CONTENT, body: None };
+                return Outcome {
+                    status: StatusCode::NO_CONTENT,
+                    body: None,
+                };
             };
             let mut reply = Map::new();
             reply.insert("jsonrpc".into(), json!("2.0"));
@@ -161,7 +210,10 @@ fn handle_one(node: &Mutex<RegtestNode>, request: Value) -> Outcome {
                 Err(error) => reply.insert("error".into(), error.to_json()),
             };
             reply.insert("id".into(), id);
-            Outcome { status: StatusCode::OK, body: Some(Value::Object(reply)) }
+            Outcome {
+                status: StatusCode::OK,
+                body: Some(Value::Object(reply)),
+            }
         }
     }
 }
@@ -180,5 +232,8 @@ fn legacy_failure(error: RpcError, id: Value) -> Outcome {
         code::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    Outcome { status, body: Some(legacy_reply(Err(error), id)) }
+    Outcome {
+        status,
+        body: Some(legacy_reply(Err(error), id)),
+    }
 }

@@ -20,17 +20,30 @@ fn decode_transaction(hex_text: &str) -> Option<Transaction> {
 }
 
 fn max_fee_rate(args: &Args, index: usize) -> Result<u64, RpcError> {
-    Ok(args.opt_amount_sat(index)?.unwrap_or(DEFAULT_MAX_FEE_RATE_SAT_PER_KVB))
+    Ok(args
+        .opt_amount_sat(index)?
+        .unwrap_or(DEFAULT_MAX_FEE_RATE_SAT_PER_KVB))
 }
 
 fn reject_error(reject: &TxReject) -> RpcError {
-    let code = if reject.missing_inputs { code::TRANSACTION_ERROR } else { code::TRANSACTION_REJECTED };
+    let code = if reject.missing_inputs {
+        code::TRANSACTION_ERROR
+    } else {
+        code::TRANSACTION_REJECTED
+    };
     RpcError::new(code, reject.to_string())
 }
 
-pub fn sendrawtransaction(node: &mut RegtestNode, args: &Args, now: u64) -> Result<Value, RpcError> {
+pub fn sendrawtransaction(
+    node: &mut RegtestNode,
+    args: &Args,
+    now: u64,
+) -> Result<Value, RpcError> {
     let tx = decode_transaction(args.str(0)?).ok_or_else(|| {
-        RpcError::new(code::DESERIALIZATION_ERROR, "TX decode failed. Make sure the tx has at least one input.")
+        RpcError::new(
+            code::DESERIALIZATION_ERROR,
+            "TX decode failed. Make sure the tx has at least one input.",
+        )
     })?;
     let max_fee_rate = max_fee_rate(args, 1)?;
     let max_burn = Amount::from_sat(args.opt_amount_sat(2)?.unwrap_or(0));
@@ -51,7 +64,10 @@ pub fn sendrawtransaction(node: &mut RegtestNode, args: &Args, now: u64) -> Resu
     let in_utxo_set = (0..tx.output.len() as u32)
         .any(|vout| node.chain().utxos().contains_key(&OutPoint { txid, vout }));
     if in_utxo_set {
-        return Err(RpcError::new(code::TRANSACTION_ALREADY_IN_CHAIN, "Transaction outputs already in utxo set"));
+        return Err(RpcError::new(
+            code::TRANSACTION_ALREADY_IN_CHAIN,
+            "Transaction outputs already in utxo set",
+        ));
     }
     match node.accept_with_max_fee_rate(tx, now, Some(max_fee_rate)) {
         Ok(_) => Ok(json!(txid.to_string())),
@@ -64,14 +80,22 @@ pub fn sendrawtransaction(node: &mut RegtestNode, args: &Args, now: u64) -> Resu
 }
 
 pub fn testmempoolaccept(node: &RegtestNode, args: &Args, now: u64) -> Result<Value, RpcError> {
-    let raw = args.required(0)?.as_array().ok_or_else(|| args.wrong_type(0, "array"))?;
+    let raw = args
+        .required(0)?
+        .as_array()
+        .ok_or_else(|| args.wrong_type(0, "array"))?;
     if raw.is_empty() || raw.len() > 25 {
-        return Err(RpcError::new(code::INVALID_PARAMETER, "Array must contain between 1 and 25 transactions."));
+        return Err(RpcError::new(
+            code::INVALID_PARAMETER,
+            "Array must contain between 1 and 25 transactions.",
+        ));
     }
     let max_fee_rate = max_fee_rate(args, 1)?;
     let mut txs = Vec::with_capacity(raw.len());
     for item in raw {
-        let text = item.as_str().ok_or_else(|| args.wrong_type(0, "array of strings"))?;
+        let text = item
+            .as_str()
+            .ok_or_else(|| args.wrong_type(0, "array of strings"))?;
         let tx = decode_transaction(text).ok_or_else(|| {
             RpcError::new(
                 code::DESERIALIZATION_ERROR,
@@ -95,7 +119,8 @@ pub fn testmempoolaccept(node: &RegtestNode, args: &Args, now: u64) -> Result<Va
                     answer["reject-reason"] = json!("max-fee-exceeded");
                 }
                 Ok(accepted) => {
-                    let rate_btc_per_kvb = accepted.fee.to_sat() as f64 * 1000.0 / accepted.vsize as f64 / 1e8;
+                    let rate_btc_per_kvb =
+                        accepted.fee.to_sat() as f64 * 1000.0 / accepted.vsize as f64 / 1e8;
                     answer["allowed"] = json!(true);
                     answer["vsize"] = json!(accepted.vsize);
                     answer["fees"] = json!({
@@ -129,23 +154,39 @@ pub fn getrawtransaction(node: &RegtestNode, args: &Args) -> Result<Value, RpcEr
     // Find the transaction: in the given block, in the mempool, or (as with -txindex) in the
     // active chain.
     let mut in_active_chain = None;
-    let (tx, block, spent): (&Transaction, Option<_>, Option<Vec<Coin>>) = if args.get(2).is_some() {
+    let (tx, block, spent): (&Transaction, Option<_>, Option<Vec<Coin>>) = if args.get(2).is_some()
+    {
         let hash: BlockHash = args.hash(2)?;
-        let entry = chain.block(&hash).ok_or_else(|| not_found("Block hash not found"))?;
+        let entry = chain
+            .block(&hash)
+            .ok_or_else(|| not_found("Block hash not found"))?;
         let index = entry.block.txdata.iter().position(|t| t.compute_txid() == txid).ok_or_else(|| {
             not_found("No such transaction found in the provided block. Use gettransaction for wallet transactions.")
         })?;
         in_active_chain = Some(chain.is_active(entry));
-        let spent = index.checked_sub(1).and_then(|i| entry.spent.get(i)).cloned();
+        let spent = index
+            .checked_sub(1)
+            .and_then(|i| entry.spent.get(i))
+            .cloned();
         (&entry.block.txdata[index], Some(entry), spent)
     } else if let Some(entry) = node.mempool().get(&txid) {
         (&entry.tx, None, mempool_spent_coins(node, &entry.tx))
     } else if let Some(location) = chain.tx_location(&txid) {
-        let entry = chain.active_hash(location.height).and_then(|h| chain.block(&h));
+        let entry = chain
+            .active_hash(location.height)
+            .and_then(|h| chain.block(&h));
         let entry = entry.ok_or_else(|| not_found("Block not found"))?;
-        let spent = location.index.checked_sub(1).and_then(|i| entry.spent.get(i)).cloned();
+        let spent = location
+            .index
+            .checked_sub(1)
+            .and_then(|i| entry.spent.get(i))
+            .cloned();
         (&entry.block.txdata[location.index], Some(entry), spent)
-    } else if chain.active_hash(0).and_then(|h| chain.block(&h)).is_some_and(|g| g.block.txdata[0].compute_txid() == txid) {
+    } else if chain
+        .active_hash(0)
+        .and_then(|h| chain.block(&h))
+        .is_some_and(|g| g.block.txdata[0].compute_txid() == txid)
+    {
         return Err(not_found(
             "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved",
         ));
@@ -157,7 +198,11 @@ pub fn getrawtransaction(node: &RegtestNode, args: &Args) -> Result<Value, RpcEr
         return Ok(json!(serialize_hex(tx)));
     }
     let with_prevouts = verbosity >= 2;
-    let mut object: Map<String, Value> = tx_json(tx, spent.as_deref().filter(|_| with_prevouts), with_prevouts);
+    let mut object: Map<String, Value> = tx_json(
+        tx,
+        spent.as_deref().filter(|_| with_prevouts),
+        with_prevouts,
+    );
     if let Some(active) = in_active_chain {
         object.insert("in_active_chain".into(), json!(active));
     }
@@ -182,7 +227,11 @@ fn mempool_spent_coins(node: &RegtestNode, tx: &Transaction) -> Option<Vec<Coin>
             let outpoint = &input.previous_output;
             node.mempool()
                 .output(outpoint)
-                .map(|output| Coin { output: output.clone(), height: next_height, is_coinbase: false })
+                .map(|output| Coin {
+                    output: output.clone(),
+                    height: next_height,
+                    is_coinbase: false,
+                })
                 .or_else(|| node.chain().utxos().get(outpoint).cloned())
         })
         .collect()
@@ -203,10 +252,22 @@ pub fn gettxout(node: &RegtestNode, args: &Args) -> Result<Value, RpcError> {
         } else if let Some(output) = node.mempool().output(&outpoint) {
             Some((output.clone(), 0, false))
         } else {
-            chain.utxos().get(&outpoint).map(|c| (c.output.clone(), chain.height() - c.height + 1, c.is_coinbase))
+            chain.utxos().get(&outpoint).map(|c| {
+                (
+                    c.output.clone(),
+                    chain.height() - c.height + 1,
+                    c.is_coinbase,
+                )
+            })
         }
     } else {
-        chain.utxos().get(&outpoint).map(|c| (c.output.clone(), chain.height() - c.height + 1, c.is_coinbase))
+        chain.utxos().get(&outpoint).map(|c| {
+            (
+                c.output.clone(),
+                chain.height() - c.height + 1,
+                c.is_coinbase,
+            )
+        })
     };
     Ok(match coin {
         None => Value::Null,
@@ -225,7 +286,10 @@ pub fn getrawmempool(node: &RegtestNode, args: &Args) -> Result<Value, RpcError>
     let with_sequence = args.opt_bool(1, false)?;
     let mempool = node.mempool();
     if verbose && with_sequence {
-        return Err(RpcError::new(code::INVALID_PARAMETER, "Verbose results cannot contain mempool sequence values."));
+        return Err(RpcError::new(
+            code::INVALID_PARAMETER,
+            "Verbose results cannot contain mempool sequence values.",
+        ));
     }
     let entries = mempool.in_order();
     if !verbose {
@@ -240,9 +304,11 @@ pub fn getrawmempool(node: &RegtestNode, args: &Args) -> Result<Value, RpcError>
         let ancestors = mempool.ancestors_inclusive(&entry.txid);
         let descendants = mempool.descendants_inclusive(&entry.txid);
         let sum = |set: &std::collections::HashSet<Txid>| {
-            set.iter().filter_map(|t| mempool.get(t)).fold((0u64, Amount::ZERO), |(size, fee), e| {
-                (size + e.vsize, fee + e.fee)
-            })
+            set.iter()
+                .filter_map(|t| mempool.get(t))
+                .fold((0u64, Amount::ZERO), |(size, fee), e| {
+                    (size + e.vsize, fee + e.fee)
+                })
         };
         let (ancestor_size, ancestor_fees) = sum(&ancestors);
         let (descendant_size, descendant_fees) = sum(&descendants);

@@ -56,7 +56,11 @@ pub fn script_asm(script: &Script, decode_sighash: bool) -> String {
                     "OP_CHECKSEQUENCEVERIFY".to_string()
                 } else {
                     let name = op.to_string();
-                    if name.starts_with("OP_RETURN_") { "OP_UNKNOWN".to_string() } else { name }
+                    if name.starts_with("OP_RETURN_") {
+                        "OP_UNKNOWN".to_string()
+                    } else {
+                        name
+                    }
                 };
                 parts.push(name);
             }
@@ -124,7 +128,12 @@ pub fn script_type(script: &Script) -> &'static str {
         "witness_unknown"
     } else if script.is_multisig() {
         "multisig"
-    } else if script.is_op_return() && script.instructions().skip(1).all(|i| matches!(i, Ok(Instruction::PushBytes(_)))) {
+    } else if script.is_op_return()
+        && script
+            .instructions()
+            .skip(1)
+            .all(|i| matches!(i, Ok(Instruction::PushBytes(_))))
+    {
         "nulldata"
     } else {
         "nonstandard"
@@ -182,7 +191,13 @@ pub fn with_descriptor_checksum(descriptor: &str) -> String {
 }
 
 fn polymod(checksum: u64, value: u64) -> u64 {
-    const GENERATOR: [u64; 5] = [0xf5dee51989, 0xa9fdca3312, 0x1bab10e32d, 0x3706b1677a, 0x644d626ffd];
+    const GENERATOR: [u64; 5] = [
+        0xf5dee51989,
+        0xa9fdca3312,
+        0x1bab10e32d,
+        0x3706b1677a,
+        0x644d626ffd,
+    ];
     let top = checksum >> 35;
     let mut checksum = ((checksum & 0x7ffffffff) << 5) ^ value;
     for (i, generator) in GENERATOR.iter().enumerate() {
@@ -200,13 +215,19 @@ mod tests {
 
     #[test]
     fn descriptor_checksum_matches_bip380_example() {
-        assert_eq!(with_descriptor_checksum("raw(deadbeef)"), "raw(deadbeef)#89f8spxm");
+        assert_eq!(
+            with_descriptor_checksum("raw(deadbeef)"),
+            "raw(deadbeef)#89f8spxm"
+        );
     }
 
     #[test]
     fn asm_matches_core_for_p2wpkh_and_numbers() {
         let script = ScriptBuf::from_hex("0014751e76e8199196d454941c45d1b3a323f1433bd6").unwrap();
-        assert_eq!(script_asm(&script, false), "0 751e76e8199196d454941c45d1b3a323f1433bd6");
+        assert_eq!(
+            script_asm(&script, false),
+            "0 751e76e8199196d454941c45d1b3a323f1433bd6"
+        );
         assert_eq!(script_type(&script), "witness_v0_keyhash");
         let numbers = ScriptBuf::from_hex("5102e803b2").unwrap();
         assert_eq!(script_asm(&numbers, false), "1 1000 OP_CHECKSEQUENCEVERIFY");

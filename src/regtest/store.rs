@@ -46,7 +46,10 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the data directory and reads back every complete log record.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Record>), StoreError> {
-        let open_failed = |source| StoreError::OpenFailed { path: dir.to_path_buf(), source };
+        let open_failed = |source| StoreError::OpenFailed {
+            path: dir.to_path_buf(),
+            source,
+        };
         fs::create_dir_all(dir).map_err(open_failed)?;
         let log_path = dir.join(LOG_FILE);
         let mut log = OpenOptions::new()
@@ -55,7 +58,10 @@ impl Store {
             .create(true)
             .open(&log_path)
             .map_err(open_failed)?;
-        let read_failed = |source| StoreError::ReadFailed { path: log_path.clone(), source };
+        let read_failed = |source| StoreError::ReadFailed {
+            path: log_path.clone(),
+            source,
+        };
         let mut bytes = Vec::new();
         log.seek(SeekFrom::Start(0)).map_err(read_failed)?;
         log.read_to_end(&mut bytes).map_err(read_failed)?;
@@ -67,11 +73,20 @@ impl Store {
                 dropped_bytes = bytes.len() - good_len,
                 "cutting off a torn record at the end of the regtest chain log"
             );
-            let write_failed = |source| StoreError::WriteFailed { path: log_path.clone(), source };
+            let write_failed = |source| StoreError::WriteFailed {
+                path: log_path.clone(),
+                source,
+            };
             log.set_len(good_len as u64).map_err(write_failed)?;
             log.sync_all().map_err(write_failed)?;
         }
-        Ok((Self { dir: dir.to_path_buf(), log }, records))
+        Ok((
+            Self {
+                dir: dir.to_path_buf(),
+                log,
+            },
+            records,
+        ))
     }
 
     pub fn append_block(&mut self, block: &Block) -> Result<(), StoreError> {
@@ -84,7 +99,9 @@ impl Store {
 
     /// Makes every appended record durable.
     pub fn sync(&mut self) -> Result<(), StoreError> {
-        self.log.sync_data().map_err(|source| self.write_failed(LOG_FILE, source))
+        self.log
+            .sync_data()
+            .map_err(|source| self.write_failed(LOG_FILE, source))
     }
 
     fn append(&mut self, kind: u8, payload: &[u8]) -> Result<(), StoreError> {
@@ -96,7 +113,9 @@ impl Store {
         record.extend_from_slice(payload);
         let check = sha256d::Hash::hash(&record[4..]);
         record.extend_from_slice(&check.as_byte_array()[..4]);
-        self.log.write_all(&record).map_err(|source| self.write_failed(LOG_FILE, source))
+        self.log
+            .write_all(&record)
+            .map_err(|source| self.write_failed(LOG_FILE, source))
     }
 
     /// Writes the mempool snapshot atomically: temp file, fsync, rename, fsync the directory.
@@ -125,7 +144,10 @@ impl Store {
     }
 
     fn write_failed(&self, file: &str, source: io::Error) -> StoreError {
-        StoreError::WriteFailed { path: self.dir.join(file), source }
+        StoreError::WriteFailed {
+            path: self.dir.join(file),
+            source,
+        }
     }
 }
 
@@ -136,7 +158,12 @@ fn parse_records(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), Stor
     let mut records = Vec::new();
     let mut offset = 0usize;
     while bytes.len() - offset >= 4 {
-        let len_bytes = [bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]];
+        let len_bytes = [
+            bytes[offset],
+            bytes[offset + 1],
+            bytes[offset + 2],
+            bytes[offset + 3],
+        ];
         let len = u32::from_le_bytes(len_bytes) as usize;
         let end = offset + 4 + len + 4;
         if len == 0 || end > bytes.len() {
@@ -147,12 +174,15 @@ fn parse_records(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), Stor
         if check.as_byte_array()[..4] != bytes[end - 4..end] {
             break;
         }
-        let invalid = || StoreError::InvalidRecord { path: path.to_path_buf(), offset: offset as u64 };
+        let invalid = || StoreError::InvalidRecord {
+            path: path.to_path_buf(),
+            offset: offset as u64,
+        };
         let record = match body[0] {
             KIND_BLOCK => Record::Block(deserialize(&body[1..]).map_err(|_| invalid())?),
-            KIND_INVALIDATE => Record::Invalidate(
-                BlockHash::from_slice(&body[1..]).map_err(|_| invalid())?,
-            ),
+            KIND_INVALIDATE => {
+                Record::Invalidate(BlockHash::from_slice(&body[1..]).map_err(|_| invalid())?)
+            }
             _ => return Err(invalid()),
         };
         records.push(record);

@@ -42,11 +42,19 @@ pub struct TxReject {
 
 impl TxReject {
     fn invalid(reason: &str) -> Self {
-        Self { missing_inputs: false, reason: reason.to_string(), details: None }
+        Self {
+            missing_inputs: false,
+            reason: reason.to_string(),
+            details: None,
+        }
     }
 
     fn with_details(reason: &str, details: String) -> Self {
-        Self { missing_inputs: false, reason: reason.to_string(), details: Some(details) }
+        Self {
+            missing_inputs: false,
+            reason: reason.to_string(),
+            details: Some(details),
+        }
     }
 }
 
@@ -135,7 +143,11 @@ pub fn check_mempool_acceptance(tx: &Transaction, ctx: &TipContext) -> Result<Ac
     if ctx.mempool.get(&txid).is_some() {
         return Err(TxReject::invalid("txn-same-nonwitness-data-in-mempool"));
     }
-    if tx.input.iter().any(|i| ctx.mempool.spender_of(&i.previous_output).is_some()) {
+    if tx
+        .input
+        .iter()
+        .any(|i| ctx.mempool.spender_of(&i.previous_output).is_some())
+    {
         return Err(TxReject::invalid("txn-mempool-conflict"));
     }
 
@@ -161,7 +173,11 @@ pub fn is_final(tx: &Transaction, next_height: u32, tip_mtp: u32) -> bool {
     if lock_time == 0 {
         return true;
     }
-    let limit = if lock_time < LOCKTIME_THRESHOLD { next_height } else { tip_mtp };
+    let limit = if lock_time < LOCKTIME_THRESHOLD {
+        next_height
+    } else {
+        tip_mtp
+    };
     if lock_time < limit {
         return true;
     }
@@ -175,7 +191,11 @@ fn spent_coins(tx: &Transaction, ctx: &TipContext) -> Result<Vec<Coin>, TxReject
         let outpoint = &input.previous_output;
         if let Some(output) = ctx.mempool.output(outpoint) {
             // Mempool coins count as created in the next block (Core's MEMPOOL_HEIGHT).
-            coins.push(Coin { output: output.clone(), height: ctx.next_height, is_coinbase: false });
+            coins.push(Coin {
+                output: output.clone(),
+                height: ctx.next_height,
+                is_coinbase: false,
+            });
         } else if let Some(coin) = ctx.utxos.get(outpoint) {
             coins.push(coin.clone());
         } else {
@@ -198,7 +218,11 @@ fn spent_coins(tx: &Transaction, ctx: &TipContext) -> Result<Vec<Coin>, TxReject
 }
 
 /// BIP68 relative lock times (Core's `CalculateSequenceLocks` + `EvaluateSequenceLocks`).
-fn check_sequence_locks(tx: &Transaction, coins: &[Coin], ctx: &TipContext) -> Result<(), TxReject> {
+fn check_sequence_locks(
+    tx: &Transaction,
+    coins: &[Coin],
+    ctx: &TipContext,
+) -> Result<(), TxReject> {
     if tx.version.0 < 2 {
         return Ok(());
     }
@@ -212,7 +236,12 @@ fn check_sequence_locks(tx: &Transaction, coins: &[Coin], ctx: &TipContext) -> R
         let value = i64::from(sequence & SEQUENCE_MASK);
         if sequence & SEQUENCE_TYPE_FLAG != 0 {
             let base_height = coin.height.saturating_sub(1) as usize;
-            let coin_time = i64::from(ctx.mtp_by_height.get(base_height).copied().unwrap_or(ctx.tip_mtp));
+            let coin_time = i64::from(
+                ctx.mtp_by_height
+                    .get(base_height)
+                    .copied()
+                    .unwrap_or(ctx.tip_mtp),
+            );
             min_time = min_time.max(coin_time + (value << SEQUENCE_GRANULARITY) - 1);
         } else {
             min_height = min_height.max(i64::from(coin.height) + value - 1);
@@ -231,7 +260,10 @@ fn check_inputs(tx: &Transaction, coins: &[Coin], spend_height: u32) -> Result<A
         if coin.is_coinbase && spend_height.saturating_sub(coin.height) < COINBASE_MATURITY {
             return Err(TxReject::with_details(
                 "bad-txns-premature-spend-of-coinbase",
-                format!("tried to spend coinbase at depth {}", spend_height - coin.height),
+                format!(
+                    "tried to spend coinbase at depth {}",
+                    spend_height - coin.height
+                ),
             ));
         }
         value_in = match value_in.checked_add(coin.output.value) {
@@ -243,7 +275,11 @@ fn check_inputs(tx: &Transaction, coins: &[Coin], spend_height: u32) -> Result<A
     if value_in < value_out {
         return Err(TxReject::with_details(
             "bad-txns-in-belowout",
-            format!("value in ({}) < value out ({})", format_money(value_in), format_money(value_out)),
+            format!(
+                "value in ({}) < value out ({})",
+                format_money(value_in),
+                format_money(value_out)
+            ),
         ));
     }
     Ok(value_in - value_out)
@@ -255,7 +291,12 @@ fn check_inputs(tx: &Transaction, coins: &[Coin], spend_height: u32) -> Result<A
 fn verify_scripts(tx: &Transaction, coins: &[Coin]) -> Result<(), TxReject> {
     let serialized = bitcoin::consensus::serialize(tx);
     for (index, coin) in coins.iter().enumerate() {
-        if coin.output.script_pubkey.verify(index, coin.output.value, &serialized).is_err() {
+        if coin
+            .output
+            .script_pubkey
+            .verify(index, coin.output.value, &serialized)
+            .is_err()
+        {
             // libbitcoinconsensus reports only that the script failed, not Core's script error
             // text, so the detail names the failing input instead.
             return Err(TxReject::invalid(&format!(

@@ -8,11 +8,24 @@ use serde_json::json;
 
 #[test]
 fn chain_help_documents_its_flags() {
-    let output = Command::new(env!("CARGO_BIN_EXE_mmln")).args(["chain", "--help"]).output().expect("run mmln");
+    let output = Command::new(env!("CARGO_BIN_EXE_mmln"))
+        .args(["chain", "--help"])
+        .output()
+        .expect("run mmln");
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--bind", "--rpc-user", "--rpc-password", "--data-dir", "--fee-rate", "127.0.0.1:18443"] {
-        assert!(help.contains(flag), "`mmln chain --help` does not mention {flag}:\n{help}");
+    for flag in [
+        "--bind",
+        "--rpc-user",
+        "--rpc-password",
+        "--data-dir",
+        "--fee-rate",
+        "127.0.0.1:18443",
+    ] {
+        assert!(
+            help.contains(flag),
+            "`mmln chain --help` does not mention {flag}:\n{help}"
+        );
     }
 }
 
@@ -20,7 +33,15 @@ fn chain_help_documents_its_flags() {
 async fn chain_serves_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mmln"))
-        .args(["chain", "--bind", "127.0.0.1:0", "--rpc-user", "alice", "--fee-rate", "3"])
+        .args([
+            "chain",
+            "--bind",
+            "127.0.0.1:0",
+            "--rpc-user",
+            "alice",
+            "--fee-rate",
+            "3",
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .stdout(Stdio::piped())
@@ -29,7 +50,11 @@ async fn chain_serves_and_stops_on_sigterm() {
         .expect("spawn mmln chain");
     let stdout = child.stdout.take().expect("stdout");
     let lines = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().map_while(Result::ok).take(4).collect::<Vec<_>>()
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take(5)
+            .collect::<Vec<_>>()
     });
     let lines = tokio::time::timeout(Duration::from_secs(30), lines)
         .await
@@ -58,7 +83,10 @@ async fn chain_serves_and_stops_on_sigterm() {
         .expect("JSON");
     assert_eq!(reply["result"]["feerate"], 0.00003);
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let status = tokio::task::spawn_blocking(move || child.wait());
     let status = tokio::time::timeout(Duration::from_secs(30), status)

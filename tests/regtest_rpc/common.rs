@@ -42,33 +42,55 @@ impl Rpc {
     }
 
     pub async fn post_as(&self, user: &str, password: &str, body: Value) -> (u16, Value) {
-        let request = self.client.post(&self.url).basic_auth(user, Some(password)).json(&body).send();
+        let request = self
+            .client
+            .post(&self.url)
+            .basic_auth(user, Some(password))
+            .json(&body)
+            .send();
         let response = tokio::time::timeout(CALL_TIMEOUT, request)
             .await
             .unwrap_or_else(|_| panic!("RPC {body} got no answer within {CALL_TIMEOUT:?}"))
             .unwrap_or_else(|e| panic!("RPC {body} failed at the HTTP level: {e}"));
         let status = response.status().as_u16();
         let text = response.text().await.expect("read RPC body");
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON body")
+        };
         (status, json)
     }
 
     /// A 1.0-style call that must succeed; the result deserialised as `T`.
     pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> T {
-        let (status, body) = self.post(json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params})).await;
-        assert_eq!(status, 200, "{method} {params} answered HTTP {status}: {body}");
+        let (status, body) = self
+            .post(json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params}))
+            .await;
+        assert_eq!(
+            status, 200,
+            "{method} {params} answered HTTP {status}: {body}"
+        );
         assert!(body["error"].is_null(), "{method} failed: {body}");
         let result = body["result"].clone();
-        serde_json::from_value(result.clone())
-            .unwrap_or_else(|e| panic!("{method} answer does not fit the Core model: {e}\n{result:#}"))
+        serde_json::from_value(result.clone()).unwrap_or_else(|e| {
+            panic!("{method} answer does not fit the Core model: {e}\n{result:#}")
+        })
     }
 
     /// A 1.0-style call that must fail; returns the HTTP status and Core's error model.
     pub async fn call_err(&self, method: &str, params: Value) -> (u16, JsonRpcError) {
-        let (status, body) = self.post(json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params})).await;
-        assert!(body["result"].is_null(), "{method} should fail but answered {body}");
-        let error: JsonRpcError = serde_json::from_value(body["error"].clone())
-            .unwrap_or_else(|e| panic!("{method} error does not fit Core's error model: {e}: {body}"));
+        let (status, body) = self
+            .post(json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params}))
+            .await;
+        assert!(
+            body["result"].is_null(),
+            "{method} should fail but answered {body}"
+        );
+        let error: JsonRpcError =
+            serde_json::from_value(body["error"].clone()).unwrap_or_else(|e| {
+                panic!("{method} error does not fit Core's error model: {e}: {body}")
+            });
         (status, error)
     }
 
@@ -76,11 +98,16 @@ impl Rpc {
     pub async fn expect_error(&self, method: &str, params: Value, code: i32, message: &str) {
         let (_, error) = self.call_err(method, params).await;
         assert_eq!(error.code, code, "{method}: wrong code in {error:?}");
-        assert!(error.message.starts_with(message), "{method}: expected '{message}', got '{}'", error.message);
+        assert!(
+            error.message.starts_with(message),
+            "{method}: expected '{message}', got '{}'",
+            error.message
+        );
     }
 
     pub async fn mine(&self, blocks: u32, address: &Address) -> Vec<String> {
-        self.call("generatetoaddress", json!([blocks, address.to_string()])).await
+        self.call("generatetoaddress", json!([blocks, address.to_string()]))
+            .await
     }
 
     pub async fn height(&self) -> u64 {
@@ -88,7 +115,12 @@ impl Rpc {
     }
 
     pub async fn send(&self, tx: &Transaction) -> Txid {
-        let txid: String = self.call("sendrawtransaction", json!([bitcoin::consensus::encode::serialize_hex(tx)])).await;
+        let txid: String = self
+            .call(
+                "sendrawtransaction",
+                json!([bitcoin::consensus::encode::serialize_hex(tx)]),
+            )
+            .await;
         txid.parse().expect("txid")
     }
 
@@ -100,9 +132,16 @@ impl Rpc {
     pub async fn coinbase_at(&self, height: u64) -> (OutPoint, Amount) {
         let hash: String = self.call("getblockhash", json!([height])).await;
         let hex: String = self.call("getblock", json!([hash, 0])).await;
-        let block: bitcoin::Block = bitcoin::consensus::encode::deserialize_hex(&hex).expect("block hex");
+        let block: bitcoin::Block =
+            bitcoin::consensus::encode::deserialize_hex(&hex).expect("block hex");
         let coinbase = &block.txdata[0];
-        (OutPoint { txid: coinbase.compute_txid(), vout: 0 }, coinbase.output[0].value)
+        (
+            OutPoint {
+                txid: coinbase.compute_txid(),
+                vout: 0,
+            },
+            coinbase.output[0].value,
+        )
     }
 }
 
@@ -120,7 +159,12 @@ impl TestKey {
         let secret = SecretKey::from_slice(&[seed; 32]).expect("valid key");
         let public = CompressedPublicKey(secret.public_key(&secp));
         let address = Address::p2wpkh(&public, Network::Regtest);
-        Self { secp, secret, public, address }
+        Self {
+            secp,
+            secret,
+            public,
+            address,
+        }
     }
 
     pub fn script(&self) -> ScriptBuf {
@@ -129,7 +173,12 @@ impl TestKey {
 
     /// Spends `inputs` (all ours) to `outputs`, signing every input.
     pub fn spend(&self, inputs: &[(OutPoint, Amount)], outputs: Vec<TxOut>) -> Transaction {
-        self.spend_with(inputs, outputs, absolute::LockTime::ZERO, Sequence::ENABLE_RBF_NO_LOCKTIME)
+        self.spend_with(
+            inputs,
+            outputs,
+            absolute::LockTime::ZERO,
+            Sequence::ENABLE_RBF_NO_LOCKTIME,
+        )
     }
 
     pub fn spend_with(
@@ -161,7 +210,9 @@ impl TestKey {
                 .p2wpkh_signature_hash(index, &script, *value, EcdsaSighashType::All)
                 .expect("sighash");
             let message = Message::from_digest(sighash.to_byte_array());
-            let signature = bitcoin::ecdsa::Signature::sighash_all(self.secp.sign_ecdsa(&message, &self.secret));
+            let signature = bitcoin::ecdsa::Signature::sighash_all(
+                self.secp.sign_ecdsa(&message, &self.secret),
+            );
             witnesses.push(Witness::p2wpkh(&signature, &self.public.0));
         }
         for (input, witness) in tx.input.iter_mut().zip(witnesses) {
@@ -176,8 +227,14 @@ impl TestKey {
         self.spend(
             &[input],
             vec![
-                TxOut { value, script_pubkey: self.script() },
-                TxOut { value: change, script_pubkey: self.script() },
+                TxOut {
+                    value,
+                    script_pubkey: self.script(),
+                },
+                TxOut {
+                    value: change,
+                    script_pubkey: self.script(),
+                },
             ],
         )
     }
@@ -189,7 +246,9 @@ pub async fn start_chain() -> (RegtestHandle, Rpc, TestKey) {
 }
 
 pub async fn start_chain_with(config: RegtestConfig) -> (RegtestHandle, Rpc, TestKey) {
-    let chain = RegtestServer::start(config).await.expect("regtest chain starts");
+    let chain = RegtestServer::start(config)
+        .await
+        .expect("regtest chain starts");
     let rpc = Rpc::new(&chain);
     (chain, rpc, TestKey::new(7))
 }
@@ -203,7 +262,10 @@ pub async fn funded_chain(extra: u32) -> (RegtestHandle, Rpc, TestKey) {
 }
 
 pub fn out(value: Amount, key: &TestKey) -> TxOut {
-    TxOut { value, script_pubkey: key.script() }
+    TxOut {
+        value,
+        script_pubkey: key.script(),
+    }
 }
 
 pub fn hex(tx: &Transaction) -> String {

@@ -18,17 +18,27 @@ async fn wrong_credentials_get_401() {
 #[tokio::test]
 async fn statuses_follow_core() {
     let (_chain, rpc, _key) = start_chain().await;
-    let (status, body) = rpc.post(json!({"jsonrpc": "1.0", "id": 1, "method": "getblockcount", "params": []})).await;
-    assert_eq!((status, body), (200, json!({"result": 0, "error": null, "id": 1})));
+    let (status, body) = rpc
+        .post(json!({"jsonrpc": "1.0", "id": 1, "method": "getblockcount", "params": []}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"result": 0, "error": null, "id": 1}))
+    );
 
     let (status, error) = rpc.call_err("nosuchmethod", json!([])).await;
-    assert_eq!((status, error.code, error.message.as_str()), (404, -32601, "Method not found"));
+    assert_eq!(
+        (status, error.code, error.message.as_str()),
+        (404, -32601, "Method not found")
+    );
 
     let (status, error) = rpc.call_err("getblockhash", json!([5])).await;
     assert_eq!((status, error.code), (500, -8));
 
     // 1.0-style without the "jsonrpc" member, as lightning-block-sync sends it.
-    let (status, body) = rpc.post(json!({"id": "7", "method": "getbestblockhash", "params": []})).await;
+    let (status, body) = rpc
+        .post(json!({"id": "7", "method": "getbestblockhash", "params": []}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["id"], "7");
     assert!(body["result"].is_string());
@@ -37,16 +47,29 @@ async fn statuses_follow_core() {
 #[tokio::test]
 async fn json_rpc_2_and_batches() {
     let (_chain, rpc, _key) = start_chain().await;
-    let (status, body) = rpc.post(json!({"jsonrpc": "2.0", "id": 3, "method": "getblockcount"})).await;
-    assert_eq!((status, body), (200, json!({"jsonrpc": "2.0", "result": 0, "id": 3})));
+    let (status, body) = rpc
+        .post(json!({"jsonrpc": "2.0", "id": 3, "method": "getblockcount"}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"jsonrpc": "2.0", "result": 0, "id": 3}))
+    );
 
-    let (status, body) = rpc.post(json!({"jsonrpc": "2.0", "id": 4, "method": "nosuchmethod"})).await;
+    let (status, body) = rpc
+        .post(json!({"jsonrpc": "2.0", "id": 4, "method": "nosuchmethod"}))
+        .await;
     assert_eq!(status, 200, "JSON-RPC 2.0 errors come with HTTP 200");
     assert_eq!(body["error"]["code"], -32601);
     assert!(body.get("result").is_none());
 
-    let (status, body) = rpc.post(json!({"jsonrpc": "2.0", "method": "getblockcount"})).await;
-    assert_eq!((status, body), (204, serde_json::Value::Null), "notifications get no answer");
+    let (status, body) = rpc
+        .post(json!({"jsonrpc": "2.0", "method": "getblockcount"}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (204, serde_json::Value::Null),
+        "notifications get no answer"
+    );
 
     let (status, body) = rpc
         .post(json!([
