@@ -138,6 +138,15 @@ impl Node {
         self.listening.clone()
     }
 
+    pub fn network(&self) -> bitcoin::Network {
+        self.config.network
+    }
+
+    /// The block the ChannelManager has processed up to.
+    pub fn best_block(&self) -> lightning::chain::BestBlock {
+        self.channel_manager.current_best_block()
+    }
+
     pub fn config(&self) -> &NodeConfig {
         &self.config
     }
