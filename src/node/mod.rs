@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod keys;
 mod logger;
+mod maintenance;
 pub mod peers;
 pub mod persist;
 pub mod signer;
@@ -48,7 +49,9 @@ pub use types::{
 
 use peers::PeerConnector;
 use persist::TrustedNodes;
-use types::{ChainMonitor, GossipSync, NetworkGraph, OnionMessenger, PeerManager, Scorer, Store, Sweeper};
+use types::{
+    ChainMonitor, GossipSync, NetworkGraph, OnionMessenger, PeerManager, Scorer, Store, Sweeper,
+};
 use wallet::OnchainWallet;
 
 /// Background tasks the node owns, joined at shutdown.
@@ -57,7 +60,7 @@ struct Tasks {
     chain_poller: JoinHandle<()>,
     listener: JoinHandle<()>,
     reconnector: JoinHandle<()>,
-    announcer: JoinHandle<()>,
+    maintenance: JoinHandle<()>,
 }
 
 /// A running Lightning node.
@@ -80,7 +83,7 @@ pub struct Node {
     trusted: Arc<TrustedNodes>,
     closed_channels: Arc<Mutex<HashSet<u128>>>,
     listening: Vec<SocketAddr>,
-    /// Stops the listener, reconnector, announcer and background processor.
+    /// Stops the listener, reconnector, maintenance task and background processor.
     shutdown: watch::Sender<bool>,
     /// Stops the chain poller (separately, so it can outlive the background processor).
     chain_shutdown: watch::Sender<bool>,
@@ -110,7 +113,7 @@ impl Node {
         let Some(tasks) = tasks else { return };
         let _ = tasks.listener.await;
         let _ = tasks.reconnector.await;
-        let _ = tasks.announcer.await;
+        let _ = tasks.maintenance.await;
         // 2. The background processor exits on the same signal after a final persist.
         match tasks.background_processor.await {
             Ok(Ok(())) => {}

@@ -22,10 +22,9 @@ use lightning::util::ser::ReadableArgs;
 use lightning_background_processor::{
     process_events_async_with_kv_store_sync, GossipSync as BpGossipSync, NO_LIQUIDITY_MANAGER,
 };
+use lightning_block_sync::gossip::TokioSpawner;
 use lightning_persister::fs_store::FilesystemStore;
 use tokio::sync::watch;
-
-use lightning_block_sync::gossip::TokioSpawner;
 
 use crate::chain::ChainBackend;
 
@@ -33,13 +32,14 @@ use super::chain_sync;
 use super::events::{NodeEventHandler, NodeEventSink};
 use super::keys;
 use super::logger::NodeLogger;
+use super::maintenance;
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::signer::WalletSignerProvider;
 use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
-    ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipVerifier,
-    GossipSync, MessageRouter, OnionMessenger, PeerManager, Persister,
+    ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipSync,
+    GossipVerifier, MessageRouter, OnionMessenger, PeerManager, Persister,
 };
 use super::wallet::{OnchainWallet, WALLET_DB_FILE};
 use super::{Node, NodeConfig, NodeError, Tasks};
@@ -162,6 +162,10 @@ pub(super) async fn start(
             what: "channel monitors",
             reason: e.to_string(),
         })?;
+    // Updates already folded into a full monitor can linger after a crash; drop them.
+    if let Err(e) = persister.cleanup_stale_updates(true) {
+        tracing::warn!("stale monitor updates not cleaned up: {e}");
+    }
     let user_config = config.user_config();
     let manager_bytes = persist::read_optional(
         &store,
@@ -398,12 +402,13 @@ pub(super) async fn start(
         || Some(now()),
     ));
 
-    // 14. Node announcements for public channels (only with a routable listen address).
-    let announcer = peers::spawn_announcer(
+    // 14. Housekeeping: node announcements, archiving resolved monitors.
+    let maintenance = maintenance::spawn_maintenance(
         &config,
         bound,
         Arc::clone(&peer_manager),
         Arc::clone(&channel_manager),
+        Arc::clone(&chain_monitor),
         shutdown_rx,
     );
 
@@ -434,7 +439,7 @@ pub(super) async fn start(
             chain_poller,
             listener: listener_task,
             reconnector,
-            announcer,
+            maintenance,
         })),
         stopped: AtomicBool::new(false),
     }))
