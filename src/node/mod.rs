@@ -1,0 +1,280 @@
+//! The Lightning engine: LDK (channels, peers, gossip, routing) plus a BDK on-chain wallet,
+//! wired together in numbered start-up steps and stopped in the order that persists last.
+//!
+//! This layer knows nothing of JSON, HTTP or the payments ledger: payment events leave through
+//! [`NodeEventSink`].
+//!
+//! Channel type: we do not negotiate anchor outputs. Anchor channels need an on-chain reserve
+//! and a fee-bumping wallet (`BumpTransaction` events); static-remote-key channels with
+//! up-front fees work with any peer and any wallet balance, which suits tests and the sandbox.
+
+mod chain_sync;
+pub mod channels;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod keys;
+mod logger;
+mod maintenance;
+pub mod peers;
+pub mod persist;
+pub mod signer;
+mod start;
+pub mod sweeper;
+pub mod types;
+pub mod wallet;
+mod wallet_listen;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bitcoin::secp256k1::PublicKey;
+use bitcoin::{Address, FeeRate, Txid};
+use lightning::sign::KeysManager;
+use lightning::util::config::UserConfig;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::NodeConfig;
+pub use error::{ChannelError, ConnectError, NodeError, TrustError, WalletError};
+pub use events::{AutoClaimSink, NodeEventSink, SinkFuture};
+pub use logger::NodeLogger;
+pub use types::{
+    ChannelAmount, ChannelClosedRecord, ChannelConfigUpdate, ChannelInfo, ChannelManager,
+    OpenChannelOptions, SendAmount, WalletBalance,
+};
+
+use peers::PeerConnector;
+use persist::TrustedNodes;
+use types::{
+    ChainMonitor, GossipSync, NetworkGraph, OnionMessenger, PeerManager, Scorer, Store, Sweeper,
+};
+use wallet::OnchainWallet;
+
+/// Background tasks the node owns, joined at shutdown.
+struct Tasks {
+    background_processor: JoinHandle<Result<(), lightning::io::Error>>,
+    chain_poller: JoinHandle<()>,
+    listener: JoinHandle<()>,
+    reconnector: JoinHandle<()>,
+    maintenance: JoinHandle<()>,
+}
+
+/// A running Lightning node.
+pub struct Node {
+    config: NodeConfig,
+    user_config: UserConfig,
+    chain: Arc<crate::chain::ChainBackend>,
+    keys: Arc<KeysManager>,
+    store: Arc<Store>,
+    chain_monitor: Arc<ChainMonitor>,
+    channel_manager: Arc<ChannelManager>,
+    network_graph: Arc<NetworkGraph>,
+    scorer: Arc<RwLock<Scorer>>,
+    onion_messenger: Arc<OnionMessenger>,
+    gossip_sync: Arc<GossipSync>,
+    peer_manager: Arc<PeerManager>,
+    sweeper: Arc<Sweeper>,
+    wallet: Arc<OnchainWallet>,
+    connector: Arc<PeerConnector>,
+    trusted: Arc<TrustedNodes>,
+    closed_channels: Arc<Mutex<HashSet<u128>>>,
+    listening: Vec<SocketAddr>,
+    /// Stops the listener, reconnector, maintenance task and background processor.
+    shutdown: watch::Sender<bool>,
+    /// Stops the chain poller (separately, so it can outlive the background processor).
+    chain_shutdown: watch::Sender<bool>,
+    tasks: Mutex<Option<Tasks>>,
+    stopped: AtomicBool,
+}
+
+impl Node {
+    /// Starts a node; see `start.rs` for the steps.
+    pub async fn start(
+        config: NodeConfig,
+        sink: Arc<dyn NodeEventSink>,
+    ) -> Result<Arc<Node>, NodeError> {
+        start::start(config, sink).await
+    }
+
+    /// Stops the node: peers first, then the background processor (which persists the
+    /// ChannelManager one last time), then the chain poller, then the wallet. Idempotent.
+    pub async fn stop(&self) {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let tasks = self.tasks.lock().ok().and_then(|mut t| t.take());
+        // 1. No new connections, no redials; then drop the peers we have.
+        let _ = self.shutdown.send(true);
+        self.peer_manager.disconnect_all_peers();
+        let Some(tasks) = tasks else { return };
+        let _ = tasks.listener.await;
+        let _ = tasks.reconnector.await;
+        let _ = tasks.maintenance.await;
+        // 2. The background processor exits on the same signal after a final persist.
+        match tasks.background_processor.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("background processor ended with an error: {e}"),
+            Err(e) => tracing::error!("background processor task failed: {e}"),
+        }
+        // 3. Chain poller.
+        let _ = self.chain_shutdown.send(true);
+        let _ = tasks.chain_poller.await;
+        // 4. Break the gossip sync <-> verifier cycle so the node can be freed.
+        self.gossip_sync.add_utxo_lookup(None);
+        // 5. Wallet (it persists after every block; this catches address reveals).
+        if let Err(e) = self.wallet.persist() {
+            tracing::error!("wallet not persisted at shutdown: {e}");
+        }
+        tracing::info!(node_id = %self.node_id(), "node stopped");
+    }
+
+    pub fn node_id(&self) -> PublicKey {
+        self.channel_manager.get_our_node_id()
+    }
+
+    /// The P2P addresses actually bound (the configured port 0 resolved).
+    pub fn listening_addresses(&self) -> Vec<SocketAddr> {
+        self.listening.clone()
+    }
+
+    pub fn network(&self) -> bitcoin::Network {
+        self.config.network
+    }
+
+    /// The block the ChannelManager has processed up to.
+    pub fn best_block(&self) -> lightning::chain::BestBlock {
+        self.channel_manager.current_best_block()
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// For the payments layer: invoices, sends, claims.
+    pub fn channel_manager(&self) -> &Arc<ChannelManager> {
+        &self.channel_manager
+    }
+
+    pub fn chain_monitor(&self) -> &Arc<ChainMonitor> {
+        &self.chain_monitor
+    }
+
+    pub fn network_graph(&self) -> &Arc<NetworkGraph> {
+        &self.network_graph
+    }
+
+    pub fn scorer(&self) -> &Arc<RwLock<Scorer>> {
+        &self.scorer
+    }
+
+    pub fn onion_messenger(&self) -> &Arc<OnionMessenger> {
+        &self.onion_messenger
+    }
+
+    pub fn keys_manager(&self) -> &Arc<KeysManager> {
+        &self.keys
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn sweeper(&self) -> &Arc<Sweeper> {
+        &self.sweeper
+    }
+
+    pub fn wallet(&self) -> &Arc<OnchainWallet> {
+        &self.wallet
+    }
+
+    // --- peers ---
+
+    /// Connects to `node_id` at "host:port", bounded by `timeout`.
+    pub async fn connect_peer(
+        &self,
+        node_id: PublicKey,
+        addr: &str,
+        timeout: Duration,
+    ) -> Result<(), ConnectError> {
+        self.connector.connect(node_id, addr, timeout).await
+    }
+
+    pub fn disconnect_peer(&self, node_id: &PublicKey) {
+        self.peer_manager.disconnect_by_node_id(*node_id);
+    }
+
+    /// Connected peers: node id and, when known, their address.
+    pub fn list_peers(&self) -> Vec<(PublicKey, Option<String>)> {
+        self.peer_manager
+            .list_peers()
+            .into_iter()
+            .map(|p| {
+                (
+                    p.counterparty_node_id,
+                    p.socket_address.map(|a| a.to_string()),
+                )
+            })
+            .collect()
+    }
+
+    pub fn is_peer_connected(&self, node_id: &PublicKey) -> bool {
+        self.connector.is_connected(node_id)
+    }
+
+    // --- trusted nodes (zero-conf inbound channels) ---
+
+    pub fn add_trusted_node(&self, node_id: PublicKey) -> Result<bool, TrustError> {
+        self.trusted
+            .set(node_id, true)
+            .map_err(TrustError::PersistFailed)
+    }
+
+    pub fn remove_trusted_node(&self, node_id: PublicKey) -> Result<bool, TrustError> {
+        self.trusted
+            .set(node_id, false)
+            .map_err(TrustError::PersistFailed)
+    }
+
+    pub fn list_trusted_nodes(&self) -> Vec<PublicKey> {
+        self.trusted.list()
+    }
+
+    // --- on-chain wallet ---
+
+    pub fn new_address(&self) -> Result<Address, WalletError> {
+        self.wallet.new_address()
+    }
+
+    pub fn wallet_balance(&self) -> WalletBalance {
+        self.wallet.balance()
+    }
+
+    /// Sends to an address of the node's network; `fee_rate` defaults to the backend estimate.
+    /// The transaction is submitted with `sendrawtransaction` so a rejection is reported here,
+    /// then handed to the backend's broadcaster, which re-sends it until it is buried.
+    pub async fn send_to_address(
+        &self,
+        address: &str,
+        amount: SendAmount,
+        fee_rate: Option<FeeRate>,
+    ) -> Result<Txid, WalletError> {
+        let tx = self.wallet.build_send(address, amount, fee_rate)?;
+        let hex = bitcoin::consensus::encode::serialize_hex(&tx);
+        let txid: Txid = self
+            .chain
+            .rpc_client()
+            .call_method("sendrawtransaction", &[serde_json::json!(hex)])
+            .await
+            .map_err(|e| WalletError::BroadcastFailed(e.to_string()))?;
+        self.wallet.mark_unconfirmed(&tx)?;
+        lightning::chain::chaininterface::BroadcasterInterface::broadcast_transactions(
+            &*self.chain,
+            &[&tx],
+        );
+        Ok(txid)
+    }
+}

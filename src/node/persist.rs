@@ -1,0 +1,217 @@
+//! Where node state lives: LDK objects in the `FilesystemStore` under `<data_dir>/ldk/`, plus two
+//! small records of our own in the same store (peer addresses, trusted nodes).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use bitcoin::secp256k1::PublicKey;
+use bitcoin::Network;
+use lightning::routing::scoring::{ProbabilisticScorer, ProbabilisticScoringDecayParameters};
+use lightning::util::persist::{
+    KVStoreSync, NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
+    NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY,
+    SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
+};
+use lightning::util::ser::ReadableArgs;
+
+use super::error::NodeError;
+use super::logger::NodeLogger;
+use super::types::{NetworkGraph, Scorer, Store};
+
+/// Our own records live in this primary namespace, apart from LDK's keys.
+const MMLN_NAMESPACE: &str = "mmln";
+const PEERS_KEY: &str = "peer_addresses";
+const TRUSTED_KEY: &str = "trusted_nodes";
+
+/// Reads a key, mapping "not there" to `None` (LDK stores return `NotFound` for missing keys).
+pub fn read_optional(
+    store: &Store,
+    primary: &str,
+    secondary: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, lightning::io::Error> {
+    match KVStoreSync::read(store, primary, secondary, key) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == lightning::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn load_network_graph(
+    store: &Store,
+    network: Network,
+    logger: &Arc<NodeLogger>,
+) -> Result<NetworkGraph, NodeError> {
+    let bytes = read_optional(
+        store,
+        NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
+        NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE,
+        NETWORK_GRAPH_PERSISTENCE_KEY,
+    )
+    .map_err(|e| NodeError::StateReadFailed {
+        what: "network graph",
+        reason: e.to_string(),
+    })?;
+    match bytes {
+        None => Ok(NetworkGraph::new(network, Arc::clone(logger))),
+        Some(bytes) => {
+            NetworkGraph::read(&mut Cursor::new(bytes), Arc::clone(logger)).map_err(|e| {
+                NodeError::StateReadFailed {
+                    what: "network graph",
+                    reason: format!("{e:?}"),
+                }
+            })
+        }
+    }
+}
+
+pub fn load_scorer(
+    store: &Store,
+    graph: &Arc<NetworkGraph>,
+    logger: &Arc<NodeLogger>,
+) -> Result<RwLock<Scorer>, NodeError> {
+    let params = ProbabilisticScoringDecayParameters::default();
+    let bytes = read_optional(
+        store,
+        SCORER_PERSISTENCE_PRIMARY_NAMESPACE,
+        SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
+        SCORER_PERSISTENCE_KEY,
+    )
+    .map_err(|e| NodeError::StateReadFailed {
+        what: "scorer",
+        reason: e.to_string(),
+    })?;
+    let scorer = match bytes {
+        None => ProbabilisticScorer::new(params, Arc::clone(graph), Arc::clone(logger)),
+        Some(bytes) => ProbabilisticScorer::read(
+            &mut Cursor::new(bytes),
+            (params, Arc::clone(graph), Arc::clone(logger)),
+        )
+        .map_err(|e| NodeError::StateReadFailed {
+            what: "scorer",
+            reason: format!("{e:?}"),
+        })?,
+    };
+    Ok(RwLock::new(scorer))
+}
+
+/// Last known address of every peer we connected to, so channel peers can be redialled.
+pub struct PeerAddressBook {
+    store: Arc<Store>,
+    peers: Mutex<BTreeMap<PublicKey, String>>,
+}
+
+impl PeerAddressBook {
+    pub fn load(store: Arc<Store>) -> Result<Self, NodeError> {
+        let text = read_text(&store, PEERS_KEY).map_err(|reason| NodeError::StateReadFailed {
+            what: "peer addresses",
+            reason,
+        })?;
+        let mut peers = BTreeMap::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            // Each line is "<pubkey> <host:port>"; a damaged line is skipped, not fatal.
+            if let Some((pk, addr)) = line.split_once(' ') {
+                if let Ok(pk) = PublicKey::from_str(pk) {
+                    peers.insert(pk, addr.trim().to_string());
+                }
+            }
+        }
+        Ok(PeerAddressBook {
+            store,
+            peers: Mutex::new(peers),
+        })
+    }
+
+    pub fn get(&self, node_id: &PublicKey) -> Option<String> {
+        self.peers.lock().ok()?.get(node_id).cloned()
+    }
+
+    pub fn all(&self) -> Vec<(PublicKey, String)> {
+        match self.peers.lock() {
+            Ok(p) => p.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    pub fn insert(&self, node_id: PublicKey, addr: String) -> Result<(), String> {
+        let mut peers = self
+            .peers
+            .lock()
+            .map_err(|_| "peer address book lock poisoned".to_string())?;
+        if peers.get(&node_id) == Some(&addr) {
+            return Ok(());
+        }
+        peers.insert(node_id, addr);
+        let text: String = peers.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+        write_text(&self.store, PEERS_KEY, text)
+    }
+}
+
+/// Nodes whose inbound channels we accept without waiting for confirmations.
+pub struct TrustedNodes {
+    store: Arc<Store>,
+    nodes: Mutex<BTreeSet<PublicKey>>,
+}
+
+impl TrustedNodes {
+    pub fn load(store: Arc<Store>, configured: &[PublicKey]) -> Result<Self, NodeError> {
+        let text = read_text(&store, TRUSTED_KEY).map_err(|reason| NodeError::StateReadFailed {
+            what: "trusted nodes",
+            reason,
+        })?;
+        let mut nodes: BTreeSet<PublicKey> = text
+            .lines()
+            .filter_map(|l| PublicKey::from_str(l.trim()).ok())
+            .collect();
+        nodes.extend(configured.iter().copied());
+        Ok(TrustedNodes {
+            store,
+            nodes: Mutex::new(nodes),
+        })
+    }
+
+    pub fn contains(&self, node_id: &PublicKey) -> bool {
+        self.nodes
+            .lock()
+            .map(|n| n.contains(node_id))
+            .unwrap_or(false)
+    }
+
+    pub fn list(&self) -> Vec<PublicKey> {
+        self.nodes
+            .lock()
+            .map(|n| n.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Returns whether the set changed.
+    pub fn set(&self, node_id: PublicKey, trusted: bool) -> Result<bool, String> {
+        let mut nodes = self
+            .nodes
+            .lock()
+            .map_err(|_| "trusted node lock poisoned".to_string())?;
+        let changed = if trusted {
+            nodes.insert(node_id)
+        } else {
+            nodes.remove(&node_id)
+        };
+        if changed {
+            let text: String = nodes.iter().map(|k| format!("{k}\n")).collect();
+            write_text(&self.store, TRUSTED_KEY, text)?;
+        }
+        Ok(changed)
+    }
+}
+
+fn read_text(store: &Store, key: &str) -> Result<String, String> {
+    match read_optional(store, MMLN_NAMESPACE, "", key).map_err(|e| e.to_string())? {
+        None => Ok(String::new()),
+        Some(bytes) => String::from_utf8(bytes).map_err(|e| format!("{key} is not UTF-8: {e}")),
+    }
+}
+
+fn write_text(store: &Store, key: &str, text: String) -> Result<(), String> {
+    KVStoreSync::write(store, MMLN_NAMESPACE, "", key, text.into_bytes()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,446 @@
+//! `Node::start`, as numbered steps. The order matters: the chain must be synced and every
+//! monitor watched before the chain poller, peers or the background processor run.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bitcoin::BlockHash;
+use lightning::chain::Listen;
+use lightning::ln::channelmanager::{ChainParameters, ChannelManagerReadArgs};
+use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
+use lightning::routing::router::DefaultRouter;
+use lightning::routing::scoring::ProbabilisticScoringFeeParameters;
+use lightning::sign::{EntropySource, NodeSigner};
+use lightning::util::persist::{
+    CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+    CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+};
+use lightning::util::ser::ReadableArgs;
+use lightning_background_processor::{
+    process_events_async_with_kv_store_sync, GossipSync as BpGossipSync, NO_LIQUIDITY_MANAGER,
+};
+use lightning_block_sync::gossip::TokioSpawner;
+use lightning_persister::fs_store::FilesystemStore;
+use tokio::sync::watch;
+
+use crate::chain::ChainBackend;
+
+use super::chain_sync;
+use super::events::{NodeEventHandler, NodeEventSink};
+use super::keys;
+use super::logger::NodeLogger;
+use super::maintenance;
+use super::peers::{self, PeerConnector};
+use super::persist::{self, PeerAddressBook, TrustedNodes};
+use super::signer::WalletSignerProvider;
+use super::sweeper::{self, SweeperListener, SweeperParts};
+use super::types::{
+    ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipSync,
+    GossipVerifier, MessageRouter, OnionMessenger, PeerManager, Persister,
+};
+use super::wallet::{OnchainWallet, WALLET_DB_FILE};
+use super::{Node, NodeConfig, NodeError, Tasks};
+
+/// Incremental monitor updates kept before a full monitor rewrite.
+const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
+
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn chain_err(e: impl std::fmt::Display) -> NodeError {
+    NodeError::ChainFailed(e.to_string())
+}
+
+pub(super) async fn start(
+    config: NodeConfig,
+    sink: Arc<dyn NodeEventSink>,
+) -> Result<Arc<Node>, NodeError> {
+    if config.network != config.chain.network {
+        return Err(NodeError::InvalidConfig(format!(
+            "node network {} differs from chain backend network {}",
+            config.network, config.chain.network
+        )));
+    }
+    let ldk_dir = config.data_dir.join("ldk");
+    std::fs::create_dir_all(&ldk_dir).map_err(|source| NodeError::DataDirFailed {
+        path: ldk_dir.clone(),
+        source,
+    })?;
+
+    // 1. Keys from the seed.
+    let seed_existed = config.data_dir.join(keys::SEED_FILE).exists();
+    let seed = keys::load_or_create_seed(&config.data_dir)?;
+    let keys_manager = Arc::new(keys::keys_manager(&seed));
+    let node_id = keys_manager
+        .get_node_id(lightning::sign::Recipient::Node)
+        .map_err(|()| NodeError::InvalidSeed {
+            path: config.data_dir.join(keys::SEED_FILE),
+            reason: "no node key".to_string(),
+        })?;
+    let logger = Arc::new(NodeLogger::new(node_id.to_string()[..12].to_string()));
+
+    // 2. Chain backend: fees and broadcast for everything below.
+    let chain = ChainBackend::connect(config.chain.clone())
+        .await
+        .map_err(chain_err)?;
+    let fee_estimator: Arc<DynFeeEstimator> = chain.clone();
+    let broadcaster: Arc<DynBroadcaster> = chain.clone();
+
+    // 3. LDK store and monitor persister.
+    let store = Arc::new(FilesystemStore::new(ldk_dir));
+    let persister: Arc<Persister> = Arc::new(Persister::new(
+        Arc::clone(&store),
+        Arc::clone(&logger),
+        MAX_PENDING_MONITOR_UPDATES,
+        Arc::clone(&keys_manager),
+        Arc::clone(&keys_manager),
+        Arc::clone(&broadcaster),
+        Arc::clone(&fee_estimator),
+    ));
+
+    // 4. Chain monitor. No transaction filter: we feed full blocks.
+    let chain_monitor: Arc<ChainMonitor> = Arc::new(ChainMonitor::new(
+        None::<Arc<DynFilter>>,
+        Arc::clone(&broadcaster),
+        Arc::clone(&logger),
+        Arc::clone(&fee_estimator),
+        Arc::clone(&persister),
+        Arc::clone(&keys_manager),
+        keys_manager.get_peer_storage_key(),
+    ));
+
+    // 5. On-chain wallet.
+    let wallet_master = keys::wallet_master_key(&seed, config.network)?;
+    let wallet = Arc::new(OnchainWallet::open(
+        &config.data_dir.join(WALLET_DB_FILE),
+        config.network,
+        &wallet_master,
+        Arc::clone(&fee_estimator),
+    )?);
+    let tip = chain.best_block().await.map_err(chain_err)?;
+    if !seed_existed {
+        // A brand-new seed cannot have history: start the wallet at the tip instead of
+        // scanning from genesis (which on mainnet would take days).
+        wallet.start_at(tip)?;
+    }
+
+    // Closing and destination scripts come from the wallet (see signer.rs).
+    let signer_provider = Arc::new(WalletSignerProvider::new(
+        Arc::clone(&keys_manager),
+        Arc::clone(&wallet),
+    ));
+
+    // 6. Graph, scorer, routers.
+    let network_graph = Arc::new(persist::load_network_graph(
+        &store,
+        config.network,
+        &logger,
+    )?);
+    let scorer = Arc::new(persist::load_scorer(&store, &network_graph, &logger)?);
+    let router = Arc::new(DefaultRouter::new(
+        Arc::clone(&network_graph),
+        Arc::clone(&logger),
+        Arc::clone(&keys_manager),
+        Arc::clone(&scorer),
+        ProbabilisticScoringFeeParameters::default(),
+    ));
+    let message_router = Arc::new(MessageRouter::new(
+        Arc::clone(&network_graph),
+        Arc::clone(&keys_manager),
+    ));
+
+    // 7. Channel monitors, then the ChannelManager (restored against them, or new at the tip).
+    let monitors = persister
+        .read_all_channel_monitors_with_updates()
+        .map_err(|e| NodeError::StateReadFailed {
+            what: "channel monitors",
+            reason: e.to_string(),
+        })?;
+    // Updates already folded into a full monitor can linger after a crash; drop them.
+    if let Err(e) = persister.cleanup_stale_updates(true) {
+        tracing::warn!("stale monitor updates not cleaned up: {e}");
+    }
+    let user_config = config.user_config();
+    let manager_bytes = persist::read_optional(
+        &store,
+        CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_KEY,
+    )
+    .map_err(|e| NodeError::StateReadFailed {
+        what: "channel manager",
+        reason: e.to_string(),
+    })?;
+    let (manager_block, channel_manager) = match manager_bytes {
+        Some(bytes) => {
+            let args = ChannelManagerReadArgs::new(
+                Arc::clone(&keys_manager),
+                Arc::clone(&keys_manager),
+                Arc::clone(&signer_provider),
+                Arc::clone(&fee_estimator),
+                Arc::clone(&chain_monitor),
+                Arc::clone(&broadcaster),
+                Arc::clone(&router),
+                Arc::clone(&message_router),
+                Arc::clone(&logger),
+                user_config.clone(),
+                monitors.iter().map(|(_, m)| m).collect(),
+            );
+            <(BlockHash, ChannelManager)>::read(&mut Cursor::new(bytes), args).map_err(|e| {
+                NodeError::StateReadFailed {
+                    what: "channel manager",
+                    reason: format!("{e:?}"),
+                }
+            })?
+        }
+        None => {
+            if !monitors.is_empty() {
+                // Starting a fresh manager next to existing monitors would abandon those channels.
+                return Err(NodeError::StateReadFailed {
+                    what: "channel manager",
+                    reason: format!("{} channel monitors exist but the channel manager is missing; refusing to start", monitors.len()),
+                });
+            }
+            let params = ChainParameters {
+                network: config.network,
+                best_block: tip,
+            };
+            let manager = ChannelManager::new(
+                Arc::clone(&fee_estimator),
+                Arc::clone(&chain_monitor),
+                Arc::clone(&broadcaster),
+                Arc::clone(&router),
+                Arc::clone(&message_router),
+                Arc::clone(&logger),
+                Arc::clone(&keys_manager),
+                Arc::clone(&keys_manager),
+                Arc::clone(&signer_provider),
+                user_config.clone(),
+                params,
+                now().as_secs() as u32,
+            );
+            (tip.block_hash, manager)
+        }
+    };
+    let channel_manager = Arc::new(channel_manager);
+
+    // 8. Output sweeper.
+    let sweeper = Arc::new(sweeper::load_or_create(
+        SweeperParts {
+            broadcaster: Arc::clone(&broadcaster),
+            fee_estimator: Arc::clone(&fee_estimator),
+            keys: Arc::clone(&keys_manager),
+            wallet: Arc::clone(&wallet),
+            store: Arc::clone(&store),
+            logger: Arc::clone(&logger),
+        },
+        tip,
+    )?);
+
+    // 9. P2P listener socket and peer records: the last steps that can fail, done before any
+    // task is started so a failed start leaves nothing running.
+    let (listener, bound) =
+        peers::bind(config.p2p_listen)
+            .await
+            .map_err(|source| NodeError::ListenFailed {
+                addr: config.p2p_listen,
+                source,
+            })?;
+    let book = Arc::new(PeerAddressBook::load(Arc::clone(&store))?);
+    let trusted = Arc::new(TrustedNodes::load(
+        Arc::clone(&store),
+        &config.trusted_peers_0conf,
+    )?);
+
+    // 10. Bring every listener to the tip from its own best block, watch every monitor, then
+    // start the chain poller.
+    let synced_tip = chain_sync::sync_to_tip(
+        &chain,
+        config.network,
+        chain_sync::SyncListeners {
+            manager: (manager_block, &*channel_manager),
+            wallet: &wallet,
+            sweeper: &sweeper,
+        },
+        monitors,
+        &chain_monitor,
+        chain_sync::MonitorDeps {
+            broadcaster: Arc::clone(&broadcaster),
+            fee_estimator: Arc::clone(&fee_estimator),
+            logger: Arc::clone(&logger),
+        },
+    )
+    .await?;
+    let (chain_shutdown, chain_shutdown_rx) = watch::channel(false);
+    let chain_poller = chain
+        .start(
+            vec![
+                (
+                    synced_tip.block_hash,
+                    channel_manager.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+                (
+                    synced_tip.block_hash,
+                    chain_monitor.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+                (
+                    synced_tip.block_hash,
+                    wallet.clone() as Arc<dyn Listen + Send + Sync>,
+                ),
+                (
+                    synced_tip.block_hash,
+                    Arc::new(SweeperListener(Arc::clone(&sweeper)))
+                        as Arc<dyn Listen + Send + Sync>,
+                ),
+            ],
+            chain_shutdown_rx,
+        )
+        .await
+        .map_err(chain_err)?;
+
+    // 11. Gossip, onion messages, peer manager, P2P listener.
+    let gossip_sync = Arc::new(GossipSync::new(
+        Arc::clone(&network_graph),
+        None::<Arc<GossipVerifier>>,
+        Arc::clone(&logger),
+    ));
+    let onion_messenger: Arc<OnionMessenger> = Arc::new(OnionMessenger::new(
+        Arc::clone(&keys_manager),
+        Arc::clone(&keys_manager),
+        Arc::clone(&logger),
+        Arc::clone(&channel_manager),
+        Arc::clone(&message_router),
+        Arc::clone(&channel_manager),
+        Arc::clone(&channel_manager),
+        IgnoringMessageHandler {},
+        IgnoringMessageHandler {},
+    ));
+    let handlers = MessageHandler {
+        chan_handler: Arc::clone(&channel_manager),
+        route_handler: Arc::clone(&gossip_sync),
+        onion_message_handler: Arc::clone(&onion_messenger),
+        custom_message_handler: IgnoringMessageHandler {},
+        send_only_message_handler: Arc::clone(&chain_monitor),
+    };
+    let ephemeral = keys_manager.get_secure_random_bytes();
+    let peer_manager: Arc<PeerManager> = Arc::new(PeerManager::new(
+        handlers,
+        now().as_secs() as u32,
+        &ephemeral,
+        Arc::clone(&logger),
+        Arc::clone(&keys_manager),
+    ));
+    // Verify gossiped channels against the chain. The verifier and the gossip sync refer to
+    // each other; `Node::stop` breaks that cycle.
+    gossip_sync.add_utxo_lookup(Some(Arc::new(GossipVerifier::new(
+        chain.rpc_client(),
+        TokioSpawner,
+        Arc::clone(&gossip_sync),
+        Arc::clone(&peer_manager),
+    ))));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let listener_task =
+        peers::spawn_listener(listener, Arc::clone(&peer_manager), shutdown_rx.clone());
+
+    // 12. Peers: reconnection to channel peers.
+    let connector = Arc::new(PeerConnector {
+        peer_manager: Arc::clone(&peer_manager),
+        book,
+        graph: Arc::clone(&network_graph),
+    });
+    let reconnector = peers::spawn_reconnector(
+        Arc::clone(&connector),
+        Arc::clone(&channel_manager),
+        shutdown_rx.clone(),
+    );
+
+    // 13. Events and the background processor (persistence, timers, HTLC forwarding).
+    let closed_channels = Arc::new(Mutex::new(HashSet::new()));
+    let handler = Arc::new(NodeEventHandler {
+        channel_manager: Arc::clone(&channel_manager),
+        wallet: Arc::clone(&wallet),
+        sweeper: Arc::clone(&sweeper),
+        trusted: Arc::clone(&trusted),
+        connector: Arc::clone(&connector),
+        sink,
+        funding_failures: Mutex::new(HashMap::new()),
+        closed_channels: Arc::clone(&closed_channels),
+    });
+    let sleeper_rx = shutdown_rx.clone();
+    let sleeper = move |d: Duration| {
+        let mut rx = sleeper_rx.clone();
+        Box::pin(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(d) => false,
+                _ = rx.changed() => true,
+            }
+        })
+    };
+    let background_processor = tokio::spawn(process_events_async_with_kv_store_sync(
+        Arc::clone(&store),
+        move |event| {
+            let handler = Arc::clone(&handler);
+            async move { handler.handle(event).await }
+        },
+        Arc::clone(&chain_monitor),
+        Arc::clone(&channel_manager),
+        Some(Arc::clone(&onion_messenger)),
+        BpGossipSync::p2p(Arc::clone(&gossip_sync)),
+        Arc::clone(&peer_manager),
+        NO_LIQUIDITY_MANAGER,
+        Some(Arc::clone(&sweeper)),
+        Arc::clone(&logger),
+        Some(Arc::clone(&scorer)),
+        sleeper,
+        false,
+        || Some(now()),
+    ));
+
+    // 14. Housekeeping: node announcements, archiving resolved monitors.
+    let maintenance = maintenance::spawn_maintenance(
+        &config,
+        bound,
+        Arc::clone(&peer_manager),
+        Arc::clone(&channel_manager),
+        Arc::clone(&chain_monitor),
+        shutdown_rx,
+    );
+
+    tracing::info!(%node_id, p2p = %bound, height = synced_tip.height, hash = %synced_tip.block_hash, "node started");
+    Ok(Arc::new(Node {
+        config,
+        user_config,
+        chain,
+        keys: keys_manager,
+        store,
+        chain_monitor,
+        channel_manager,
+        network_graph,
+        scorer,
+        onion_messenger,
+        gossip_sync,
+        peer_manager,
+        sweeper,
+        wallet,
+        connector,
+        trusted,
+        closed_channels,
+        listening: vec![bound],
+        shutdown,
+        chain_shutdown,
+        tasks: Mutex::new(Some(Tasks {
+            background_processor,
+            chain_poller,
+            listener: listener_task,
+            reconnector,
+            maintenance,
+        })),
+        stopped: AtomicBool::new(false),
+    }))
+}

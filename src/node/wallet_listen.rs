@@ -1,0 +1,61 @@
+//! The wallet as a chain listener and as the sweeper's change destination.
+//!
+//! Reorgs: BDK's local chain is replaced by the next block that connects at a lower height, so a
+//! disconnect needs no action of its own; transactions anchored only in replaced blocks become
+//! unconfirmed again when the new chain is applied. (Same approach as ldk-node.)
+
+use bdk_wallet::chain::BlockId;
+use bitcoin::block::Header;
+use bitcoin::{Block, ScriptBuf};
+use lightning::chain::transaction::TransactionData;
+use lightning::chain::{BestBlock, Listen};
+use lightning::sign::ChangeDestinationSourceSync;
+
+use super::wallet::OnchainWallet;
+
+impl Listen for OnchainWallet {
+    fn filtered_block_connected(&self, header: &Header, txdata: &TransactionData, height: u32) {
+        // The chain backend hands us full blocks; rebuild one in case it was filtered anyway.
+        let block = Block {
+            header: *header,
+            txdata: txdata.iter().map(|(_, tx)| (*tx).clone()).collect(),
+        };
+        self.block_connected(&block, height);
+    }
+
+    fn block_connected(&self, block: &Block, height: u32) {
+        let mut state = self.lock();
+        let connected_to = match height.checked_sub(1) {
+            Some(prev) => BlockId {
+                height: prev,
+                hash: block.header.prev_blockhash,
+            },
+            None => BlockId {
+                height,
+                hash: block.block_hash(),
+            },
+        };
+        if let Err(e) = state
+            .wallet
+            .apply_block_connected_to(block, height, connected_to)
+        {
+            tracing::error!(height, hash = %block.block_hash(), "wallet could not apply block: {e}");
+            return;
+        }
+        // Persist after every block so a restart resumes from here, not from an older tip.
+        if let Err(e) = state.persist() {
+            tracing::error!(height, "wallet could not persist after block: {e}");
+        }
+    }
+
+    fn blocks_disconnected(&self, fork_point_block: BestBlock) {
+        tracing::info!(height = fork_point_block.height, hash = %fork_point_block.block_hash, "wallet: blocks disconnected; the next connected block replaces them");
+    }
+}
+
+impl ChangeDestinationSourceSync for OnchainWallet {
+    fn get_change_destination_script(&self) -> Result<ScriptBuf, ()> {
+        self.new_change_script()
+            .map_err(|e| tracing::error!("no change address for the sweeper: {e}"))
+    }
+}

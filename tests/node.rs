@@ -1,0 +1,11 @@
+//! Node engine tests: real nodes over loopback TCP on an in-process regtest chain.
+
+#[path = "node/harness.rs"]
+mod harness;
+
+#[path = "node/channels.rs"]
+mod channels;
+#[path = "node/errors.rs"]
+mod errors;
+#[path = "node/wallet.rs"]
+mod wallet;
