@@ -16,3 +16,4 @@
 pub mod chain;
 pub mod config;
 pub mod regtest;
+pub mod service;
