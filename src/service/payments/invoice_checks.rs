@@ -20,8 +20,10 @@ use bitcoin::Network;
 use lightning_invoice::{
     Bolt11Invoice, Bolt11ParseError, Bolt11SemanticError, Currency, ParseOrSemanticError,
 };
+use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "error_type", content = "error_data")]
 pub enum InvoiceCheckError {
     #[error("invalid BOLT11 invoice: {reason}")]
     InvalidInvoice { reason: String },

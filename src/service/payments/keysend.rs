@@ -14,7 +14,7 @@
 use bitcoin::secp256k1::PublicKey;
 use lightning::ln::channelmanager::MIN_FINAL_CLTV_EXPIRY_DELTA;
 use lightning::routing::router::DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::custom_records::{CustomRecordsError, CustomRecordsParam};
@@ -28,7 +28,8 @@ pub const MAX_KEYSEND_EXPIRY: u32 = DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA;
 /// Smallest final CLTV delta actually sent: what an LDK 0.2 receiver accepts.
 pub const MIN_SENT_FINAL_CLTV_EXPIRY_DELTA: u32 = MIN_FINAL_CLTV_EXPIRY_DELTA as u32;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "error_type", content = "error_data")]
 pub enum KeysendError {
     #[error("invalid destination \"{destination}\": {reason}")]
     InvalidDestination {

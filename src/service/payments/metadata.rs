@@ -5,12 +5,14 @@
 //! because it is stored in every payment row and returned in every list page. The node never
 //! looks inside it. It is stored as compact JSON; whitespace and key order are not preserved.
 
+use serde::Serialize;
 use serde_json::Value;
 
 /// Largest accepted metadata, in bytes of compact JSON.
 pub const MAX_METADATA_BYTES: usize = 4096;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "error_type", content = "error_data")]
 pub enum MetadataError {
     #[error("metadata must be a JSON object, got {found}")]
     InvalidMetadata { found: &'static str },

@@ -147,3 +147,19 @@ fn keysend_request_fits_ldk_payment_parameters() {
         MAX_KEYSEND_EXPIRY
     );
 }
+
+#[test]
+fn errors_serialize_in_the_mmrpc_error_type_shape() {
+    let nested =
+        KeysendError::InvalidCustomRecords(CustomRecordsError::DuplicateKey { key: 65536 });
+    assert_eq!(
+        serde_json::to_value(&nested).unwrap(),
+        json!({"error_type": "InvalidCustomRecords",
+               "error_data": {"error_type": "DuplicateKey", "error_data": {"key": 65536}}})
+    );
+    // A unit variant has no error_data at all.
+    assert_eq!(
+        serde_json::to_value(KeysendError::SelfPayment).unwrap(),
+        json!({"error_type": "SelfPayment"})
+    );
+}
