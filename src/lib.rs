@@ -17,3 +17,4 @@ pub mod chain;
 pub mod config;
 pub mod node;
 pub mod regtest;
+pub mod service;
