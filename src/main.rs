@@ -4,7 +4,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mmln", version, about = "A Lightning node daemon that speaks mmrpc 2.0")]
+#[command(
+    name = "mmln",
+    version,
+    about = "A Lightning node daemon that speaks mmrpc 2.0"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Lightning node daemon and its mmrpc 2.0 server.
+    Run(mmln::config::RunArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain,
 }
@@ -19,6 +25,33 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run_daemon(&args),
         Command::Chain => std::process::ExitCode::SUCCESS,
+    }
+}
+
+/// `mmln run`: load and check the config, start logging, run until SIGINT or SIGTERM.
+fn run_daemon(args: &mmln::config::RunArgs) -> std::process::ExitCode {
+    let config = match mmln::config::load(args, &mmln::config::ProcessEnv) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    mmln::app::init_tracing(config.log_level.as_deref());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(mmln::app::run(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
