@@ -4,7 +4,7 @@
 //! - `client`: the mmrpc client that validates every request and response against it.
 
 // Each test binary uses a different part of this module.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod client;
 pub mod spec;
