@@ -16,3 +16,5 @@
 pub mod chain;
 pub mod config;
 pub mod regtest;
+pub mod rpc;
+pub mod transport;

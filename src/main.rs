@@ -4,7 +4,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mmln", version, about = "A Lightning node daemon that speaks mmrpc 2.0")]
+#[command(
+    name = "mmln",
+    version,
+    about = "A Lightning node daemon that speaks mmrpc 2.0"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
