@@ -17,3 +17,5 @@ pub mod app;
 pub mod chain;
 pub mod config;
 pub mod regtest;
+pub mod rpc;
+pub mod transport;
