@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use common::client::{check_request, check_response, conforms};
+use common::check::{check_request, check_response, conforms};
 use common::spec::{compile, method_files, read_json, spec, spec_dir};
 use common::RpcClient;
 
