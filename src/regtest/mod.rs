@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
 mod block_builder;
 mod chain_json;
 mod chainstate;
