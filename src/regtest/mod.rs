@@ -16,10 +16,10 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
 mod block_builder;
 mod chain_json;
 mod chainstate;
+pub mod cli;
 mod mempool;
 mod node;
 mod rpc_methods;
