@@ -15,4 +15,5 @@
 
 pub mod chain;
 pub mod config;
+pub mod ledger;
 pub mod regtest;

@@ -1,0 +1,418 @@
+//! Read queries: the filter -> SQL builder, paging, and the CLN-style index feeds.
+//!
+//! Every value reaches SQL as a bound parameter; the SQL text is assembled only from fixed
+//! fragments, so no input can change a statement's shape.
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, OptionalExtension, Transaction};
+
+use crate::ledger::error::LedgerError;
+use crate::ledger::model::{
+    Direction, IndexKind, Page, Paging, Payment, PaymentFilter, PaymentStatus, PaymentTypeFilter,
+    StatusChange,
+};
+use crate::ledger::row::{payment_by_hash, query_payments, PAYMENT_COLUMNS};
+use crate::ledger::Ledger;
+
+/// The largest page `list_payments` and `list_by_index` serve.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// The list order: newest change first, ties broken by the stable row id.
+const ORDER: &str = "ORDER BY last_updated DESC, id DESC";
+
+/// A WHERE clause (always valid SQL, `1` when nothing is filtered) and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Conditions {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+impl Conditions {
+    fn push(&mut self, fragment: &str, value: Value) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(" AND ");
+        }
+        self.sql.push_str(fragment);
+        self.params.push(value);
+    }
+
+    /// Adds `<column_op> ?n` with the next parameter number.
+    fn add(&mut self, column_op: &str, value: Value) {
+        let n = self.next_param();
+        self.push(&format!("{column_op} ?{n}"), value);
+    }
+
+    /// Parameters numbered after this clause's, for appended fragments.
+    fn next_param(&self) -> usize {
+        self.params.len() + 1
+    }
+}
+
+/// Escapes `\`, `%` and `_` so the text matches only itself inside `LIKE ... ESCAPE '\'`.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Stored integers are at most `i64::MAX`, so clamping a bound there keeps its meaning.
+fn bound(value: u64) -> Value {
+    Value::Integer(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// Builds the WHERE clause for a filter. Parameters are numbered `?1..?n` in order.
+pub(crate) fn conditions(filter: &PaymentFilter) -> Conditions {
+    let mut c = Conditions {
+        sql: String::new(),
+        params: Vec::new(),
+    };
+    match &filter.payment_type {
+        None => {}
+        Some(PaymentTypeFilter::Inbound) => {
+            c.add(
+                "direction =",
+                Value::Text(Direction::Inbound.as_str().into()),
+            );
+        }
+        Some(PaymentTypeFilter::Outbound { destination }) => {
+            c.add(
+                "direction =",
+                Value::Text(Direction::Outbound.as_str().into()),
+            );
+            if let Some(destination) = destination {
+                c.add("destination =", Value::Blob(destination.to_vec()));
+            }
+        }
+    }
+    if let Some(status) = filter.status {
+        c.add("status =", Value::Text(status.as_str().into()));
+    }
+    if let Some(text) = &filter.description {
+        let n = c.next_param();
+        c.push(
+            &format!("description LIKE ?{n} ESCAPE '\\'"),
+            Value::Text(format!("%{}%", escape_like(text))),
+        );
+    }
+    let ranges = [
+        (
+            "amount_msat",
+            filter.from_amount_msat,
+            filter.to_amount_msat,
+        ),
+        (
+            "fee_paid_msat",
+            filter.from_fee_paid_msat,
+            filter.to_fee_paid_msat,
+        ),
+        ("created_at", filter.from_timestamp, filter.to_timestamp),
+    ];
+    for (column, from, to) in ranges {
+        if let Some(from) = from {
+            c.add(&format!("{column} >="), bound(from));
+        }
+        if let Some(to) = to {
+            c.add(&format!("{column} <="), bound(to));
+        }
+    }
+    if c.sql.is_empty() {
+        c.sql.push('1');
+    }
+    c
+}
+
+fn count(tx: &Transaction<'_>, sql: &str, params: &[Value]) -> Result<u64, LedgerError> {
+    let n: i64 = tx
+        .prepare_cached(sql)?
+        .query_row(params_from_iter(params), |row| row.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+fn check_limit(limit: u32) -> Result<(), LedgerError> {
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(())
+    } else {
+        Err(LedgerError::InvalidLimit {
+            limit,
+            max: MAX_LIMIT,
+        })
+    }
+}
+
+/// The statements one `list_payments` call runs, built from fixed fragments.
+pub(crate) struct ListSql {
+    pub count: String,
+    /// `LIMIT ?l OFFSET ?o` after the filter's parameters.
+    pub page_by_offset: String,
+    /// The anchor's `(last_updated, id)`; the hash parameter follows the filter's.
+    pub anchor: String,
+    /// Rows at or before the anchor (`?u`, `?i` follow the filter's parameters).
+    pub skipped_to_anchor: String,
+    /// The page after the anchor; `?u`, `?i`, then `LIMIT ?l`.
+    pub page_after_anchor: String,
+}
+
+pub(crate) fn list_sql(c: &Conditions) -> ListSql {
+    let w = &c.sql;
+    let (a, b, d) = (c.next_param(), c.next_param() + 1, c.next_param() + 2);
+    ListSql {
+        count: format!("SELECT count(*) FROM payments WHERE {w}"),
+        page_by_offset: format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {w} {ORDER} LIMIT ?{a} OFFSET ?{b}"
+        ),
+        anchor: format!("SELECT last_updated, id FROM payments WHERE {w} AND payment_hash = ?{a}"),
+        skipped_to_anchor: format!(
+            "SELECT count(*) FROM payments WHERE {w} AND (last_updated, id) >= (?{a}, ?{b})"
+        ),
+        page_after_anchor: format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {w} \
+             AND (last_updated, id) < (?{a}, ?{b}) {ORDER} LIMIT ?{d}"
+        ),
+    }
+}
+
+fn with(params: &[Value], extra: impl IntoIterator<Item = Value>) -> Vec<Value> {
+    params.iter().cloned().chain(extra).collect()
+}
+
+/// One page of the filtered list, computed inside one read transaction.
+fn list_in(
+    tx: &Transaction<'_>,
+    filter: &PaymentFilter,
+    limit: u32,
+    paging: Paging,
+) -> Result<Page, LedgerError> {
+    let c = conditions(filter);
+    let sql = list_sql(&c);
+    let total = count(tx, &sql.count, &c.params)?;
+    let total_pages = total.div_ceil(u64::from(limit));
+    let limit_value = Value::Integer(i64::from(limit));
+    let (skipped, payments) = match paging {
+        Paging::PageNumber(0) => return Err(LedgerError::InvalidPageNumber),
+        Paging::PageNumber(n) => {
+            let skipped = (n - 1).saturating_mul(u64::from(limit));
+            if skipped >= total {
+                (skipped, Vec::new())
+            } else {
+                let params = with(&c.params, [limit_value, bound(skipped)]);
+                (
+                    skipped,
+                    query_payments(tx, &sql.page_by_offset, params_from_iter(params))?,
+                )
+            }
+        }
+        Paging::FromId(hash) => {
+            // The anchor must be in the filtered set: "after X" means nothing otherwise.
+            let anchor: Option<(i64, i64)> = tx
+                .prepare_cached(&sql.anchor)?
+                .query_row(
+                    params_from_iter(with(&c.params, [Value::Blob(hash.to_vec())])),
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let (last_updated, id) = anchor.ok_or(LedgerError::NoSuchPayment(hash))?;
+            let key = [Value::Integer(last_updated), Value::Integer(id)];
+            let skipped = count(tx, &sql.skipped_to_anchor, &with(&c.params, key.clone()))?;
+            let params = with(&c.params, key.into_iter().chain([limit_value]));
+            (
+                skipped,
+                query_payments(tx, &sql.page_after_anchor, params_from_iter(params))?,
+            )
+        }
+    };
+    Ok(Page {
+        payments,
+        limit,
+        skipped,
+        total,
+        total_pages,
+    })
+}
+
+impl Ledger {
+    /// The payment with this hash, if any.
+    pub fn get_payment(&self, hash: &[u8; 32]) -> Result<Option<Payment>, LedgerError> {
+        self.read(|tx| payment_by_hash(tx, hash))
+    }
+
+    /// One page of the payments matching `filter`, in `last_updated DESC, id DESC` order.
+    ///
+    /// - `limit` must be `1..=MAX_LIMIT` (`InvalidLimit`).
+    /// - `PageNumber(n)`: `n >= 1` (`InvalidPageNumber`); `skipped = (n - 1) * limit`, and a
+    ///   page past the end is empty.
+    /// - `FromId(hash)`: the page starts just after that payment within the filtered set; a
+    ///   hash that is not in the filtered set (absent, or filtered out) is `NoSuchPayment`.
+    ///   `skipped` counts the filtered rows up to and including it.
+    /// - `total` counts the filtered rows; `total_pages = ceil(total / limit)`.
+    pub fn list_payments(
+        &self,
+        filter: &PaymentFilter,
+        limit: u32,
+        paging: Paging,
+    ) -> Result<Page, LedgerError> {
+        check_limit(limit)?;
+        self.read(|tx| list_in(tx, filter, limit, paging))
+    }
+
+    /// CLN-style feed: payments whose `created_index` (or `updated_index`) is `>= start`, in
+    /// that index's order. A client that remembers the last index it saw, plus one, never
+    /// misses or repeats a change. Every insert also takes an `updated_index`, so the updated
+    /// feed alone covers creations too.
+    pub fn list_by_index(
+        &self,
+        index: IndexKind,
+        start: u64,
+        limit: u32,
+    ) -> Result<Vec<Payment>, LedgerError> {
+        check_limit(limit)?;
+        let column = match index {
+            IndexKind::Created => "created_index",
+            IndexKind::Updated => "updated_index",
+        };
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {column} >= ?1 ORDER BY {column} LIMIT ?2"
+        );
+        self.read(|tx| query_payments(tx, &sql, (bound(start), i64::from(limit))))
+    }
+
+    /// The changes a payment went through, oldest first.
+    pub fn payment_history(&self, hash: &[u8; 32]) -> Result<Vec<StatusChange>, LedgerError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT h.updated_index, h.status, h.at FROM payment_history h \
+                 JOIN payments p ON p.id = h.payment_id \
+                 WHERE p.payment_hash = ?1 ORDER BY h.updated_index",
+            )?;
+            let mut rows = stmt.query([&hash[..]])?;
+            let mut changes = Vec::new();
+            while let Some(row) = rows.next()? {
+                let word: String = row.get(1)?;
+                let status = PaymentStatus::from_db(&word).ok_or(LedgerError::CorruptRow {
+                    id: row.get(0)?,
+                    column: "payment_history.status",
+                    reason: format!("unknown value {word:?}"),
+                })?;
+                changes.push(StatusChange {
+                    updated_index: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                    status,
+                    at: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                });
+            }
+            Ok(changes)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_filter_matches_everything() {
+        let c = conditions(&PaymentFilter::default());
+        assert_eq!(c.sql, "1");
+        assert!(c.params.is_empty());
+    }
+
+    #[test]
+    fn every_field_becomes_a_numbered_bound_parameter() {
+        let filter = PaymentFilter {
+            payment_type: Some(PaymentTypeFilter::Outbound {
+                destination: Some([2; 33]),
+            }),
+            description: Some("burger".into()),
+            status: Some(PaymentStatus::Succeeded),
+            from_amount_msat: Some(1),
+            to_amount_msat: Some(2),
+            from_fee_paid_msat: Some(3),
+            to_fee_paid_msat: Some(4),
+            from_timestamp: Some(5),
+            to_timestamp: Some(u64::MAX),
+        };
+        let c = conditions(&filter);
+        assert_eq!(
+            c.sql,
+            "direction = ?1 AND destination = ?2 AND status = ?3 \
+             AND description LIKE ?4 ESCAPE '\\' AND amount_msat >= ?5 AND amount_msat <= ?6 \
+             AND fee_paid_msat >= ?7 AND fee_paid_msat <= ?8 AND created_at >= ?9 \
+             AND created_at <= ?10"
+        );
+        assert_eq!(
+            c.params,
+            vec![
+                Value::Text("outbound".into()),
+                Value::Blob(vec![2; 33]),
+                Value::Text("succeeded".into()),
+                Value::Text("%burger%".into()),
+                Value::Integer(1),
+                Value::Integer(2),
+                Value::Integer(3),
+                Value::Integer(4),
+                Value::Integer(5),
+                Value::Integer(i64::MAX),
+            ]
+        );
+    }
+
+    #[test]
+    fn outbound_without_destination_filters_on_direction_only() {
+        let filter = PaymentFilter {
+            payment_type: Some(PaymentTypeFilter::Outbound { destination: None }),
+            ..Default::default()
+        };
+        let c = conditions(&filter);
+        assert_eq!(c.sql, "direction = ?1");
+        assert_eq!(c.params, vec![Value::Text("outbound".into())]);
+    }
+
+    #[test]
+    fn like_metacharacters_are_escaped_and_quotes_stay_data() {
+        assert_eq!(escape_like("100%_off\\now"), "100\\%\\_off\\\\now");
+        assert_eq!(escape_like("Pressin' The Flesh"), "Pressin' The Flesh");
+        let c = conditions(&PaymentFilter {
+            description: Some("50%' OR 1=1 --".into()),
+            ..Default::default()
+        });
+        assert_eq!(c.sql, "description LIKE ?1 ESCAPE '\\'");
+        assert_eq!(c.params, vec![Value::Text("%50\\%' OR 1=1 --%".into())]);
+    }
+
+    #[test]
+    fn escaped_patterns_match_literally_in_sqlite() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let matches = |text: &str, needle: &str| -> bool {
+            conn.query_row(
+                "SELECT ?1 LIKE ?2 ESCAPE '\\'",
+                (text, format!("%{}%", escape_like(needle))),
+                |row| row.get(0),
+            )
+            .unwrap()
+        };
+        assert!(matches("save 100% now", "100%"));
+        assert!(!matches("save 1000 now", "100%"));
+        assert!(matches("a_b", "a_b"));
+        assert!(!matches("axb", "a_b"));
+        assert!(matches("back\\slash", "k\\s"));
+        assert!(!matches("back/slash", "k\\s"));
+        assert!(matches("Pressin' The Flesh", "n' t"));
+    }
+
+    #[test]
+    fn limits_outside_one_to_max_are_refused() {
+        assert!(check_limit(1).is_ok());
+        assert!(check_limit(MAX_LIMIT).is_ok());
+        assert!(matches!(
+            check_limit(0),
+            Err(LedgerError::InvalidLimit { limit: 0, .. })
+        ));
+        assert!(matches!(
+            check_limit(MAX_LIMIT + 1),
+            Err(LedgerError::InvalidLimit { .. })
+        ));
+    }
+}
