@@ -176,7 +176,7 @@ fn build_world(seed: u64) -> World {
         match (m.status, rng.below(2)) {
             (PaymentStatus::Pending | PaymentStatus::Claimable, 0) => {
                 let fee = m.outbound.then(|| rng.below(2000));
-                let amount = m.amount.is_none().then(|| 777_000);
+                let amount = m.amount.is_none().then_some(777_000);
                 assert!(
                     ledger
                         .mark_succeeded(&m.hash, &[5; 32], fee, amount)
@@ -275,7 +275,7 @@ fn matches(m: &Mirror, f: &PaymentFilter) -> bool {
 /// The filtered rows in list order, computed over the mirror.
 fn expected(w: &World, f: &PaymentFilter) -> Vec<Mirror> {
     let mut rows: Vec<Mirror> = w.rows.iter().filter(|m| matches(m, f)).cloned().collect();
-    rows.sort_by(|a, b| (b.last_updated, b.id).cmp(&(a.last_updated, a.id)));
+    rows.sort_by_key(|m| std::cmp::Reverse((m.last_updated, m.id)));
     rows
 }
 

@@ -34,7 +34,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -42,7 +42,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 }
 
@@ -52,7 +52,7 @@ pub fn synthetic_hash(i: u64) -> [u8; 32] {
     let mut hash = [0u8; 32];
     hash[..8].copy_from_slice(&i.to_be_bytes());
     for chunk in hash[8..].chunks_mut(8) {
-        chunk.copy_from_slice(&rng.next().to_be_bytes()[..chunk.len()]);
+        chunk.copy_from_slice(&rng.next_u64().to_be_bytes()[..chunk.len()]);
     }
     hash
 }

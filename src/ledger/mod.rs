@@ -37,6 +37,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+/// Largest memory map per connection.
+const MMAP_BYTES: i64 = 1 << 30;
+/// Page cache per connection, in KiB.
+const CACHE_KIB: i64 = 16 * 1024;
+
 /// A source of "now" in unix seconds. Tests inject one to get deterministic timestamps.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
@@ -213,6 +218,13 @@ fn open_connection(
     conn.pragma_update(None, "synchronous", options.synchronous.as_pragma())
         .map_err(failed)?;
     conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(failed)?;
+    // Reads through a memory map share the OS page cache instead of copying every page into
+    // each connection's own cache with a syscall; at a million rows, counts walk whole
+    // indexes and this dominates. (Address space only; nothing is allocated up front.)
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+        .map_err(failed)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(failed)?;
     if read_only {
         conn.pragma_update(None, "query_only", "ON")

@@ -65,8 +65,23 @@ fn bound(value: u64) -> Value {
     Value::Integer(i64::try_from(value).unwrap_or(i64::MAX))
 }
 
+/// How range conditions (amount, fee, timestamp) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeAccess {
+    /// Plain columns: the planner may walk a range index (then sort the matches).
+    Indexed,
+    /// `+column`: SQLite may not use an index for them, so it walks an order-preserving index
+    /// and checks each row, stopping once the page is full.
+    RowCheck,
+}
+
 /// Builds the WHERE clause for a filter. Parameters are numbered `?1..?n` in order.
 pub(crate) fn conditions(filter: &PaymentFilter) -> Conditions {
+    conditions_for(filter, RangeAccess::Indexed)
+}
+
+/// [`conditions`] with an explicit choice of range access.
+pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Conditions {
     let mut c = Conditions {
         sql: String::new(),
         params: Vec::new(),
@@ -99,6 +114,10 @@ pub(crate) fn conditions(filter: &PaymentFilter) -> Conditions {
             Value::Text(format!("%{}%", escape_like(text))),
         );
     }
+    let prefix = match access {
+        RangeAccess::Indexed => "",
+        RangeAccess::RowCheck => "+",
+    };
     let ranges = [
         (
             "amount_msat",
@@ -114,16 +133,33 @@ pub(crate) fn conditions(filter: &PaymentFilter) -> Conditions {
     ];
     for (column, from, to) in ranges {
         if let Some(from) = from {
-            c.add(&format!("{column} >="), bound(from));
+            c.add(&format!("{prefix}{column} >="), bound(from));
         }
         if let Some(to) = to {
-            c.add(&format!("{column} <="), bound(to));
+            c.add(&format!("{prefix}{column} <="), bound(to));
         }
     }
     if c.sql.is_empty() {
         c.sql.push('1');
     }
     c
+}
+
+/// The part of a filter that `payment_counts` can answer: direction, destination, status.
+fn equality_part(filter: &PaymentFilter) -> PaymentFilter {
+    PaymentFilter {
+        payment_type: filter.payment_type.clone(),
+        status: filter.status,
+        ..PaymentFilter::default()
+    }
+}
+
+/// Whether walking the list order and checking each row (reading about
+/// `wanted * candidates / matches` rows) beats collecting every match through a range index
+/// and sorting it (about `matches` rows). `candidates` are the rows the equality part of the
+/// filter leaves; `wanted` is how far into the matches the page reaches.
+fn prefer_order_walk(candidates: u64, matches: u64, wanted: u64) -> bool {
+    u128::from(wanted) * u128::from(candidates) <= u128::from(matches) * u128::from(matches)
 }
 
 fn count(tx: &Transaction<'_>, sql: &str, params: &[Value]) -> Result<u64, LedgerError> {
@@ -153,6 +189,8 @@ pub(crate) struct ListSql {
     pub anchor: String,
     /// Rows at or before the anchor (`?u`, `?i` follow the filter's parameters).
     pub skipped_to_anchor: String,
+    /// Rows after the anchor (`?u`, `?i` follow the filter's parameters).
+    pub count_after_anchor: String,
     /// The page after the anchor; `?u`, `?i`, then `LIMIT ?l`.
     pub page_after_anchor: String,
 }
@@ -169,11 +207,26 @@ pub(crate) fn list_sql(c: &Conditions) -> ListSql {
         skipped_to_anchor: format!(
             "SELECT count(*) FROM payments WHERE {w} AND (last_updated, id) >= (?{a}, ?{b})"
         ),
+        count_after_anchor: format!(
+            "SELECT count(*) FROM payments WHERE {w} AND (last_updated, id) < (?{a}, ?{b})"
+        ),
         page_after_anchor: format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {w} \
              AND (last_updated, id) < (?{a}, ?{b}) {ORDER} LIMIT ?{d}"
         ),
     }
+}
+
+/// The oldest and newest `last_updated` (two index seeks; 0 when empty).
+fn last_updated_bounds(tx: &Transaction<'_>) -> Result<(i64, i64), LedgerError> {
+    let one = |sql: &str| -> Result<i64, LedgerError> {
+        let value: Option<i64> = tx.prepare_cached(sql)?.query_row([], |row| row.get(0))?;
+        Ok(value.unwrap_or(0))
+    };
+    Ok((
+        one("SELECT min(last_updated) FROM payments")?,
+        one("SELECT max(last_updated) FROM payments")?,
+    ))
 }
 
 fn with(params: &[Value], extra: impl IntoIterator<Item = Value>) -> Vec<Value> {
@@ -189,8 +242,31 @@ fn list_in(
 ) -> Result<Page, LedgerError> {
     let c = conditions(filter);
     let sql = list_sql(&c);
-    let total = count(tx, &sql.count, &c.params)?;
+    // Rows matching the direction / destination / status part, in constant time.
+    let eq = conditions(&equality_part(filter));
+    let candidates = count(
+        tx,
+        &format!(
+            "SELECT coalesce(sum(n), 0) FROM payment_counts WHERE {}",
+            eq.sql
+        ),
+        &eq.params,
+    )?;
+    let equality_only = &equality_part(filter) == filter;
+    let total = if equality_only {
+        candidates
+    } else {
+        count(tx, &sql.count, &c.params)?
+    };
     let total_pages = total.div_ceil(u64::from(limit));
+    // The page statements, with range conditions written for the cheaper access path.
+    let page_sql = |wanted: u64| {
+        if !equality_only && prefer_order_walk(candidates, total, wanted) {
+            list_sql(&conditions_for(filter, RangeAccess::RowCheck))
+        } else {
+            list_sql(&c)
+        }
+    };
     let limit_value = Value::Integer(i64::from(limit));
     let (skipped, payments) = match paging {
         Paging::PageNumber(0) => return Err(LedgerError::InvalidPageNumber),
@@ -200,9 +276,10 @@ fn list_in(
                 (skipped, Vec::new())
             } else {
                 let params = with(&c.params, [limit_value, bound(skipped)]);
+                let statement = page_sql(skipped + u64::from(limit)).page_by_offset;
                 (
                     skipped,
-                    query_payments(tx, &sql.page_by_offset, params_from_iter(params))?,
+                    query_payments(tx, &statement, params_from_iter(params))?,
                 )
             }
         }
@@ -217,11 +294,21 @@ fn list_in(
                 .optional()?;
             let (last_updated, id) = anchor.ok_or(LedgerError::NoSuchPayment(hash))?;
             let key = [Value::Integer(last_updated), Value::Integer(id)];
-            let skipped = count(tx, &sql.skipped_to_anchor, &with(&c.params, key.clone()))?;
+            // `skipped` is a count of one side of the anchor; count whichever side is
+            // probably smaller (judged by where its timestamp sits between the oldest and
+            // newest change) and derive it from the other when that one is smaller.
+            let (oldest, newest) = last_updated_bounds(tx)?;
+            let key_params = with(&c.params, key.clone());
+            let skipped = if newest - last_updated <= last_updated - oldest {
+                count(tx, &sql.skipped_to_anchor, &key_params)?
+            } else {
+                total.saturating_sub(count(tx, &sql.count_after_anchor, &key_params)?)
+            };
             let params = with(&c.params, key.into_iter().chain([limit_value]));
+            let statement = page_sql(u64::from(limit)).page_after_anchor;
             (
                 skipped,
-                query_payments(tx, &sql.page_after_anchor, params_from_iter(params))?,
+                query_payments(tx, &statement, params_from_iter(params))?,
             )
         }
     };
