@@ -10,7 +10,7 @@ use rusqlite::types::Value;
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::model::{IndexKind, Paging, PaymentFilter, PaymentStatus, PaymentTypeFilter};
-use crate::ledger::query::{conditions, list_sql};
+use crate::ledger::query::{conditions_for, list_sql, RangeAccess};
 use crate::ledger::row::to_db_u64;
 use crate::ledger::{Ledger, LedgerOptions, Synchronous};
 
@@ -369,28 +369,38 @@ pub fn query_plans(ledger: &Ledger, rows: u64) -> Result<Vec<(String, Vec<String
     let mut plans = Vec::new();
     for (name, draw) in case_filters() {
         let (filter, paging) = draw(&mut rng, rows);
-        let c = conditions(&filter);
-        let sql = list_sql(&c);
-        let statements = match paging {
-            Paging::PageNumber(_) => [("count", sql.count), ("page", sql.page_by_offset)],
-            Paging::FromId(_) => [
-                ("skipped", sql.skipped_to_anchor),
-                ("page", sql.page_after_anchor),
-            ],
-        };
-        for (label, statement) in statements {
-            // Placeholder values for the paging parameters that follow the filter's.
-            let mut params = c.params.clone();
-            params.extend([Value::Integer(0), Value::Integer(0), Value::Integer(10)]);
-            let lines = ledger.read(|tx| {
-                let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {statement}"))?;
-                params.truncate(stmt.parameter_count());
-                let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
-                    row.get::<_, String>(3)
+        // Both ways a page can be written; `list_payments` picks one per call.
+        for (access, tag) in [
+            (RangeAccess::Indexed, "indexed"),
+            (RangeAccess::RowCheck, "walk"),
+        ] {
+            let c = conditions_for(&filter, access);
+            let sql = list_sql(&c);
+            let statements = match paging {
+                Paging::PageNumber(_) => [("count", sql.count), ("page", sql.page_by_offset)],
+                Paging::FromId(_) => [
+                    ("skipped", sql.skipped_to_anchor),
+                    ("page", sql.page_after_anchor),
+                ],
+            };
+            for (label, statement) in statements {
+                if access == RangeAccess::RowCheck && label != "page" {
+                    continue;
+                }
+                // Placeholder values for the paging parameters that follow the filter's.
+                let mut params = c.params.clone();
+                params.extend([Value::Integer(0), Value::Integer(0), Value::Integer(10)]);
+                let lines = ledger.read(|tx| {
+                    let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {statement}"))?;
+                    params.truncate(stmt.parameter_count());
+                    let rows = stmt
+                        .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                            row.get::<_, String>(3)
+                        })?;
+                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
                 })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })?;
-            plans.push((format!("{name}/{label}"), lines));
+                plans.push((format!("{name}/{label}/{tag}"), lines));
+            }
         }
     }
     Ok(plans)

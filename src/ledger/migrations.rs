@@ -126,8 +126,33 @@ CREATE INDEX payments_by_amount     ON payments (amount_msat, status, direction)
 CREATE INDEX payments_by_fee        ON payments (fee_paid_msat, status, direction);
 "#;
 
+/// Version 3: a trigram full-text index over descriptions, so a substring filter finds its
+/// candidates (and counts them) without reading every row. The `payments` table stays the
+/// content; triggers keep the index in step.
+const V3_DESCRIPTION_INDEX: &str = r#"
+CREATE VIRTUAL TABLE payments_description USING fts5 (
+    description, content = 'payments', content_rowid = 'id', tokenize = 'trigram'
+);
+INSERT INTO payments_description (payments_description) VALUES ('rebuild');
+
+CREATE TRIGGER payments_description_insert AFTER INSERT ON payments BEGIN
+    INSERT INTO payments_description (rowid, description) VALUES (new.id, new.description);
+END;
+CREATE TRIGGER payments_description_delete AFTER DELETE ON payments BEGIN
+    INSERT INTO payments_description (payments_description, rowid, description)
+        VALUES ('delete', old.id, old.description);
+END;
+CREATE TRIGGER payments_description_update AFTER UPDATE OF description ON payments
+WHEN old.description IS NOT new.description
+BEGIN
+    INSERT INTO payments_description (payments_description, rowid, description)
+        VALUES ('delete', old.id, old.description);
+    INSERT INTO payments_description (rowid, description) VALUES (new.id, new.description);
+END;
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS];
+pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS, V3_DESCRIPTION_INDEX];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -228,6 +253,64 @@ mod tests {
         );
         assert_eq!(user_version(&conn).unwrap(), 1);
         assert_eq!(table_names(&conn), vec!["a"]);
+    }
+
+    #[test]
+    fn later_steps_index_rows_written_under_version_1() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_with(&mut conn, &MIGRATIONS[..1]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
+             status, created_at, last_updated, created_index, updated_index) VALUES \
+             (zeroblob(32), 'outbound', 'keysend', zeroblob(33), 'Blokaccino', 'failed', 1, 1, 1, 1), \
+             (randomblob(32), 'inbound', 'keysend', NULL, 'keysend', 'succeeded', 1, 1, 2, 2), \
+             (randomblob(32), 'inbound', 'invoice', NULL, 'burger', 'succeeded', 1, 1, 3, 3)",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let counts: Vec<(String, String, i64)> = conn
+            .prepare("SELECT direction, status, n FROM payment_counts ORDER BY 1, 2")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let expected = [("inbound", "succeeded", 2), ("outbound", "failed", 1)];
+        let expected: Vec<(String, String, i64)> = expected
+            .iter()
+            .map(|(d, s, n)| (d.to_string(), s.to_string(), *n))
+            .collect();
+        assert_eq!(counts, expected);
+        let found: i64 = conn
+            .query_row(
+                "SELECT rowid FROM payments_description WHERE payments_description MATCH '\"OKAC\"'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1);
+        // The triggers keep both up to date from now on.
+        conn.execute(
+            "UPDATE payments SET status = 'succeeded', description = 'tea' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT n FROM payment_counts WHERE direction = 'outbound' AND status = 'succeeded'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let stale: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM payments_description WHERE payments_description MATCH 'okac'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stale, 0);
     }
 
     #[test]

@@ -60,15 +60,21 @@ pub(crate) fn escape_like(text: &str) -> String {
     escaped
 }
 
+/// A full-text query matching `text` as one literal phrase (a substring, for trigrams).
+pub(crate) fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 /// Stored integers are at most `i64::MAX`, so clamping a bound there keeps its meaning.
 fn bound(value: u64) -> Value {
     Value::Integer(i64::try_from(value).unwrap_or(i64::MAX))
 }
 
-/// How range conditions (amount, fee, timestamp) are written.
+/// How range conditions (amount, fee, timestamp) and the description are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RangeAccess {
-    /// Plain columns: the planner may walk a range index (then sort the matches).
+    /// Plain columns and the description index: the planner may collect the matches through
+    /// an index (then sort them).
     Indexed,
     /// `+column`: SQLite may not use an index for them, so it walks an order-preserving index
     /// and checks each row, stopping once the page is full.
@@ -108,6 +114,19 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
         c.add("status =", Value::Text(status.as_str().into()));
     }
     if let Some(text) = &filter.description {
+        // The trigram index needs 3 characters; it may return extra candidates (it folds
+        // case beyond ASCII), so the LIKE below stays the exact test. When walking the list
+        // order, checking LIKE on each row is cheaper than collecting every candidate.
+        if access == RangeAccess::Indexed && text.chars().count() >= 3 {
+            let n = c.next_param();
+            c.push(
+                &format!(
+                    "id IN (SELECT rowid FROM payments_description \
+                     WHERE payments_description MATCH ?{n})"
+                ),
+                Value::Text(fts_phrase(text)),
+            );
+        }
         let n = c.next_param();
         c.push(
             &format!("description LIKE ?{n} ESCAPE '\\'"),
@@ -260,11 +279,11 @@ fn list_in(
     };
     let total_pages = total.div_ceil(u64::from(limit));
     // The page statements, with range conditions written for the cheaper access path.
-    let page_sql = |wanted: u64| {
+    let page_conditions = |wanted: u64| {
         if !equality_only && prefer_order_walk(candidates, total, wanted) {
-            list_sql(&conditions_for(filter, RangeAccess::RowCheck))
+            conditions_for(filter, RangeAccess::RowCheck)
         } else {
-            list_sql(&c)
+            c.clone()
         }
     };
     let limit_value = Value::Integer(i64::from(limit));
@@ -275,8 +294,9 @@ fn list_in(
             if skipped >= total {
                 (skipped, Vec::new())
             } else {
-                let params = with(&c.params, [limit_value, bound(skipped)]);
-                let statement = page_sql(skipped + u64::from(limit)).page_by_offset;
+                let page = page_conditions(skipped + u64::from(limit));
+                let params = with(&page.params, [limit_value, bound(skipped)]);
+                let statement = list_sql(&page).page_by_offset;
                 (
                     skipped,
                     query_payments(tx, &statement, params_from_iter(params))?,
@@ -304,8 +324,9 @@ fn list_in(
             } else {
                 total.saturating_sub(count(tx, &sql.count_after_anchor, &key_params)?)
             };
-            let params = with(&c.params, key.into_iter().chain([limit_value]));
-            let statement = page_sql(u64::from(limit)).page_after_anchor;
+            let page = page_conditions(u64::from(limit));
+            let params = with(&page.params, key.into_iter().chain([limit_value]));
+            let statement = list_sql(&page).page_after_anchor;
             (
                 skipped,
                 query_payments(tx, &statement, params_from_iter(params))?,
@@ -425,9 +446,19 @@ mod tests {
         assert_eq!(
             c.sql,
             "direction = ?1 AND destination = ?2 AND status = ?3 \
-             AND description LIKE ?4 ESCAPE '\\' AND amount_msat >= ?5 AND amount_msat <= ?6 \
-             AND fee_paid_msat >= ?7 AND fee_paid_msat <= ?8 AND created_at >= ?9 \
-             AND created_at <= ?10"
+             AND id IN (SELECT rowid FROM payments_description \
+             WHERE payments_description MATCH ?4) \
+             AND description LIKE ?5 ESCAPE '\\' AND amount_msat >= ?6 AND amount_msat <= ?7 \
+             AND fee_paid_msat >= ?8 AND fee_paid_msat <= ?9 AND created_at >= ?10 \
+             AND created_at <= ?11"
+        );
+        let walk = conditions_for(&filter, RangeAccess::RowCheck);
+        assert_eq!(
+            walk.sql,
+            "direction = ?1 AND destination = ?2 AND status = ?3 \
+             AND description LIKE ?4 ESCAPE '\\' AND +amount_msat >= ?5 AND +amount_msat <= ?6 \
+             AND +fee_paid_msat >= ?7 AND +fee_paid_msat <= ?8 AND +created_at >= ?9 \
+             AND +created_at <= ?10"
         );
         assert_eq!(
             c.params,
@@ -435,6 +466,7 @@ mod tests {
                 Value::Text("outbound".into()),
                 Value::Blob(vec![2; 33]),
                 Value::Text("succeeded".into()),
+                Value::Text("\"burger\"".into()),
                 Value::Text("%burger%".into()),
                 Value::Integer(1),
                 Value::Integer(2),
@@ -465,8 +497,20 @@ mod tests {
             description: Some("50%' OR 1=1 --".into()),
             ..Default::default()
         });
-        assert_eq!(c.sql, "description LIKE ?1 ESCAPE '\\'");
-        assert_eq!(c.params, vec![Value::Text("%50\\%' OR 1=1 --%".into())]);
+        assert_eq!(
+            c.params,
+            vec![
+                Value::Text("\"50%' OR 1=1 --\"".into()),
+                Value::Text("%50\\%' OR 1=1 --%".into())
+            ]
+        );
+        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
+        // Too short for trigrams: LIKE alone.
+        let short = conditions(&PaymentFilter {
+            description: Some("_%".into()),
+            ..Default::default()
+        });
+        assert_eq!(short.sql, "description LIKE ?1 ESCAPE '\\'");
     }
 
     #[test]
