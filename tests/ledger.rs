@@ -9,7 +9,8 @@ use mmln::ledger::bench::Rng;
 use mmln::ledger::*;
 
 const START: u64 = 1_683_000_000;
-const DESCRIPTIONS: [&str; 9] = [
+const DESCRIPTIONS: [&str; 10] = [
+    "Say \"hi\" there",
     "Café crème",
     "For the burger on Tuesday",
     "100% organic spinach",
@@ -455,6 +456,13 @@ fn filters() -> Vec<(&'static str, PaymentFilter)> {
             },
         ),
         (
+            "double quotes",
+            PaymentFilter {
+                description: Some("\"HI\" T".into()),
+                ..f()
+            },
+        ),
+        (
             "non-ascii",
             PaymentFilter {
                 description: Some("CAFé".into()),
@@ -618,6 +626,7 @@ fn every_filter_and_paging_option_matches_an_independent_computation() {
     for (name, filter) in filters() {
         sizes.push((name, check_filter(&w, name, &filter)));
     }
+    eprintln!("rows per filter: {sizes:?}");
     // The data must exercise the filters: most match something, none matches everything.
     let nonempty = sizes.iter().filter(|(_, n)| *n > 0).count();
     assert!(

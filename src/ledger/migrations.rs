@@ -126,28 +126,28 @@ CREATE INDEX payments_by_amount     ON payments (amount_msat, status, direction)
 CREATE INDEX payments_by_fee        ON payments (fee_paid_msat, status, direction);
 "#;
 
-/// Version 3: a trigram full-text index over descriptions, so a substring filter finds its
-/// candidates (and counts them) without reading every row. The `payments` table stays the
-/// content; triggers keep the index in step.
+/// Version 3: a trigram full-text index over descriptions, so a substring filter finds (and
+/// counts) its matches without reading every row. It indexes `lower(description)` (which,
+/// like `LIKE`, folds ASCII only) with a case-sensitive tokenizer, so a phrase query for the
+/// ASCII-lowercased needle matches exactly the rows `description LIKE '%needle%'` matches.
+/// Contentless: it stores only the index; triggers keep it in step.
 const V3_DESCRIPTION_INDEX: &str = r#"
 CREATE VIRTUAL TABLE payments_description USING fts5 (
-    description, content = 'payments', content_rowid = 'id', tokenize = 'trigram'
+    folded, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
 );
-INSERT INTO payments_description (payments_description) VALUES ('rebuild');
+INSERT INTO payments_description (rowid, folded) SELECT id, lower(description) FROM payments;
 
 CREATE TRIGGER payments_description_insert AFTER INSERT ON payments BEGIN
-    INSERT INTO payments_description (rowid, description) VALUES (new.id, new.description);
+    INSERT INTO payments_description (rowid, folded) VALUES (new.id, lower(new.description));
 END;
 CREATE TRIGGER payments_description_delete AFTER DELETE ON payments BEGIN
-    INSERT INTO payments_description (payments_description, rowid, description)
-        VALUES ('delete', old.id, old.description);
+    DELETE FROM payments_description WHERE rowid = old.id;
 END;
 CREATE TRIGGER payments_description_update AFTER UPDATE OF description ON payments
 WHEN old.description IS NOT new.description
 BEGIN
-    INSERT INTO payments_description (payments_description, rowid, description)
-        VALUES ('delete', old.id, old.description);
-    INSERT INTO payments_description (rowid, description) VALUES (new.id, new.description);
+    DELETE FROM payments_description WHERE rowid = old.id;
+    INSERT INTO payments_description (rowid, folded) VALUES (new.id, lower(new.description));
 END;
 "#;
 
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(counts, expected);
         let found: i64 = conn
             .query_row(
-                "SELECT rowid FROM payments_description WHERE payments_description MATCH '\"OKAC\"'",
+                "SELECT rowid FROM payments_description WHERE payments_description MATCH '\"okac\"'",
                 [],
                 |r| r.get(0),
             )

@@ -60,9 +60,19 @@ pub(crate) fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// A full-text query matching `text` as one literal phrase (a substring, for trigrams).
+/// Ids of the rows whose description contains the phrase bound after it (see migration 3).
+const DESCRIPTION_MATCHES: &str =
+    "SELECT rowid FROM payments_description WHERE payments_description MATCH";
+
+/// Whether the description index can answer a substring filter (trigrams need 3 characters).
+fn indexable(text: &str) -> bool {
+    text.chars().count() >= 3
+}
+
+/// A full-text query matching `text` as one literal phrase: for a trigram index, exactly the
+/// rows containing it as a substring. ASCII-lowercased to match the indexed `lower(...)`.
 pub(crate) fn fts_phrase(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
+    format!("\"{}\"", text.to_ascii_lowercase().replace('"', "\"\""))
 }
 
 /// Stored integers are at most `i64::MAX`, so clamping a bound there keeps its meaning.
@@ -114,24 +124,19 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
         c.add("status =", Value::Text(status.as_str().into()));
     }
     if let Some(text) = &filter.description {
-        // The trigram index needs 3 characters; it may return extra candidates (it folds
-        // case beyond ASCII), so the LIKE below stays the exact test. When walking the list
-        // order, checking LIKE on each row is cheaper than collecting every candidate.
-        if access == RangeAccess::Indexed && text.chars().count() >= 3 {
-            let n = c.next_param();
+        let n = c.next_param();
+        if access == RangeAccess::Indexed && indexable(text) {
             c.push(
-                &format!(
-                    "id IN (SELECT rowid FROM payments_description \
-                     WHERE payments_description MATCH ?{n})"
-                ),
+                &format!("id IN ({DESCRIPTION_MATCHES} ?{n})"),
                 Value::Text(fts_phrase(text)),
             );
+        } else {
+            // Too short for trigrams, or walking the list order: test each row.
+            c.push(
+                &format!("description LIKE ?{n} ESCAPE '\\'"),
+                Value::Text(format!("%{}%", escape_like(text))),
+            );
         }
-        let n = c.next_param();
-        c.push(
-            &format!("description LIKE ?{n} ESCAPE '\\'"),
-            Value::Text(format!("%{}%", escape_like(text))),
-        );
     }
     let prefix = match access {
         RangeAccess::Indexed => "",
@@ -272,8 +277,20 @@ fn list_in(
         &eq.params,
     )?;
     let equality_only = &equality_part(filter) == filter;
+    let description_only = filter.description.as_deref().filter(|text| {
+        indexable(text)
+            && filter
+                == &PaymentFilter {
+                    description: filter.description.clone(),
+                    ..PaymentFilter::default()
+                }
+    });
     let total = if equality_only {
         candidates
+    } else if let Some(text) = description_only {
+        // Counted inside the full-text index alone, without visiting the rows.
+        let sql = format!("SELECT count(*) FROM ({DESCRIPTION_MATCHES} ?1)");
+        count(tx, &sql, &[Value::Text(fts_phrase(text))])?
     } else {
         count(tx, &sql.count, &c.params)?
     };
@@ -448,9 +465,9 @@ mod tests {
             "direction = ?1 AND destination = ?2 AND status = ?3 \
              AND id IN (SELECT rowid FROM payments_description \
              WHERE payments_description MATCH ?4) \
-             AND description LIKE ?5 ESCAPE '\\' AND amount_msat >= ?6 AND amount_msat <= ?7 \
-             AND fee_paid_msat >= ?8 AND fee_paid_msat <= ?9 AND created_at >= ?10 \
-             AND created_at <= ?11"
+             AND amount_msat >= ?5 AND amount_msat <= ?6 \
+             AND fee_paid_msat >= ?7 AND fee_paid_msat <= ?8 AND created_at >= ?9 \
+             AND created_at <= ?10"
         );
         let walk = conditions_for(&filter, RangeAccess::RowCheck);
         assert_eq!(
@@ -467,7 +484,6 @@ mod tests {
                 Value::Blob(vec![2; 33]),
                 Value::Text("succeeded".into()),
                 Value::Text("\"burger\"".into()),
-                Value::Text("%burger%".into()),
                 Value::Integer(1),
                 Value::Integer(2),
                 Value::Integer(3),
@@ -493,19 +509,21 @@ mod tests {
     fn like_metacharacters_are_escaped_and_quotes_stay_data() {
         assert_eq!(escape_like("100%_off\\now"), "100\\%\\_off\\\\now");
         assert_eq!(escape_like("Pressin' The Flesh"), "Pressin' The Flesh");
-        let c = conditions(&PaymentFilter {
-            description: Some("50%' OR 1=1 --".into()),
+        let text = "50%' OR 1=1 --";
+        let filter = PaymentFilter {
+            description: Some(text.into()),
             ..Default::default()
-        });
+        };
+        let walk = conditions_for(&filter, RangeAccess::RowCheck);
+        assert_eq!(walk.sql, "description LIKE ?1 ESCAPE '\\'");
+        assert_eq!(walk.params, vec![Value::Text("%50\\%' OR 1=1 --%".into())]);
+        let indexed = conditions(&filter);
         assert_eq!(
-            c.params,
-            vec![
-                Value::Text("\"50%' OR 1=1 --\"".into()),
-                Value::Text("%50\\%' OR 1=1 --%".into())
-            ]
+            indexed.params,
+            vec![Value::Text("\"50%' or 1=1 --\"".into())]
         );
-        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
-        // Too short for trigrams: LIKE alone.
+        assert_eq!(fts_phrase("Say \"Hi\""), "\"say \"\"hi\"\"\"");
+        // Too short for trigrams: LIKE even when indexes may be used.
         let short = conditions(&PaymentFilter {
             description: Some("_%".into()),
             ..Default::default()
