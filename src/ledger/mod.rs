@@ -18,6 +18,7 @@
 
 pub mod bench;
 mod error;
+mod filter;
 mod migrations;
 mod model;
 mod payments;
