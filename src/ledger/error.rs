@@ -50,6 +50,8 @@ pub enum LedgerError {
     InvalidAmount(u64),
     #[error("invalid metadata: not JSON text ({0})")]
     InvalidMetadata(String),
+    #[error("ledger task failed: {0}")]
+    TaskFailed(String),
     #[error("ledger row {id} has an unreadable {column}: {reason}")]
     CorruptRow {
         id: i64,

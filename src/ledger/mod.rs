@@ -1,20 +1,39 @@
 //! The SQLite payment ledger (`<data_dir>/mmln.sqlite`).
 //!
 //! It knows nothing of LDK, JSON-RPC or HTTP: it stores [`Payment`] rows, applies idempotent
-//! writes (`payments.rs`) and answers filtered, paged queries (`query.rs`).
+//! writes (`payments.rs`) and answers filtered, paged queries (`query.rs`, `filter.rs`).
 //!
-//! The file is shared with the BDK wallet, which keeps its own tables; the ledger only touches
-//! `payments`, `payment_custom_records`, `payment_history`, `ledger_counters` and
-//! `PRAGMA user_version`.
+//! The file is shared with the BDK wallet, which keeps its own tables (and versions them in
+//! its `bdk_schemas` table); the ledger only touches `payments*`, `payment_*`,
+//! `ledger_counters` and `PRAGMA user_version`.
 //!
 //! # Threads
 //! The API is synchronous and blocking. A [`Ledger`] is a cheap `Clone` handle, `Send + Sync`;
-//! async callers run calls under `tokio::task::spawn_blocking`. Writes go through one writer
-//! connection behind a mutex, each in one short `IMMEDIATE` transaction (so a write never has
-//! to upgrade a read lock and hit `SQLITE_BUSY` halfway). Reads take a connection from a small
-//! pool and run in one read transaction, so a page and its `total` come from the same
-//! snapshot; WAL lets them run concurrently with the writer. `busy_timeout` absorbs contention
-//! with other connections to the same file (the wallet).
+//! async callers use [`Ledger::blocking`] (tokio's blocking pool). Writes go through one
+//! writer connection behind a mutex, each in one short `IMMEDIATE` transaction (so a write
+//! never has to upgrade a read lock and hit `SQLITE_BUSY` halfway). Reads take a connection
+//! from a small pool and run in one read transaction, so a page and its `total` come from the
+//! same snapshot; WAL lets them run concurrently with the writer. `busy_timeout` absorbs
+//! contention with other connections to the same file (the wallet, another process).
+//!
+//! # Decisions
+//! - `payment_hash` is UNIQUE across directions: paying an invoice we generated is refused
+//!   upstream, so one hash is one payment; a write for the other direction is
+//!   `DirectionConflict`.
+//! - Custom records live in a child table keyed `(payment_id, key)`: values can be hundreds of
+//!   bytes and stay out of list scans, and records can be searched by key. Keys are u64 TLV
+//!   types stored bit-for-bit in SQLite's i64.
+//! - `created_index` is taken once at insert; `updated_index` is taken at insert and at every
+//!   change (CLN sets it only on change), so following the updated feed alone sees every
+//!   creation and change. Both come from counters that never go back. Each change is also
+//!   written to `payment_history`.
+//! - `FromId` with a hash outside the filtered set is `NoSuchPayment` (as KDF), never a page
+//!   resolved over the unfiltered set.
+//! - The description filter has `LIKE` semantics: a literal substring (`%`, `_`, `\` are
+//!   escaped), ASCII case-insensitive. A trigram index answers it for needles of 3+
+//!   characters; shorter ones are checked row by row.
+//! - Totals always honour the filter. Filters on direction / destination / status alone are
+//!   counted from `payment_counts` (kept by triggers); others from covering indexes.
 
 pub mod bench;
 mod error;
@@ -137,6 +156,19 @@ impl Ledger {
                 idle_readers: Mutex::new(Vec::new()),
             }),
         })
+    }
+
+    /// Runs ledger calls on tokio's blocking pool, for async callers:
+    /// `ledger.blocking(move |l| l.get_payment(&hash)).await`.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, LedgerError>
+    where
+        F: FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ledger = self.clone();
+        tokio::task::spawn_blocking(move || f(&ledger))
+            .await
+            .map_err(|e| LedgerError::TaskFailed(e.to_string()))?
     }
 
     /// The database file.

@@ -417,3 +417,41 @@ fn reopening_keeps_data_and_refuses_a_newer_schema() {
         .expect("a newer schema must be refused");
     assert!(matches!(err, LedgerError::NewerSchema { .. }), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_async_workers_share_the_ledger() {
+    let f = fixture();
+    let mut tasks = Vec::new();
+    for i in 0..100u8 {
+        let ledger = f.ledger.clone();
+        tasks.push(tokio::spawn(async move {
+            let new = outbound(i);
+            ledger
+                .blocking(move |l| l.insert_outbound_intent(&new))
+                .await?;
+            ledger
+                .blocking(move |l| l.mark_succeeded(&[i; 32], &[i ^ 0xff; 32], Some(1), None))
+                .await?;
+            ledger
+                .blocking(|l| l.list_payments(&PaymentFilter::default(), 10, Paging::PageNumber(1)))
+                .await
+        }));
+    }
+    for task in tasks {
+        let page = tokio::time::timeout(std::time::Duration::from_secs(60), task)
+            .await
+            .expect("a worker did not finish within 60 s")
+            .expect("a worker panicked")
+            .expect("a worker's ledger call failed");
+        assert!(page.total >= 1);
+    }
+    let filter = PaymentFilter {
+        status: Some(PaymentStatus::Succeeded),
+        ..Default::default()
+    };
+    let page = f
+        .ledger
+        .list_payments(&filter, 10, Paging::PageNumber(1))
+        .unwrap();
+    assert_eq!(page.total, 100);
+}
