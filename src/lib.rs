@@ -16,6 +16,7 @@
 pub mod app;
 pub mod chain;
 pub mod config;
+pub mod ledger;
 pub mod node;
 pub mod regtest;
 pub mod rpc;
