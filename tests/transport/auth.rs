@@ -95,3 +95,23 @@ async fn loopback_callers_are_served_when_local_only() {
     let (status, _) = server.post(&with_password(Some(PASSWORD), 1)).await;
     assert_eq!(status.as_u16(), 200);
 }
+
+#[tokio::test]
+async fn nested_error_data_is_written_type_first_as_in_kdf() {
+    let server = TestServer::start(test_config()).await;
+    let text = server
+        .client
+        .post(&server.url)
+        .body(with_password(Some("wrong"), 1).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.ends_with(r#""error_type":"UserpassIsInvalid","error_data":{"error_type":"NbAttemptsLeft","error_data":9},"id":1}"#),
+        "{text}"
+    );
+    assert!(text.starts_with(r#"{"mmrpc":"2.0","error":"Userpass is invalid! - Rate Limit attempts left: 9","error_path":"auth","error_trace":"auth:"#), "{text}");
+}
