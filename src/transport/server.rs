@@ -30,7 +30,9 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Failures to start or run the server.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("no rpc_password is configured; the RPC server refuses to run without one")]
+    #[error(
+        "no rpc_password is configured (or it is empty); the RPC server refuses to run without one"
+    )]
     MissingRpcPassword,
     #[error("failed to bind the RPC server to {addr}: {source}")]
     BindFailed {
@@ -77,12 +79,14 @@ pub struct RpcServerState {
 
 impl RpcServerState {
     /// A server over `ctx` routing with `router`; limits and the password come from
-    /// `ctx.config()`. Fails without an `rpc_password`.
+    /// `ctx.config()`. Fails without an `rpc_password`, or with an empty one (KDF then accepts an
+    /// empty `userpass`, which is a bug).
     pub fn new(ctx: RpcContext, router: Router) -> Result<Self, TransportError> {
         let cfg = ctx.config();
         let password = cfg
             .rpc_password
             .as_deref()
+            .filter(|p| !p.is_empty())
             .ok_or(TransportError::MissingRpcPassword)?;
         let auth = Authenticator::new(
             password,

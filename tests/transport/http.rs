@@ -174,15 +174,17 @@ async fn shutdown_lets_in_flight_requests_finish() {
 
 #[tokio::test]
 async fn a_server_without_password_refuses_to_start() {
-    let mut cfg = test_config();
-    cfg.rpc_password = None;
-    let err = mmln::transport::RpcServerState::from_config(std::sync::Arc::new(cfg))
-        .err()
-        .expect("refused");
-    assert!(matches!(
-        err,
-        mmln::transport::TransportError::MissingRpcPassword
-    ));
+    for password in [None, Some(String::new())] {
+        let mut cfg = test_config();
+        cfg.rpc_password = password;
+        let err = mmln::transport::RpcServerState::from_config(std::sync::Arc::new(cfg))
+            .err()
+            .expect("refused");
+        assert!(matches!(
+            err,
+            mmln::transport::TransportError::MissingRpcPassword
+        ));
+    }
 }
 
 #[tokio::test]
