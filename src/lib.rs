@@ -16,5 +16,6 @@
 pub mod app;
 pub mod chain;
 pub mod config;
+pub mod ledger;
 pub mod node;
 pub mod regtest;
