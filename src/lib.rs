@@ -19,3 +19,5 @@ pub mod config;
 pub mod ledger;
 pub mod node;
 pub mod regtest;
+pub mod rpc;
+pub mod transport;
