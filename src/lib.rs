@@ -20,4 +20,5 @@ pub mod ledger;
 pub mod node;
 pub mod regtest;
 pub mod rpc;
+pub mod service;
 pub mod transport;
