@@ -168,7 +168,8 @@ fn find_claiming_tx(node: &Node, record: &ChannelRecord) -> Option<(Txid, u64)> 
 }
 
 /// KDF's `OpenChannelsFilter`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OpenChannelsFilter {
     pub channel_id: Option<String>,
     pub counterparty_node_id: Option<String>,
