@@ -147,6 +147,7 @@ impl Ledger {
                  closure_reason, last_local_balance_msat, closed_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?7) \
                  ON CONFLICT (uuid) DO UPDATE SET is_closed = 1, \
+                   channel_id = excluded.channel_id, \
                    counterparty_node_id = coalesce(counterparty_node_id, \
                                                    excluded.counterparty_node_id), \
                    funding_tx = coalesce(funding_tx, excluded.funding_tx), \
