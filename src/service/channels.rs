@@ -151,8 +151,10 @@ fn funding_outpoint(record: &ChannelRecord) -> Option<OutPoint> {
     })
 }
 
-/// Blocks searched per channel per round, so one old channel cannot stall the others.
-const MAX_BLOCKS_PER_SCAN: u32 = 500;
+/// Blocks searched per channel per round, so one channel cannot stall the others.
+const MAX_BLOCKS_PER_SCAN: u32 = 100;
+/// How far below the tip (when a closed channel is first looked at) the search starts.
+const SCAN_LOOKBACK_BLOCKS: u32 = 2016;
 
 /// The confirmed transaction that spent the funding output: first among the transactions the
 /// channel's monitor watches (it forgets them 6 blocks deep), then by reading blocks from the
@@ -180,11 +182,15 @@ async fn find_closing_tx(
             return Some(txid);
         }
     }
+    let tip = node.best_block().height;
     let start = match scans.get(&record.uuid) {
         Some(next) => *next,
-        None => funding_height(rpc, funding.txid).await?,
+        // The funding spend confirms after the close event, or (a close learned from the
+        // chain after time offline) at most that long before; two weeks back bounds the search.
+        None => funding_height(rpc, funding.txid)
+            .await?
+            .max(tip.saturating_sub(SCAN_LOOKBACK_BLOCKS)),
     };
-    let tip = node.best_block().height;
     let end = tip.min(start.saturating_add(MAX_BLOCKS_PER_SCAN - 1));
     for height in start..=end {
         let Some(block) = block_at(rpc, height).await else {
