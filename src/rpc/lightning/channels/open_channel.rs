@@ -122,7 +122,9 @@ impl RpcMethod for OpenChannel {
             ..Default::default()
         };
         if let Some(configs) = &params.channel_configs {
-            configs.apply(&mut open_options).map_to_mm(|e| e)?;
+            configs
+                .apply(&mut open_options)
+                .map_to_mm(std::convert::identity)?;
         }
         connect(node, &address)
             .await
