@@ -167,12 +167,25 @@ fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatu
     }
 }
 
-#[tokio::test]
+// Multi-threaded: the test blocks its own thread reading the child's log while the in-process
+// chain must keep answering the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_version_and_stops_on_sigterm() {
+    // `mmln run` starts the whole node, so it needs a chain to follow.
+    let chain = mmln::regtest::RegtestServer::start(mmln::regtest::RegtestConfig::ephemeral())
+        .await
+        .expect("start regtest chain");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = mmln_run(dir.path())
         .env("MMLN_RPC_PASSWORD", STRONG)
-        .args(["--rpcport", "0"])
+        .env("MMLN_BITCOIND_RPC_PASSWORD", chain.password())
+        .args(["--rpcport", "0", "--p2p-listen", "127.0.0.1:0"])
+        .args([
+            "--bitcoind-rpc-url",
+            &chain.url(),
+            "--bitcoind-rpc-user",
+            chain.user(),
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mmln run");
@@ -192,4 +205,5 @@ async fn serves_version_and_stops_on_sigterm() {
         exit.success(),
         "mmln run should exit cleanly on SIGTERM, got {exit}"
     );
+    chain.shutdown().await.expect("stop regtest chain");
 }
