@@ -15,5 +15,6 @@
 
 pub mod chain;
 pub mod config;
+pub mod ledger;
 pub mod node;
 pub mod regtest;
