@@ -19,3 +19,4 @@ pub mod config;
 pub mod ledger;
 pub mod node;
 pub mod regtest;
+pub mod service;
