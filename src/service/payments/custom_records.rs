@@ -35,9 +35,10 @@ pub const LDK_RESERVED_KEY: u64 = 77_777;
 ///
 /// The onion gives all hops together 1300 bytes. A final hop's own fields (amount, CLTV,
 /// payment secret, keysend preimage, HMAC) take about 130 bytes and every intermediate hop about
-/// 65, so 1000 bytes of records still leaves room for two or three hops. Larger payloads could
-/// never reach a non-neighbour; routes that turn out too long for a payload under this bound fail
-/// at send time with LDK's onion-size error.
+/// 60, so 1000 bytes of records still leave room for three intermediate hops on a keysend (LDK's
+/// own path-length estimate agrees; a test checks it). Much larger payloads could hardly reach
+/// anyone but a neighbour. Routes too long for a payload under this bound fail at send time
+/// with LDK's onion-size error.
 pub const MAX_CUSTOM_RECORDS_ENCODED_BYTES: usize = 1000;
 
 /// Why a `custom_records` param was refused. Every message names the offending key.

@@ -188,3 +188,30 @@ fn non_object_param_is_a_deserialize_error() {
     let err = serde_json::from_value::<CustomRecordsParam>(json!(["65536", "v"])).unwrap_err();
     assert!(err.to_string().contains("custom records"), "{err}");
 }
+
+/// The hops LDK can still fit in the onion next to `records` on a keysend.
+fn ldk_max_path_length(records: Vec<(u64, Vec<u8>)>) -> Result<u8, ()> {
+    use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+    use lightning::ln::channelmanager::RecipientOnionFields;
+    use lightning::routing::router::{PaymentParameters, RouteParameters};
+    let payee =
+        PublicKey::from_secret_key(&Secp256k1::new(), &SecretKey::from_slice(&[3; 32]).unwrap());
+    let onion = RecipientOnionFields::spontaneous_empty().with_custom_tlvs(records)?;
+    let mut params = RouteParameters::from_payment_params_and_value(
+        PaymentParameters::for_keysend(payee, 42, false),
+        21_000_000_000,
+    );
+    params.set_max_path_length(&onion, true, 800_000)?;
+    Ok(params.payment_params.max_path_length)
+}
+
+#[test]
+fn records_at_the_limit_leave_room_for_intermediate_hops() {
+    let at_limit = param(json!({"7629169": "x".repeat(986), "65537": ""}))
+        .validate()
+        .unwrap();
+    assert_eq!(encoded_size(&at_limit), MAX_CUSTOM_RECORDS_ENCODED_BYTES);
+    let hops = ldk_max_path_length(at_limit).expect("LDK fits the records in an onion");
+    // The destination plus three intermediate hops, as the constant's docs say.
+    assert!(hops >= 4, "only {hops} hops fit");
+}
