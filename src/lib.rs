@@ -19,4 +19,6 @@ pub mod config;
 pub mod ledger;
 pub mod node;
 pub mod regtest;
+pub mod rpc;
 pub mod service;
+pub mod transport;
