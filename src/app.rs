@@ -8,11 +8,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::transport::{self, RpcServerState, TransportError};
 
 /// Why the daemon could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -22,15 +24,14 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("could not bind the RPC server to {addr}: {source}")]
-    BindRpcFailed {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error("the RPC server could not start: {0}")]
+    RpcServerStartFailed(TransportError),
     #[error("could not listen for shutdown signals: {0}")]
     SignalSetupFailed(std::io::Error),
     #[error("the RPC server stopped with an error: {0}")]
-    RpcServerFailed(String),
+    RpcServerFailed(TransportError),
+    #[error("the RPC server task ended abnormally: {0}")]
+    RpcServerPanicked(String),
 }
 
 /// A started daemon. Dropping it without [`RunningApp::shutdown`] leaves its tasks running until
@@ -59,7 +60,7 @@ impl RunningApp {
         let _ = self.shutdown.send(true);
         match self.rpc_server.await {
             Ok(result) => result,
-            Err(join_error) => Err(AppError::RpcServerFailed(join_error.to_string())),
+            Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
         }?;
         tracing::info!("shutdown complete");
         Ok(())
@@ -141,22 +142,31 @@ pub fn init_tracing(log_level: Option<&str>) {
         .try_init();
 }
 
+/// Binds the mmrpc server and starts serving it until `shutdown` turns true.
 async fn start_rpc_server(
     config: &Config,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, JoinHandle<Result<(), AppError>>), AppError> {
-    let addr = SocketAddr::new(config.rpcip, config.rpcport);
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = transport::bind(config)
         .await
-        .map_err(|source| AppError::BindRpcFailed { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| AppError::BindRpcFailed { addr, source })?;
-    // TODO(transport merge): hand the listener to `transport::serve`.
-    let task = tokio::spawn(async move {
-        let _listener = listener;
+        .map_err(AppError::RpcServerStartFailed)?;
+    let addr = listener.local_addr().map_err(|source| {
+        AppError::RpcServerStartFailed(TransportError::BindFailed {
+            addr: SocketAddr::new(config.rpcip, config.rpcport),
+            source,
+        })
+    })?;
+    let state = RpcServerState::from_config(Arc::new(config.clone()))
+        .map_err(AppError::RpcServerStartFailed)?;
+    let state = Arc::new(state);
+    let stop = async move {
+        // An error means the sender is gone, which also means stop.
         let _ = shutdown.wait_for(|stop| *stop).await;
-        Ok(())
+    };
+    let task = tokio::spawn(async move {
+        transport::serve(listener, state, stop)
+            .await
+            .map_err(AppError::RpcServerFailed)
     });
-    Ok((local, task))
+    Ok((addr, task))
 }
