@@ -50,18 +50,13 @@ struct ChainArgs {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Command::Run(args) => return run_daemon(&args),
-        Command::Chain(args) => args,
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    run_chain(args)
+    match cli.command {
+        Command::Run(args) => run_daemon(&args),
+        Command::Chain(args) => {
+            mmln::app::init_tracing(None);
+            run_chain(args)
+        }
+    }
 }
 
 fn run_chain(args: ChainArgs) -> std::process::ExitCode {
