@@ -4,7 +4,9 @@
 //! [`PaymentHub::apply_payment_event`]), and the RPC handlers get the same hub so that a send
 //! waiting for its outcome is woken by the event that settles it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::ledger::Ledger;
@@ -69,6 +71,30 @@ impl PaymentHub {
             ledger,
             notifier: PaymentNotifier::new(),
             settings: Arc::new(settings),
+        }
+    }
+
+    /// The hub of the daemon whose ledger is `ledger`: the same waiters for every caller in
+    /// this process that holds that ledger (the node's event sink and the RPC handlers), with
+    /// default settings. Keyed by the database path, so several daemons in one process (tests,
+    /// the sandbox) each get their own.
+    pub fn for_ledger(ledger: &Ledger) -> PaymentHub {
+        static NOTIFIERS: OnceLock<Mutex<HashMap<PathBuf, PaymentNotifier>>> = OnceLock::new();
+        let key = ledger
+            .path()
+            .canonicalize()
+            .unwrap_or_else(|_| ledger.path().to_path_buf());
+        let notifier = NOTIFIERS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        PaymentHub {
+            ledger: ledger.clone(),
+            notifier,
+            settings: Arc::new(PaymentSettings::default()),
         }
     }
 
