@@ -44,6 +44,8 @@ async fn final_details(d: &Daemon, hash: &Value) -> Value {
 }
 
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
+/// B->C is announced: LDK forwards over unannounced channels only with
+/// `accept_forwards_to_priv_channels`, and C's invoices carry a route hint for it meanwhile.
 async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
     let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
     let b = Daemon::start(chain, dirs[1].path().to_path_buf()).await;
@@ -67,7 +69,8 @@ async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemo
         .ok(
             "lightning::channels::open_channel",
             json!({ "node_address": c.node_address(), "amount": {"type": "Exact", "value": 0.004},
-                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100} }),
+                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100,
+                                        "announced_channel": true} }),
         )
         .await;
     let (ab, bc) = (
