@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use mmln::ledger::{FailureCode, Ledger, LedgerOptions, NewInboundInvoice, NewOutbound, PaymentKind};
+use mmln::ledger::{
+    FailureCode, Ledger, LedgerOptions, NewInboundInvoice, NewOutbound, PaymentKind,
+};
 use serde_json::{json, Value};
 
 use crate::harness::{Chain, Daemon};
@@ -153,7 +155,7 @@ fn fill(path: &std::path::Path) -> Vec<Row> {
 
 fn expected_order(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
     let mut kept: Vec<&Row> = rows.iter().filter(|r| keep(r)).collect();
-    kept.sort_by(|x, y| (y.last_updated, y.id).cmp(&(x.last_updated, x.id)));
+    kept.sort_by_key(|r| std::cmp::Reverse((r.last_updated, r.id)));
     kept.iter().map(|r| r.hash.clone()).collect()
 }
 
@@ -207,28 +209,43 @@ async fn paging_filters_and_reconciliation_over_http() {
     let d = Daemon::start(&chain, dir.path().to_path_buf()).await;
 
     // Reconciled at start-up: nothing stays pending forever.
-    let stuck = d.ok(DETAILS, json!({ "payment_hash": hex::encode(hash(9_000)) })).await;
+    let stuck = d
+        .ok(DETAILS, json!({ "payment_hash": hex::encode(hash(9_000)) }))
+        .await;
     assert_eq!(stuck["payment_details"]["status"], "failed", "{stuck}");
-    assert_eq!(stuck["payment_details"]["failure_reason"], "not in flight after restart");
+    assert_eq!(
+        stuck["payment_details"]["failure_reason"],
+        "not in flight after restart"
+    );
     assert_eq!(stuck["payment_details"]["metadata"], json!({"k": 1}));
-    let expired = d.ok(DETAILS, json!({ "payment_hash": hex::encode(hash(9_001)) })).await;
+    let expired = d
+        .ok(DETAILS, json!({ "payment_hash": hex::encode(hash(9_001)) }))
+        .await;
     assert_eq!(expired["payment_details"]["status"], "failed", "{expired}");
     // Rows the test checks below are those it wrote; drop the two extra from every filter.
     let extra = [hex::encode(hash(9_000)), hex::encode(hash(9_001))];
     let ours = |r: &Row| !extra.contains(&r.hash);
     rows.retain(|r| ours(r));
-    let not_extra = |v: Vec<String>| -> Vec<String> { v.into_iter().filter(|h| !extra.contains(h)).collect() };
+    let not_extra =
+        |v: Vec<String>| -> Vec<String> { v.into_iter().filter(|h| !extra.contains(h)).collect() };
 
     // Everything, page 3 of 50.
     let all = expected_order(&rows, |_| true);
-    let page = d.ok(LIST, json!({ "limit": 50, "paging_options": {"PageNumber": 3} })).await;
+    let page = d
+        .ok(
+            LIST,
+            json!({ "limit": 50, "paging_options": {"PageNumber": 3} }),
+        )
+        .await;
     assert_eq!(page["total"], 242);
     assert_eq!(page["total_pages"], 5);
     assert_eq!(page["skipped"], 100);
     // The two reconciled rows changed last, so they lead; page 3 is rows 100..150 of all.
     let reconciled_first = hashes(&d.ok(LIST, json!({ "limit": 2 })).await);
     assert_eq!(
-        reconciled_first.iter().collect::<std::collections::BTreeSet<_>>(),
+        reconciled_first
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>(),
         extra.iter().collect::<std::collections::BTreeSet<_>>()
     );
     assert_eq!(not_extra(hashes(&page)), all[98..148].to_vec());
@@ -299,7 +316,10 @@ async fn paging_filters_and_reconciliation_over_http() {
     ] {
         let want = expected_order(&rows, |r| r.description.contains(check));
         let page = d
-            .ok(LIST, json!({ "filter": {"description": needle}, "limit": 1000 }))
+            .ok(
+                LIST,
+                json!({ "filter": {"description": needle}, "limit": 1000 }),
+            )
             .await;
         assert_eq!(hashes(&page), want, "description filter {needle:?}");
         assert_eq!(page["total"], want.len());
@@ -307,7 +327,10 @@ async fn paging_filters_and_reconciliation_over_http() {
 
     // Past the end: an empty page, same totals.
     let page = d
-        .ok(LIST, json!({ "limit": 10, "paging_options": {"PageNumber": 999} }))
+        .ok(
+            LIST,
+            json!({ "limit": 10, "paging_options": {"PageNumber": 999} }),
+        )
         .await;
     assert_eq!(page["payments"], json!([]));
     assert_eq!(page["total"], 242);

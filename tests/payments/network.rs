@@ -146,7 +146,13 @@ async fn payments_across_three_daemons() {
             400,
         )
         .await;
-    assert!(refused["error"].as_str().unwrap().contains("amount_in_msat"), "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("amount_in_msat"),
+        "{refused}"
+    );
     let paid = a
         .ok(
             SEND,
@@ -156,7 +162,10 @@ async fn payments_across_three_daemons() {
         .await;
     assert_eq!(paid["status"], "succeeded", "{paid}");
     let c_tip = final_details(&c, &open["payment_hash"]).await;
-    assert_eq!((c_tip["status"].clone(), c_tip["amount_in_msat"].clone()), (json!("succeeded"), json!(12_345)));
+    assert_eq!(
+        (c_tip["status"].clone(), c_tip["amount_in_msat"].clone()),
+        (json!("succeeded"), json!(12_345))
+    );
 
     // --- Fee limit too low: refused, recorded failed with a reason; a retry reuses the row.
     let pricey = invoice(&c, "needs a hop", Some(30_000)).await;
@@ -170,10 +179,19 @@ async fn payments_across_three_daemons() {
         .await;
     let message = low["error"].as_str().unwrap();
     assert!(message.starts_with("Payment error: no route"), "{low}");
-    assert!(!message.contains('{'), "readable, not a Debug dump: {message}");
+    assert!(
+        !message.contains('{'),
+        "readable, not a Debug dump: {message}"
+    );
     let failed = details(&a, &pricey["payment_hash"]).await;
     assert_eq!(failed["status"], "failed");
-    assert!(failed["failure_reason"].as_str().unwrap().contains("fee limit"), "{failed}");
+    assert!(
+        failed["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("fee limit"),
+        "{failed}"
+    );
     let retried = a
         .ok(
             SEND,
@@ -182,13 +200,19 @@ async fn payments_across_three_daemons() {
         .await;
     assert_eq!(retried["status"], "succeeded", "{retried}");
     let row = details(&a, &pricey["payment_hash"]).await;
-    assert_eq!(row["created_index"], failed["created_index"], "the same row");
+    assert_eq!(
+        row["created_index"], failed["created_index"],
+        "the same row"
+    );
     assert!(row["updated_index"].as_u64() > failed["updated_index"].as_u64());
 
     // --- A repeat while pending sends nothing twice.
     let twice = invoice(&c, "twice", Some(20_000)).await;
     let first = a
-        .ok(SEND, json!({ "payment": {"type": "invoice", "invoice": twice["invoice"]} }))
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": twice["invoice"]} }),
+        )
         .await;
     let second = a
         .rpc
@@ -227,7 +251,13 @@ async fn payments_across_three_daemons() {
     assert_eq!(b_ks["payment_type"], json!({"type": "Inbound Payment"}));
     assert_eq!(b_ks["amount_in_msat"], 21_000);
     let records = b_ks["custom_records"].as_array().expect("records kept");
-    let by_key = |k: u64| records.iter().find(|r| r["key"] == k).cloned().unwrap_or(Value::Null);
+    let by_key = |k: u64| {
+        records
+            .iter()
+            .find(|r| r["key"] == k)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     assert_eq!(by_key(7_629_169)["name"], "podcast_metadata");
     assert_eq!(by_key(7_629_169)["decoded"]["action"], "boost");
     assert_eq!(by_key(7_629_169)["decoded"]["message"], "great show");
@@ -245,10 +275,22 @@ async fn payments_across_three_daemons() {
         )
         .await;
     assert_eq!(refused["status"], "failed", "{refused}");
-    assert!(refused["failure_reason"].as_str().unwrap().contains("rejected"), "{refused}");
+    assert!(
+        refused["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("rejected"),
+        "{refused}"
+    );
     let b_refused = final_details(&b, &refused["payment_hash"]).await;
     assert_eq!(b_refused["status"], "failed");
-    assert!(b_refused["failure_reason"].as_str().unwrap().contains("65538"), "{b_refused}");
+    assert!(
+        b_refused["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("65538"),
+        "{b_refused}"
+    );
 
     // --- No route: a node nobody knows.
     let secp = bitcoin::secp256k1::Secp256k1::new();
@@ -264,11 +306,20 @@ async fn payments_across_three_daemons() {
             500,
         )
         .await;
-    assert!(no_route["error_data"].as_str().unwrap().starts_with("no route"), "{no_route}");
+    assert!(
+        no_route["error_data"]
+            .as_str()
+            .unwrap()
+            .starts_with("no route"),
+        "{no_route}"
+    );
 
     // --- Lists on A: outbound only, with and without destination.
     let outbound = a
-        .ok(LIST, json!({ "filter": {"payment_type": {"type": "Outbound Payment"}}, "limit": 100 }))
+        .ok(
+            LIST,
+            json!({ "filter": {"payment_type": {"type": "Outbound Payment"}}, "limit": 100 }),
+        )
         .await;
     let to_c = a
         .ok(
@@ -276,10 +327,20 @@ async fn payments_across_three_daemons() {
             json!({ "filter": {"payment_type": {"type": "Outbound Payment", "destination": c.node_id()}}, "limit": 100 }),
         )
         .await;
-    assert!(outbound["total"].as_u64() > to_c["total"].as_u64(), "{outbound}");
-    assert!(to_c["payments"].as_array().unwrap().iter().all(|p| p["destination"] == c.node_id()));
+    assert!(
+        outbound["total"].as_u64() > to_c["total"].as_u64(),
+        "{outbound}"
+    );
+    assert!(to_c["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["destination"] == c.node_id()));
     let inbound_on_a = a
-        .ok(LIST, json!({ "filter": {"payment_type": {"type": "Inbound Payment"}} }))
+        .ok(
+            LIST,
+            json!({ "filter": {"payment_type": {"type": "Inbound Payment"}} }),
+        )
         .await;
     assert_eq!(inbound_on_a["total"], 0);
 
@@ -291,13 +352,24 @@ async fn payments_across_three_daemons() {
     malformed.assert_error("InvalidRequest", 400);
     let unknown = "ab".repeat(32);
     let missing = a
-        .error(DETAILS, json!({ "payment_hash": unknown }), "NoSuchPayment", 404)
+        .error(
+            DETAILS,
+            json!({ "payment_hash": unknown }),
+            "NoSuchPayment",
+            404,
+        )
         .await;
-    assert_eq!(missing["error"], format!("Payment with hash: {unknown} is not found"));
+    assert_eq!(
+        missing["error"],
+        format!("Payment with hash: {unknown} is not found")
+    );
     assert_eq!(missing["error_data"], unknown);
-    bad.call(SEND, json!({ "coin": COIN, "payment": {"type": "invoice", "invoice": "lnbcrt1notaninvoice"} }))
-        .await
-        .assert_error("InvalidRequest", 400);
+    bad.call(
+        SEND,
+        json!({ "coin": COIN, "payment": {"type": "invoice", "invoice": "lnbcrt1notaninvoice"} }),
+    )
+    .await
+    .assert_error("InvalidRequest", 400);
     let low_key = a
         .error(
             SEND,
@@ -307,7 +379,10 @@ async fn payments_across_three_daemons() {
             400,
         )
         .await;
-    assert!(low_key["error"].as_str().unwrap().contains("65536"), "{low_key}");
+    assert!(
+        low_key["error"].as_str().unwrap().contains("65536"),
+        "{low_key}"
+    );
     let big = "x".repeat(5000);
     a.error(
         INVOICE,
@@ -325,9 +400,17 @@ async fn payments_across_three_daemons() {
     // Our own invoice.
     let own = invoice(&a, "mine", Some(1000)).await;
     let own_err = a
-        .error(SEND, json!({ "payment": {"type": "invoice", "invoice": own["invoice"]} }), "InvalidRequest", 400)
+        .error(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": own["invoice"]} }),
+            "InvalidRequest",
+            400,
+        )
         .await;
-    assert!(own_err["error"].as_str().unwrap().contains("this node"), "{own_err}");
+    assert!(
+        own_err["error"].as_str().unwrap().contains("this node"),
+        "{own_err}"
+    );
 
     for d in [a, b, c] {
         d.app.shutdown().await.expect("clean shutdown");
