@@ -107,6 +107,19 @@ impl Node {
         if let Some(v) = options.cltv_expiry_delta {
             config.channel_config.cltv_expiry_delta = v;
         }
+        let handshake = &mut config.channel_handshake_config;
+        if let Some(v) = options.to_self_delay {
+            handshake.our_to_self_delay = v;
+        }
+        if let Some(v) = options.htlc_minimum_msat {
+            handshake.our_htlc_minimum_msat = v;
+        }
+        if let Some(v) = options.negotiate_scid_privacy {
+            handshake.negotiate_scid_privacy = v;
+        }
+        if let Some(v) = options.max_inbound_htlc_value_in_flight_percent {
+            handshake.max_inbound_htlc_value_in_flight_percent_of_channel = v;
+        }
         let uuid = Uuid::new_v4();
         self.channel_manager
             .create_channel(

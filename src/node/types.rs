@@ -198,4 +198,13 @@ pub struct OpenChannelOptions {
     pub forwarding_fee_base_msat: Option<u32>,
     pub forwarding_fee_proportional_millionths: Option<u32>,
     pub cltv_expiry_delta: Option<u16>,
+    /// Blocks the counterparty must wait to claim its funds after it force-closes
+    /// (`our_to_self_delay`); LDK accepts 144 and up.
+    pub to_self_delay: Option<u16>,
+    /// Smallest HTLC we accept on this channel.
+    pub htlc_minimum_msat: Option<u64>,
+    /// Ask for `option_scid_alias` (private channels).
+    pub negotiate_scid_privacy: Option<bool>,
+    /// Share of the channel inbound HTLCs may hold in flight, 1..=100.
+    pub max_inbound_htlc_value_in_flight_percent: Option<u8>,
 }

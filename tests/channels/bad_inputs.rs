@@ -132,15 +132,21 @@ async fn bad_inputs_are_typed_errors() {
         400,
     )
     .await;
-    // Per-channel handshake settings this node does not apply are refused, not ignored.
-    a.error(
-        "lightning::channels::open_channel",
-        json!({ "node_address": b.node_address(), "amount": {"type": "Exact", "value": 0.001},
-                "channel_configs": {"counterparty_locktime": 200} }),
-        "UnsupportedOption",
-        400,
-    )
-    .await;
+    // Handshake settings out of range, or for the other direction, are refused before LDK.
+    for configs in [
+        json!({"counterparty_locktime": 10}),
+        json!({"max_inbound_in_flight_htlc_percent": 0}),
+        json!({"inbound_channels_confirmations": 3}),
+    ] {
+        a.error(
+            "lightning::channels::open_channel",
+            json!({ "node_address": b.node_address(), "amount": {"type": "Exact", "value": 0.001},
+                    "channel_configs": configs }),
+            "InvalidOption",
+            400,
+        )
+        .await;
+    }
     assert!(
         a.open_channels(json!({})).await.is_empty(),
         "no channel was opened by the refused calls"

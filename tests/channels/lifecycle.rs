@@ -105,7 +105,8 @@ async fn channel_lifecycle_over_mmrpc() {
     let bc = b
         .ok(
             "lightning::channels::open_channel",
-            json!({ "node_address": c.node_address(), "amount": {"type": "Exact", "value": 0.001} }),
+            json!({ "node_address": c.node_address(), "amount": {"type": "Exact", "value": 0.001},
+                    "channel_configs": {"counterparty_locktime": 200, "our_htlc_minimum_msat": 5000} }),
         )
         .await;
     let bc_uuid = bc["uuid"].as_str().unwrap().to_string();
@@ -113,6 +114,20 @@ async fn channel_lifecycle_over_mmrpc() {
         usable(&a, &ab_uuid).await && usable(&b, &bc_uuid).await
     })
     .await;
+
+    // B's handshake settings reached C: C waits 200 blocks after its own force close and
+    // sends B nothing under 5000 msat.
+    let b_id = b.app.node().node_id();
+    let c_view = c
+        .app
+        .node()
+        .channel_manager()
+        .list_channels()
+        .into_iter()
+        .find(|ch| ch.counterparty.node_id == b_id)
+        .expect("C lists its channel with B");
+    assert_eq!(c_view.force_close_spend_delay, Some(200));
+    assert_eq!(c_view.counterparty.outbound_htlc_minimum_msat, Some(5000));
 
     // Balances match funding and push.
     let a_side = a.open_channel(&ab_uuid).await.unwrap();

@@ -41,6 +41,8 @@ pub enum ChannelsError {
     #[error("{0}")]
     UnsupportedOption(String),
     #[error("{0}")]
+    InvalidOption(String),
+    #[error("{0}")]
     InvalidPaging(String),
     #[error("{0}")]
     OpenChannelFailed(String),
@@ -62,6 +64,7 @@ impl RpcError for ChannelsError {
             | InvalidAmount(_)
             | NotSufficientBalance { .. }
             | UnsupportedOption(_)
+            | InvalidOption(_)
             | InvalidPaging(_) => StatusCode::BAD_REQUEST,
             ConnectionTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             ChannelAlreadyClosing(_) => StatusCode::CONFLICT,
