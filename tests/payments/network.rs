@@ -412,6 +412,21 @@ async fn payments_across_three_daemons() {
         "{own_err}"
     );
 
+    // --- A restart with a payment in flight: final after the restart, never pending forever.
+    let late = invoice(&c, "in flight at restart", Some(15_000)).await;
+    a.ok(
+        SEND,
+        json!({ "payment": {"type": "invoice", "invoice": late["invoice"]} }),
+    )
+    .await;
+    let a = a.restart(&chain).await;
+    let after = final_details(&a, &late["payment_hash"]).await;
+    assert_eq!(after["status"], "succeeded", "{after}");
+    assert_eq!(
+        final_details(&c, &late["payment_hash"]).await["status"],
+        "succeeded"
+    );
+
     for d in [a, b, c] {
         d.app.shutdown().await.expect("clean shutdown");
     }
