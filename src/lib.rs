@@ -13,8 +13,12 @@
 //! `regtest/` is a development chain that answers the subset of Bitcoin Core's JSON-RPC the
 //! daemon uses, so that tests and the sandbox run the production chain code path.
 
+pub mod app;
 pub mod chain;
 pub mod config;
+pub mod ledger;
 pub mod node;
 pub mod regtest;
+pub mod rpc;
 pub mod service;
+pub mod transport;

@@ -20,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Lightning node daemon and its mmrpc 2.0 server.
+    Run(mmln::config::RunArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(ChainArgs),
 }
@@ -48,15 +50,12 @@ struct ChainArgs {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     match cli.command {
-        Command::Chain(args) => run_chain(args),
+        Command::Run(args) => run_daemon(&args),
+        Command::Chain(args) => {
+            mmln::app::init_tracing(None);
+            run_chain(args)
+        }
     }
 }
 
@@ -132,5 +131,31 @@ async fn wait_for_stop_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `mmln run`: load and check the config, start logging, run until SIGINT or SIGTERM.
+fn run_daemon(args: &mmln::config::RunArgs) -> std::process::ExitCode {
+    let config = match mmln::config::load(args, &mmln::config::ProcessEnv) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    mmln::app::init_tracing(config.log_level.as_deref());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(mmln::app::run(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

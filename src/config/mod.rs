@@ -1,8 +1,26 @@
 //! The daemon's configuration.
 //!
-//! This file holds the settled shape: every key, its type and its default. Loading from a TOML
-//! file, `MMLN_*` environment variables and CLI flags (precedence flags > env > file > defaults),
-//! validation and the password policy are built on top of it.
+//! [`Config`] is the settled shape: every key, its type and its default. [`load`] fills it from a
+//! TOML file, `MMLN_*` environment variables and `mmln run` flags, with precedence
+//! flags > env > file > defaults, then checks what no single key can check alone: that
+//! `rpc_password` is set and passes the password policy.
+//!
+//! - `keys`: the key table (drives parsing and `--help`) and the per-key parsers.
+//! - `cli`, `env`, `file`: the three sources.
+//! - `password_policy`: KDF's seven rules.
+
+mod cli;
+mod env;
+mod file;
+mod keys;
+mod load;
+mod password_policy;
+
+pub use cli::RunArgs;
+pub use env::{EnvSource, ProcessEnv};
+pub use keys::{Key, KEYS};
+pub use load::{load, ConfigError, Origin};
+pub use password_policy::{check_password_policy, PasswordPolicyError};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -56,6 +74,10 @@ pub struct Config {
     pub chain_poll_interval_ms: Option<u64>,
     /// Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units.
     pub fallback_fee_rate_sat_per_kw: u32,
+
+    // --- Logging ---
+    /// Log filter (tracing EnvFilter syntax). When unset, `RUST_LOG` applies, else `info`.
+    pub log_level: Option<String>,
 }
 
 impl Default for Config {
@@ -80,6 +102,7 @@ impl Default for Config {
             bitcoind_rpc_cookie: None,
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
+            log_level: None,
         }
     }
 }
@@ -120,3 +143,6 @@ impl Config {
         std::time::Duration::from_millis(ms)
     }
 }
+
+#[cfg(test)]
+mod tests;

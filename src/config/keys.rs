@@ -1,0 +1,264 @@
+//! The table of configuration keys and the one function that turns a raw value into a field.
+//!
+//! Every source (file, environment, flags) goes through [`apply`], so a key is parsed and checked
+//! the same way wherever it comes from, and the `--help` text is generated from the same table
+//! that drives parsing: a key cannot exist without being documented.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use bitcoin::Network;
+
+use super::Config;
+
+/// LDK's floor for fee rates; a lower fallback would make every fee estimate unusable.
+const MIN_FEE_RATE_SAT_PER_KW: u32 = 253;
+
+/// One configuration key, as documented in `mmln run --help`.
+pub struct Key {
+    /// The name in the TOML file; the flag is `--<name with - for _>`, the env var `MMLN_<NAME>`.
+    pub name: &'static str,
+    /// Placeholder shown in help, e.g. `PORT`. Boolean keys use `BOOL`.
+    pub value_name: &'static str,
+    /// The default as shown in help.
+    pub default: &'static str,
+    /// Help heading the key is listed under.
+    pub heading: &'static str,
+    pub help: &'static str,
+}
+
+impl Key {
+    pub fn flag(&self) -> String {
+        self.name.replace('_', "-")
+    }
+
+    pub fn env_var(&self) -> String {
+        format!("MMLN_{}", self.name.to_ascii_uppercase())
+    }
+
+    pub fn is_bool(&self) -> bool {
+        self.value_name == "BOOL"
+    }
+}
+
+const RPC: &str = "RPC";
+const NODE: &str = "Node";
+const CORE: &str = "Bitcoin Core";
+const LOG: &str = "Logging";
+
+/// Every key the daemon reads, in the order `--help` lists them.
+#[rustfmt::skip]
+pub const KEYS: &[Key] = &[
+    Key { name: "rpc_password", value_name: "PASSWORD", default: "none: required", heading: RPC,
+          help: "The `userpass` every mmrpc request must carry. Must pass the password policy unless allow_weak_password is set. Prefer the file or the env var: flags are visible to other local users" },
+    Key { name: "rpcip", value_name: "IP", default: "127.0.0.1", heading: RPC,
+          help: "Address the mmrpc HTTP server binds to" },
+    Key { name: "rpcport", value_name: "PORT", default: "7783", heading: RPC,
+          help: "Port the mmrpc HTTP server binds to (0 picks a free port)" },
+    Key { name: "rpc_local_only", value_name: "BOOL", default: "true", heading: RPC,
+          help: "Refuse callers that are not on loopback with LocalHostOnly" },
+    Key { name: "allow_weak_password", value_name: "BOOL", default: "false", heading: RPC,
+          help: "Skip the start-up password policy for rpc_password" },
+    Key { name: "rpc_max_body_bytes", value_name: "BYTES", default: "1048576", heading: RPC,
+          help: "Largest accepted request body, in bytes" },
+    Key { name: "rpc_max_connections", value_name: "N", default: "512", heading: RPC,
+          help: "Most HTTP connections served at once" },
+    Key { name: "rpc_max_failed_attempts", value_name: "N", default: "10", heading: RPC,
+          help: "Wrong userpass attempts from one IP before it is answered with Banned" },
+    Key { name: "rpc_failed_attempts_window_secs", value_name: "SECS", default: "600", heading: RPC,
+          help: "A ban lifts once this many seconds pass with no further failed attempt" },
+    Key { name: "data_dir", value_name: "DIR", default: "mmln-data", heading: NODE,
+          help: "Where the seed, LDK state and the SQLite ledger live; <data_dir>/mmln.toml is read if it exists" },
+    Key { name: "network", value_name: "NETWORK", default: "regtest", heading: NODE,
+          help: "Bitcoin network: bitcoin, testnet, testnet4, signet or regtest" },
+    Key { name: "coin", value_name: "TICKER", default: "BTC-lightning on bitcoin, tBTC-lightning elsewhere", heading: NODE,
+          help: "The lightning coin ticker clients pass as `coin`" },
+    Key { name: "p2p_listen", value_name: "ADDR", default: "0.0.0.0:9735", heading: NODE,
+          help: "Lightning peer-to-peer listen address" },
+    Key { name: "bitcoind_rpc_url", value_name: "URL", default: "http://127.0.0.1:<network's Core RPC port>", heading: CORE,
+          help: "Bitcoin Core JSON-RPC URL (http://host:port)" },
+    Key { name: "bitcoind_rpc_user", value_name: "USER", default: "none", heading: CORE,
+          help: "Bitcoin Core RPC user; needs bitcoind_rpc_password" },
+    Key { name: "bitcoind_rpc_password", value_name: "PASSWORD", default: "none", heading: CORE,
+          help: "Bitcoin Core RPC password; needs bitcoind_rpc_user" },
+    Key { name: "bitcoind_rpc_cookie", value_name: "PATH", default: "none", heading: CORE,
+          help: "Bitcoin Core cookie file, used when no user and password are set" },
+    Key { name: "chain_poll_interval_ms", value_name: "MS", default: "250 on regtest, 5000 elsewhere", heading: CORE,
+          help: "How often the chain tip is polled, in milliseconds" },
+    Key { name: "fallback_fee_rate_sat_per_kw", value_name: "RATE", default: "2500", heading: CORE,
+          help: "Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units (at least 253)" },
+    Key { name: "log_level", value_name: "FILTER", default: "RUST_LOG, else info", heading: LOG,
+          help: "Log filter in tracing's EnvFilter syntax, e.g. info or mmln=debug,lightning=info" },
+];
+
+/// Finds a key by its file name.
+pub fn find(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.name == name)
+}
+
+/// A value before it is parsed: text from a flag or env var, or a typed TOML value.
+#[derive(Debug, Clone)]
+pub enum RawValue {
+    Text(String),
+    Toml(toml::Value),
+}
+
+/// Sets one field of `config` from a raw value. The error is the reason only; the caller names
+/// the key and the source.
+pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), String> {
+    match key {
+        "rpc_password" => config.rpc_password = Some(non_empty(text(raw)?)?),
+        "rpcip" => config.rpcip = parsed::<IpAddr>(raw, "an IP address")?,
+        "rpcport" => config.rpcport = integer(raw)?,
+        "rpc_local_only" => config.rpc_local_only = boolean(raw)?,
+        "allow_weak_password" => config.allow_weak_password = boolean(raw)?,
+        "rpc_max_body_bytes" => config.rpc_max_body_bytes = positive(integer(raw)?)?,
+        "rpc_max_connections" => config.rpc_max_connections = positive(integer(raw)?)?,
+        "rpc_max_failed_attempts" => config.rpc_max_failed_attempts = positive(integer(raw)?)?,
+        "rpc_failed_attempts_window_secs" => {
+            config.rpc_failed_attempts_window_secs = positive(integer(raw)?)?
+        }
+        "data_dir" => config.data_dir = PathBuf::from(non_empty(text(raw)?)?),
+        "network" => config.network = network(&text(raw)?)?,
+        "coin" => config.coin = Some(non_empty(text(raw)?)?),
+        "p2p_listen" => config.p2p_listen = parsed::<SocketAddr>(raw, "an IP:port address")?,
+        "bitcoind_rpc_url" => config.bitcoind_rpc_url = Some(http_url(text(raw)?)?),
+        "bitcoind_rpc_user" => config.bitcoind_rpc_user = Some(non_empty(text(raw)?)?),
+        "bitcoind_rpc_password" => config.bitcoind_rpc_password = Some(non_empty(text(raw)?)?),
+        "bitcoind_rpc_cookie" => {
+            config.bitcoind_rpc_cookie = Some(PathBuf::from(non_empty(text(raw)?)?))
+        }
+        "chain_poll_interval_ms" => config.chain_poll_interval_ms = Some(positive(integer(raw)?)?),
+        "fallback_fee_rate_sat_per_kw" => {
+            let rate: u32 = integer(raw)?;
+            if rate < MIN_FEE_RATE_SAT_PER_KW {
+                return Err(format!(
+                    "must be at least {MIN_FEE_RATE_SAT_PER_KW}, got {rate}"
+                ));
+            }
+            config.fallback_fee_rate_sat_per_kw = rate;
+        }
+        "log_level" => {
+            let filter = non_empty(text(raw)?)?;
+            tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| e.to_string())?;
+            config.log_level = Some(filter);
+        }
+        // The table and this match are kept in step by a unit test.
+        other => return Err(format!("`{other}` is not a configuration key")),
+    }
+    Ok(())
+}
+
+fn toml_type(value: &toml::Value) -> &'static str {
+    value.type_str()
+}
+
+fn text(raw: &RawValue) -> Result<String, String> {
+    match raw {
+        RawValue::Text(s) => Ok(s.clone()),
+        RawValue::Toml(toml::Value::String(s)) => Ok(s.clone()),
+        RawValue::Toml(other) => Err(format!("expected a string, found {}", toml_type(other))),
+    }
+}
+
+fn non_empty(s: String) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    Ok(s)
+}
+
+fn parsed<T: FromStr>(raw: &RawValue, what: &str) -> Result<T, String> {
+    let s = text(raw)?;
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected {what}, got {s:?}"))
+}
+
+/// An integer of the field's type; out-of-range values name the range.
+fn integer<T>(raw: &RawValue) -> Result<T, String>
+where
+    T: FromStr + TryFrom<i64> + Bounded,
+{
+    let range = || format!("an integer from {} to {}", T::MIN_TEXT, T::MAX_TEXT);
+    match raw {
+        RawValue::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected {}, got {s:?}", range())),
+        RawValue::Toml(toml::Value::Integer(i)) => {
+            T::try_from(*i).map_err(|_| format!("expected {}, got {i}", range()))
+        }
+        RawValue::Toml(other) => Err(format!("expected an integer, found {}", toml_type(other))),
+    }
+}
+
+fn positive<T: PartialEq + Default>(value: T) -> Result<T, String> {
+    if value == T::default() {
+        return Err("must be greater than 0".to_string());
+    }
+    Ok(value)
+}
+
+fn boolean(raw: &RawValue) -> Result<bool, String> {
+    match raw {
+        RawValue::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(format!("expected true or false, got {s:?}")),
+        },
+        RawValue::Toml(toml::Value::Boolean(b)) => Ok(*b),
+        RawValue::Toml(other) => Err(format!("expected a boolean, found {}", toml_type(other))),
+    }
+}
+
+fn network(s: &str) -> Result<Network, String> {
+    match s.trim() {
+        "bitcoin" => Ok(Network::Bitcoin),
+        "testnet" => Ok(Network::Testnet),
+        "testnet4" => Ok(Network::Testnet4),
+        "signet" => Ok(Network::Signet),
+        "regtest" => Ok(Network::Regtest),
+        _ => Err(format!(
+            "expected one of bitcoin, testnet, testnet4, signet, regtest, got {s:?}"
+        )),
+    }
+}
+
+/// Bitcoin Core speaks plain HTTP; lightning-block-sync's client has no TLS.
+fn http_url(s: String) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("expected an http://host:port URL, got {s:?}"))?;
+    if rest.is_empty() || rest.starts_with('/') || rest.starts_with(':') {
+        return Err(format!("the URL {s:?} has no host"));
+    }
+    Ok(s)
+}
+
+/// The printable range of an integer type, for error messages.
+trait Bounded {
+    const MIN_TEXT: &'static str;
+    const MAX_TEXT: &'static str;
+}
+
+impl Bounded for u16 {
+    const MIN_TEXT: &'static str = "0";
+    const MAX_TEXT: &'static str = "65535";
+}
+
+impl Bounded for u32 {
+    const MIN_TEXT: &'static str = "0";
+    const MAX_TEXT: &'static str = "4294967295";
+}
+
+impl Bounded for u64 {
+    const MIN_TEXT: &'static str = "0";
+    const MAX_TEXT: &'static str = "18446744073709551615";
+}
+
+impl Bounded for usize {
+    const MIN_TEXT: &'static str = "0";
+    const MAX_TEXT: &'static str = "18446744073709551615";
+}

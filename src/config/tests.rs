@@ -1,0 +1,294 @@
+//! Loading: precedence, unknown keys, bad values, the password checks, and the key table.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use super::*;
+
+const STRONG: &str = "Str0ng!Secret";
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn config_file(contents: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(contents.as_bytes())
+        .expect("write temp file");
+    file
+}
+
+fn args_with_file(file: &tempfile::NamedTempFile, pairs: &[(&'static str, &str)]) -> RunArgs {
+    let mut args = RunArgs::from_pairs(pairs);
+    args.config = Some(file.path().to_path_buf());
+    args
+}
+
+#[test]
+fn defaults_apply_when_no_source_sets_a_key() {
+    let args = RunArgs::from_pairs(&[("rpc_password", STRONG), ("data_dir", "/nonexistent/mmln")]);
+    let config = load(&args, &env(&[])).expect("loads");
+    let default = Config::default();
+    assert_eq!(config.rpcport, default.rpcport);
+    assert_eq!(config.rpcip, default.rpcip);
+    assert_eq!(config.network, default.network);
+    assert_eq!(config.rpc_max_body_bytes, default.rpc_max_body_bytes);
+    assert!(config.rpc_local_only);
+}
+
+#[test]
+fn flags_beat_env_beat_file_beat_defaults() {
+    let file = config_file(&format!(
+        "rpc_password = \"{STRONG}\"\nrpcport = 1111\nrpc_max_connections = 11\ncoin = \"FILE\"\n"
+    ));
+    let env = env(&[("MMLN_RPCPORT", "2222"), ("MMLN_COIN", "ENV")]);
+    let args = args_with_file(&file, &[("rpcport", "3333")]);
+    let config = load(&args, &env).expect("loads");
+    assert_eq!(config.rpcport, 3333, "flag wins over env and file");
+    assert_eq!(config.coin.as_deref(), Some("ENV"), "env wins over file");
+    assert_eq!(config.rpc_max_connections, 11, "file wins over default");
+    assert_eq!(
+        config.rpc_max_failed_attempts, 10,
+        "default when nothing sets it"
+    );
+}
+
+#[test]
+fn default_config_file_is_read_from_data_dir() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("mmln.toml"),
+        "network = \"signet\"\nallow_weak_password = true\n",
+    )
+    .expect("write config");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let env = env(&[("MMLN_DATA_DIR", data_dir), ("MMLN_RPC_PASSWORD", "weak")]);
+    let config = load(&RunArgs::default(), &env).expect("loads");
+    assert_eq!(config.network, bitcoin::Network::Signet);
+    assert_eq!(config.rpc_password.as_deref(), Some("weak"));
+}
+
+#[test]
+fn explicit_config_file_must_exist() {
+    let mut args = RunArgs::from_pairs(&[("rpc_password", STRONG)]);
+    args.config = Some("/nonexistent/mmln.toml".into());
+    let err = load(&args, &env(&[])).expect_err("missing file");
+    assert!(matches!(err, ConfigError::ReadFileFailed { .. }), "{err}");
+}
+
+#[test]
+fn unknown_file_key_is_an_error_naming_it() {
+    let file = config_file("rpc_port = 7783\n");
+    let err = load(&args_with_file(&file, &[]), &env(&[])).expect_err("unknown key");
+    let message = err.to_string();
+    assert!(message.contains("unknown key `rpc_port`"), "{message}");
+    assert!(
+        message.contains(&file.path().display().to_string()),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_value_names_key_and_env_var() {
+    let env = env(&[("MMLN_RPC_PASSWORD", STRONG), ("MMLN_RPCPORT", "seventy")]);
+    let err = load(&RunArgs::default(), &env).expect_err("bad port");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("invalid value for `rpcport` (from MMLN_RPCPORT): "),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_value_names_key_and_flag() {
+    let args = RunArgs::from_pairs(&[("rpc_password", STRONG), ("network", "mainnet")]);
+    let message = load(&args, &env(&[])).expect_err("bad network").to_string();
+    assert!(
+        message.starts_with("invalid value for `network` (from --network): "),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_value_names_key_and_file() {
+    let file = config_file(&format!(
+        "rpc_password = \"{STRONG}\"\nrpcport = \"7783\"\n"
+    ));
+    let message = load(&args_with_file(&file, &[]), &env(&[]))
+        .expect_err("bad type")
+        .to_string();
+    let expected = format!(
+        "invalid value for `rpcport` (from {}): expected an integer",
+        file.path().display()
+    );
+    assert!(message.starts_with(&expected), "{message}");
+}
+
+#[test]
+fn out_of_range_and_zero_limits_are_rejected() {
+    for (key, value) in [
+        ("rpcport", "70000"),
+        ("rpc_max_connections", "0"),
+        ("rpc_max_body_bytes", "0"),
+        ("rpc_max_failed_attempts", "0"),
+        ("rpc_failed_attempts_window_secs", "0"),
+        ("chain_poll_interval_ms", "0"),
+        ("fallback_fee_rate_sat_per_kw", "252"),
+        ("rpcip", "localhost"),
+        ("p2p_listen", "9735"),
+        ("bitcoind_rpc_url", "https://127.0.0.1:8332"),
+        ("rpc_local_only", "maybe"),
+        ("log_level", "[[["),
+    ] {
+        let args = RunArgs::from_pairs(&[("rpc_password", STRONG), (key, value)]);
+        let message = load(&args, &env(&[])).expect_err(key).to_string();
+        assert!(
+            message.starts_with(&format!("invalid value for `{key}`")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn missing_password_refuses_to_start() {
+    let err = load(&RunArgs::default(), &env(&[])).expect_err("no password");
+    assert!(matches!(err, ConfigError::MissingRpcPassword));
+    assert!(
+        err.to_string().starts_with("`rpc_password` is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_password_is_a_bad_value() {
+    let env = env(&[("MMLN_RPC_PASSWORD", "")]);
+    let message = load(&RunArgs::default(), &env)
+        .expect_err("empty")
+        .to_string();
+    assert!(
+        message.starts_with("invalid value for `rpc_password` (from MMLN_RPC_PASSWORD)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn weak_password_reports_first_rule_and_origin() {
+    let env = env(&[("MMLN_RPC_PASSWORD", "abcdefgh")]);
+    let err = load(&RunArgs::default(), &env).expect_err("weak");
+    match &err {
+        ConfigError::WeakRpcPassword { origin, rule } => {
+            assert_eq!(*rule, PasswordPolicyError::PasswordMissDigit);
+            assert_eq!(*origin, Origin::Env("MMLN_RPC_PASSWORD".into()));
+        }
+        other => panic!("expected WeakRpcPassword, got {other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("Password should contain at least 1 digit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn allow_weak_password_skips_the_policy() {
+    let args = RunArgs::from_pairs(&[("rpc_password", "abc"), ("allow_weak_password", "true")]);
+    let config = load(&args, &env(&[])).expect("weak allowed");
+    assert!(config.allow_weak_password);
+}
+
+#[test]
+fn bitcoind_user_needs_password() {
+    let args = RunArgs::from_pairs(&[("rpc_password", STRONG), ("bitcoind_rpc_user", "alice")]);
+    let message = load(&args, &env(&[])).expect_err("lonely user").to_string();
+    assert!(
+        message.contains("`bitcoind_rpc_user` (from --bitcoind-rpc-user)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`bitcoind_rpc_password` is not"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_key_in_the_table_is_parsed() {
+    // A key in the table that `apply` does not know would be documented but unusable.
+    let samples: HashMap<&str, &str> = [
+        ("rpc_password", STRONG),
+        ("rpcip", "127.0.0.1"),
+        ("rpcport", "7783"),
+        ("rpc_local_only", "true"),
+        ("allow_weak_password", "false"),
+        ("rpc_max_body_bytes", "1048576"),
+        ("rpc_max_connections", "512"),
+        ("rpc_max_failed_attempts", "10"),
+        ("rpc_failed_attempts_window_secs", "600"),
+        ("data_dir", "mmln-data"),
+        ("network", "regtest"),
+        ("coin", "tBTC-lightning"),
+        ("p2p_listen", "0.0.0.0:9735"),
+        ("bitcoind_rpc_url", "http://127.0.0.1:18443"),
+        ("bitcoind_rpc_user", "u"),
+        ("bitcoind_rpc_password", "p"),
+        ("bitcoind_rpc_cookie", "/tmp/.cookie"),
+        ("chain_poll_interval_ms", "250"),
+        ("fallback_fee_rate_sat_per_kw", "2500"),
+        ("log_level", "info"),
+    ]
+    .into_iter()
+    .collect();
+    for key in KEYS {
+        let sample = samples
+            .get(key.name)
+            .unwrap_or_else(|| panic!("no sample for {}", key.name));
+        let mut config = Config::default();
+        keys::apply(
+            &mut config,
+            key.name,
+            &keys::RawValue::Text(sample.to_string()),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", key.name));
+    }
+    assert_eq!(
+        samples.len(),
+        KEYS.len(),
+        "a sample names a key the table lacks"
+    );
+}
+
+#[test]
+fn documented_numeric_defaults_match_config_default() {
+    // `--help` shows the table's defaults; they must be the ones `Config::default()` uses.
+    let mut parsed = Config::default();
+    for key in KEYS {
+        let value = keys::RawValue::Text(key.default.to_string());
+        if keys::apply(&mut parsed, key.name, &value).is_err() {
+            continue; // Defaults such as "none" or "derived from network" are prose.
+        }
+    }
+    let default = Config::default();
+    assert_eq!(parsed.rpcip, default.rpcip);
+    assert_eq!(parsed.rpcport, default.rpcport);
+    assert_eq!(parsed.rpc_local_only, default.rpc_local_only);
+    assert_eq!(parsed.allow_weak_password, default.allow_weak_password);
+    assert_eq!(parsed.rpc_max_body_bytes, default.rpc_max_body_bytes);
+    assert_eq!(parsed.rpc_max_connections, default.rpc_max_connections);
+    assert_eq!(
+        parsed.rpc_max_failed_attempts,
+        default.rpc_max_failed_attempts
+    );
+    assert_eq!(
+        parsed.rpc_failed_attempts_window_secs,
+        default.rpc_failed_attempts_window_secs
+    );
+    assert_eq!(parsed.data_dir, default.data_dir);
+    assert_eq!(parsed.network, default.network);
+    assert_eq!(parsed.p2p_listen, default.p2p_listen);
+    assert_eq!(
+        parsed.fallback_fee_rate_sat_per_kw,
+        default.fallback_fee_rate_sat_per_kw
+    );
+}

@@ -1,0 +1,61 @@
+//! The ledger's error type.
+
+use crate::ledger::model::PaymentStatus;
+
+/// Everything the ledger can fail with. The rpc layer maps these to wire errors
+/// (`NoSuchPayment` -> 404 `NoSuchPayment`, the rest -> `DbError`).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot open the ledger database {path}: {source}")]
+    OpenFailed {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot put the ledger database {path} in WAL mode (journal_mode is {mode})")]
+    WalUnavailable { path: String, mode: String },
+    #[error("ledger migration to schema version {version} failed: {source}")]
+    MigrationFailed {
+        version: u32,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the ledger database has schema version {found}, newer than this build supports \
+         ({supported}); run a newer mmln or restore a backup"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("ledger query failed: {0}")]
+    QueryFailed(#[from] rusqlite::Error),
+    #[error("Payment with hash: {} is not found", hex::encode(.0))]
+    NoSuchPayment([u8; 32]),
+    #[error("invalid limit {limit}: must be between 1 and {max}")]
+    InvalidLimit { limit: u32, max: u32 },
+    #[error("invalid page number 0: pages are numbered from 1")]
+    InvalidPageNumber,
+    #[error("payment {} cannot go from {} to {}", hex::encode(.hash), .from.as_str(), .to.as_str())]
+    InvalidTransition {
+        hash: [u8; 32],
+        from: PaymentStatus,
+        to: PaymentStatus,
+    },
+    #[error("payment hash {} is already recorded as an {existing} payment", hex::encode(.hash))]
+    DirectionConflict {
+        hash: [u8; 32],
+        existing: &'static str,
+    },
+    #[error("payment {} has a different preimage on record", hex::encode(.0))]
+    PreimageMismatch([u8; 32]),
+    #[error("invalid amount {0} msat: larger than the ledger can store")]
+    InvalidAmount(u64),
+    #[error("invalid metadata: not JSON text ({0})")]
+    InvalidMetadata(String),
+    #[error("ledger task failed: {0}")]
+    TaskFailed(String),
+    #[error("ledger row {id} has an unreadable {column}: {reason}")]
+    CorruptRow {
+        id: i64,
+        column: &'static str,
+        reason: String,
+    },
+}

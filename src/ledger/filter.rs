@@ -1,0 +1,294 @@
+//! The filter -> SQL builder.
+//!
+//! Every value reaches SQL as a bound parameter; the SQL text is assembled only from fixed
+//! fragments, so no input can change a statement's shape.
+
+use rusqlite::types::Value;
+
+use crate::ledger::model::{Direction, PaymentFilter, PaymentTypeFilter};
+
+/// A WHERE clause (always valid SQL, `1` when nothing is filtered) and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Conditions {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+impl Conditions {
+    fn push(&mut self, fragment: &str, value: Value) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(" AND ");
+        }
+        self.sql.push_str(fragment);
+        self.params.push(value);
+    }
+
+    /// Adds `<column_op> ?n` with the next parameter number.
+    pub(crate) fn add(&mut self, column_op: &str, value: Value) {
+        let n = self.next_param();
+        self.push(&format!("{column_op} ?{n}"), value);
+    }
+
+    /// Parameters numbered after this clause's, for appended fragments.
+    pub(crate) fn next_param(&self) -> usize {
+        self.params.len() + 1
+    }
+}
+
+/// Escapes `\`, `%` and `_` so the text matches only itself inside `LIKE ... ESCAPE '\'`.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Ids of the rows whose description contains the phrase bound after it (see migration 3).
+pub(crate) const DESCRIPTION_MATCHES: &str =
+    "SELECT rowid FROM payments_description WHERE payments_description MATCH";
+
+/// Whether the description index can answer a substring filter (trigrams need 3 characters).
+pub(crate) fn indexable(text: &str) -> bool {
+    text.chars().count() >= 3
+}
+
+/// A full-text query matching `text` as one literal phrase: for a trigram index, exactly the
+/// rows containing it as a substring. ASCII-lowercased to match the indexed `lower(...)`.
+pub(crate) fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.to_ascii_lowercase().replace('"', "\"\""))
+}
+
+/// Stored integers are at most `i64::MAX`, so clamping a bound there keeps its meaning.
+pub(crate) fn bound(value: u64) -> Value {
+    Value::Integer(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// How range conditions (amount, fee, timestamp) and the description are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeAccess {
+    /// Plain columns and the description index: the planner may collect the matches through
+    /// an index (then sort them).
+    Indexed,
+    /// `+column`: SQLite may not use an index for them, so it walks an order-preserving index
+    /// and checks each row, stopping once the page is full.
+    RowCheck,
+}
+
+/// Builds the WHERE clause for a filter. Parameters are numbered `?1..?n` in order.
+pub(crate) fn conditions(filter: &PaymentFilter) -> Conditions {
+    conditions_for(filter, RangeAccess::Indexed)
+}
+
+/// [`conditions`] with an explicit choice of range access.
+pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Conditions {
+    let mut c = Conditions {
+        sql: String::new(),
+        params: Vec::new(),
+    };
+    match &filter.payment_type {
+        None => {}
+        Some(PaymentTypeFilter::Inbound) => {
+            c.add(
+                "direction =",
+                Value::Text(Direction::Inbound.as_str().into()),
+            );
+        }
+        Some(PaymentTypeFilter::Outbound { destination }) => {
+            c.add(
+                "direction =",
+                Value::Text(Direction::Outbound.as_str().into()),
+            );
+            if let Some(destination) = destination {
+                c.add("destination =", Value::Blob(destination.to_vec()));
+            }
+        }
+    }
+    if let Some(status) = filter.status {
+        c.add("status =", Value::Text(status.as_str().into()));
+    }
+    if let Some(text) = &filter.description {
+        let n = c.next_param();
+        if access == RangeAccess::Indexed && indexable(text) {
+            c.push(
+                &format!("id IN ({DESCRIPTION_MATCHES} ?{n})"),
+                Value::Text(fts_phrase(text)),
+            );
+        } else {
+            // Too short for trigrams, or walking the list order: test each row.
+            c.push(
+                &format!("description LIKE ?{n} ESCAPE '\\'"),
+                Value::Text(format!("%{}%", escape_like(text))),
+            );
+        }
+    }
+    let prefix = match access {
+        RangeAccess::Indexed => "",
+        RangeAccess::RowCheck => "+",
+    };
+    let ranges = [
+        (
+            "amount_msat",
+            filter.from_amount_msat,
+            filter.to_amount_msat,
+        ),
+        (
+            "fee_paid_msat",
+            filter.from_fee_paid_msat,
+            filter.to_fee_paid_msat,
+        ),
+        ("created_at", filter.from_timestamp, filter.to_timestamp),
+    ];
+    for (column, from, to) in ranges {
+        if let Some(from) = from {
+            c.add(&format!("{prefix}{column} >="), bound(from));
+        }
+        if let Some(to) = to {
+            c.add(&format!("{prefix}{column} <="), bound(to));
+        }
+    }
+    if c.sql.is_empty() {
+        c.sql.push('1');
+    }
+    c
+}
+
+/// The part of a filter that `payment_counts` can answer: direction, destination, status.
+pub(crate) fn equality_part(filter: &PaymentFilter) -> PaymentFilter {
+    PaymentFilter {
+        payment_type: filter.payment_type.clone(),
+        status: filter.status,
+        ..PaymentFilter::default()
+    }
+}
+
+/// Whether walking the list order and checking each row (reading about
+/// `wanted * candidates / matches` rows) beats collecting every match through a range index
+/// and sorting it (about `matches` rows). `candidates` are the rows the equality part of the
+/// filter leaves; `wanted` is how far into the matches the page reaches.
+pub(crate) fn prefer_order_walk(candidates: u64, matches: u64, wanted: u64) -> bool {
+    u128::from(wanted) * u128::from(candidates) <= u128::from(matches) * u128::from(matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::model::PaymentStatus;
+
+    #[test]
+    fn an_empty_filter_matches_everything() {
+        let c = conditions(&PaymentFilter::default());
+        assert_eq!(c.sql, "1");
+        assert!(c.params.is_empty());
+    }
+
+    #[test]
+    fn every_field_becomes_a_numbered_bound_parameter() {
+        let filter = PaymentFilter {
+            payment_type: Some(PaymentTypeFilter::Outbound {
+                destination: Some([2; 33]),
+            }),
+            description: Some("burger".into()),
+            status: Some(PaymentStatus::Succeeded),
+            from_amount_msat: Some(1),
+            to_amount_msat: Some(2),
+            from_fee_paid_msat: Some(3),
+            to_fee_paid_msat: Some(4),
+            from_timestamp: Some(5),
+            to_timestamp: Some(u64::MAX),
+        };
+        let c = conditions(&filter);
+        assert_eq!(
+            c.sql,
+            "direction = ?1 AND destination = ?2 AND status = ?3 \
+             AND id IN (SELECT rowid FROM payments_description \
+             WHERE payments_description MATCH ?4) \
+             AND amount_msat >= ?5 AND amount_msat <= ?6 \
+             AND fee_paid_msat >= ?7 AND fee_paid_msat <= ?8 AND created_at >= ?9 \
+             AND created_at <= ?10"
+        );
+        let walk = conditions_for(&filter, RangeAccess::RowCheck);
+        assert_eq!(
+            walk.sql,
+            "direction = ?1 AND destination = ?2 AND status = ?3 \
+             AND description LIKE ?4 ESCAPE '\\' AND +amount_msat >= ?5 AND +amount_msat <= ?6 \
+             AND +fee_paid_msat >= ?7 AND +fee_paid_msat <= ?8 AND +created_at >= ?9 \
+             AND +created_at <= ?10"
+        );
+        assert_eq!(
+            c.params,
+            vec![
+                Value::Text("outbound".into()),
+                Value::Blob(vec![2; 33]),
+                Value::Text("succeeded".into()),
+                Value::Text("\"burger\"".into()),
+                Value::Integer(1),
+                Value::Integer(2),
+                Value::Integer(3),
+                Value::Integer(4),
+                Value::Integer(5),
+                Value::Integer(i64::MAX),
+            ]
+        );
+    }
+
+    #[test]
+    fn outbound_without_destination_filters_on_direction_only() {
+        let filter = PaymentFilter {
+            payment_type: Some(PaymentTypeFilter::Outbound { destination: None }),
+            ..Default::default()
+        };
+        let c = conditions(&filter);
+        assert_eq!(c.sql, "direction = ?1");
+        assert_eq!(c.params, vec![Value::Text("outbound".into())]);
+    }
+
+    #[test]
+    fn like_metacharacters_are_escaped_and_quotes_stay_data() {
+        assert_eq!(escape_like("100%_off\\now"), "100\\%\\_off\\\\now");
+        assert_eq!(escape_like("Pressin' The Flesh"), "Pressin' The Flesh");
+        let text = "50%' OR 1=1 --";
+        let filter = PaymentFilter {
+            description: Some(text.into()),
+            ..Default::default()
+        };
+        let walk = conditions_for(&filter, RangeAccess::RowCheck);
+        assert_eq!(walk.sql, "description LIKE ?1 ESCAPE '\\'");
+        assert_eq!(walk.params, vec![Value::Text("%50\\%' OR 1=1 --%".into())]);
+        let indexed = conditions(&filter);
+        assert_eq!(
+            indexed.params,
+            vec![Value::Text("\"50%' or 1=1 --\"".into())]
+        );
+        assert_eq!(fts_phrase("Say \"Hi\""), "\"say \"\"hi\"\"\"");
+        // Too short for trigrams: LIKE even when indexes may be used.
+        let short = conditions(&PaymentFilter {
+            description: Some("_%".into()),
+            ..Default::default()
+        });
+        assert_eq!(short.sql, "description LIKE ?1 ESCAPE '\\'");
+    }
+
+    #[test]
+    fn escaped_patterns_match_literally_in_sqlite() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let matches = |text: &str, needle: &str| -> bool {
+            conn.query_row(
+                "SELECT ?1 LIKE ?2 ESCAPE '\\'",
+                (text, format!("%{}%", escape_like(needle))),
+                |row| row.get(0),
+            )
+            .unwrap()
+        };
+        assert!(matches("save 100% now", "100%"));
+        assert!(!matches("save 1000 now", "100%"));
+        assert!(matches("a_b", "a_b"));
+        assert!(!matches("axb", "a_b"));
+        assert!(matches("back\\slash", "k\\s"));
+        assert!(!matches("back/slash", "k\\s"));
+        assert!(matches("Pressin' The Flesh", "n' t"));
+    }
+}

@@ -1,0 +1,329 @@
+//! Versioned schema migrations through `PRAGMA user_version`.
+//!
+//! `user_version` belongs to the ledger: the BDK wallet sharing the file keeps its own versions
+//! in its `bdk_schemas` table and never touches it. Each step runs in one `IMMEDIATE`
+//! transaction that re-reads the version first, so two processes opening the same file cannot
+//! apply a step twice. Steps are append-only: never edit a released one, add a new one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::ledger::error::LedgerError;
+
+/// Version 1: payments, their custom records and history, and the ledger-wide counters.
+const V1_PAYMENTS: &str = r#"
+CREATE TABLE payments (
+    id              INTEGER PRIMARY KEY,
+    payment_hash    BLOB    NOT NULL UNIQUE CHECK (length(payment_hash) = 32),
+    direction       TEXT    NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    kind            TEXT    NOT NULL CHECK (kind IN ('invoice', 'keysend', 'route')),
+    destination     BLOB    CHECK (destination IS NULL OR length(destination) = 33),
+    description     TEXT    NOT NULL,
+    amount_msat     INTEGER CHECK (amount_msat >= 0),
+    fee_paid_msat   INTEGER CHECK (fee_paid_msat >= 0),
+    fee_limit_msat  INTEGER CHECK (fee_limit_msat >= 0),
+    status          TEXT    NOT NULL
+                    CHECK (status IN ('pending', 'claimable', 'succeeded', 'failed')),
+    preimage        BLOB    CHECK (preimage IS NULL OR length(preimage) = 32),
+    payment_secret  BLOB    CHECK (payment_secret IS NULL OR length(payment_secret) = 32),
+    invoice         TEXT,
+    expires_at      INTEGER,
+    created_at      INTEGER NOT NULL,
+    last_updated    INTEGER NOT NULL,
+    created_index   INTEGER NOT NULL UNIQUE,
+    updated_index   INTEGER NOT NULL UNIQUE,
+    metadata        TEXT,
+    failure_code    TEXT,
+    failure_reason  TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0
+);
+
+-- The list order, and one order-preserving index per equality filter, so that a filtered
+-- page is an index range walked in order (no sort) and its count is an index-only count.
+CREATE INDEX payments_by_order     ON payments (last_updated, id);
+CREATE INDEX payments_by_status    ON payments (status, last_updated, id);
+CREATE INDEX payments_by_direction ON payments (direction, last_updated, id);
+CREATE INDEX payments_by_destination ON payments (destination, last_updated, id)
+    WHERE destination IS NOT NULL;
+-- Range filters: the planner uses these when the range is narrow and the order index
+-- otherwise.
+CREATE INDEX payments_by_created_at ON payments (created_at);
+CREATE INDEX payments_by_amount     ON payments (amount_msat);
+CREATE INDEX payments_by_fee        ON payments (fee_paid_msat);
+
+-- Custom records live in their own table: values can be hundreds of bytes, and keeping them
+-- out of `payments` keeps its rows small for scans; a (key, value) table can also be searched
+-- by key (e.g. the LNPay wallet record) without parsing a blob.
+CREATE TABLE payment_custom_records (
+    payment_id INTEGER NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+    key        INTEGER NOT NULL,
+    value      BLOB    NOT NULL,
+    PRIMARY KEY (payment_id, key)
+) WITHOUT ROWID;
+
+-- One row per change of a payment, keyed by the updated_index the change was given.
+CREATE TABLE payment_history (
+    updated_index INTEGER PRIMARY KEY,
+    payment_id    INTEGER NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+    status        TEXT    NOT NULL,
+    at            INTEGER NOT NULL
+);
+CREATE INDEX payment_history_by_payment ON payment_history (payment_id, updated_index);
+
+-- Ledger-wide monotonic counters (never reused, even if rows were ever pruned).
+CREATE TABLE ledger_counters (
+    name  TEXT    PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO ledger_counters (name, value) VALUES ('payments_created', 0), ('payments_updated', 0);
+"#;
+
+/// Version 2: constant-time totals and index-only range counts at a million rows.
+const V2_COUNTS: &str = r#"
+-- Row counts per (direction, status, destination), kept by triggers, so that the total of a
+-- filter made only of payment_type / status is a sum over a few rows instead of an index
+-- walk. `destination` is the empty blob for inbound rows, so the list's own
+-- `destination = ?` condition works unchanged on this table.
+CREATE TABLE payment_counts (
+    direction   TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    destination BLOB    NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (direction, status, destination)
+) WITHOUT ROWID;
+INSERT INTO payment_counts (direction, status, destination, n)
+    SELECT direction, status, coalesce(destination, x''), count(*) FROM payments
+    GROUP BY 1, 2, 3;
+
+CREATE TRIGGER payment_counts_insert AFTER INSERT ON payments BEGIN
+    INSERT OR IGNORE INTO payment_counts VALUES
+        (new.direction, new.status, coalesce(new.destination, x''), 0);
+    UPDATE payment_counts SET n = n + 1 WHERE direction = new.direction
+        AND status = new.status AND destination = coalesce(new.destination, x'');
+END;
+CREATE TRIGGER payment_counts_delete AFTER DELETE ON payments BEGIN
+    UPDATE payment_counts SET n = n - 1 WHERE direction = old.direction
+        AND status = old.status AND destination = coalesce(old.destination, x'');
+END;
+CREATE TRIGGER payment_counts_update AFTER UPDATE OF direction, status, destination ON payments
+WHEN old.direction IS NOT new.direction OR old.status IS NOT new.status
+    OR old.destination IS NOT new.destination
+BEGIN
+    UPDATE payment_counts SET n = n - 1 WHERE direction = old.direction
+        AND status = old.status AND destination = coalesce(old.destination, x'');
+    INSERT OR IGNORE INTO payment_counts VALUES
+        (new.direction, new.status, coalesce(new.destination, x''), 0);
+    UPDATE payment_counts SET n = n + 1 WHERE direction = new.direction
+        AND status = new.status AND destination = coalesce(new.destination, x'');
+END;
+
+-- Range indexes carry status and direction, so a range count combined with those filters
+-- is answered from the index alone (no row lookups).
+DROP INDEX payments_by_created_at;
+DROP INDEX payments_by_amount;
+DROP INDEX payments_by_fee;
+CREATE INDEX payments_by_created_at ON payments (created_at, status, direction);
+CREATE INDEX payments_by_amount     ON payments (amount_msat, status, direction);
+CREATE INDEX payments_by_fee        ON payments (fee_paid_msat, status, direction);
+"#;
+
+/// Version 3: a trigram full-text index over descriptions, so a substring filter finds (and
+/// counts) its matches without reading every row. It indexes `lower(description)` (which,
+/// like `LIKE`, folds ASCII only) with a case-sensitive tokenizer, so a phrase query for the
+/// ASCII-lowercased needle matches exactly the rows `description LIKE '%needle%'` matches.
+/// Contentless: it stores only the index; triggers keep it in step.
+const V3_DESCRIPTION_INDEX: &str = r#"
+CREATE VIRTUAL TABLE payments_description USING fts5 (
+    folded, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1'
+);
+INSERT INTO payments_description (rowid, folded) SELECT id, lower(description) FROM payments;
+
+CREATE TRIGGER payments_description_insert AFTER INSERT ON payments BEGIN
+    INSERT INTO payments_description (rowid, folded) VALUES (new.id, lower(new.description));
+END;
+CREATE TRIGGER payments_description_delete AFTER DELETE ON payments BEGIN
+    DELETE FROM payments_description WHERE rowid = old.id;
+END;
+CREATE TRIGGER payments_description_update AFTER UPDATE OF description ON payments
+WHEN old.description IS NOT new.description
+BEGIN
+    DELETE FROM payments_description WHERE rowid = old.id;
+    INSERT INTO payments_description (rowid, folded) VALUES (new.id, lower(new.description));
+END;
+"#;
+
+/// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS, V3_DESCRIPTION_INDEX];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Brings the database up to the newest version, or refuses a database from a newer build.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
+    migrate_with(conn, MIGRATIONS)
+}
+
+/// [`migrate`] over an explicit list of steps (tests use longer lists).
+pub(crate) fn migrate_with(conn: &mut Connection, steps: &[&str]) -> Result<(), LedgerError> {
+    let supported = steps.len() as u32;
+    let found = user_version(conn)?;
+    if found > supported {
+        return Err(LedgerError::NewerSchema { found, supported });
+    }
+    for (index, step) in steps.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        let failed = |source| LedgerError::MigrationFailed { version, source };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        // Another process may have migrated while we waited for the write lock.
+        if user_version(&tx).map_err(failed)? >= version {
+            continue;
+        }
+        tx.execute_batch(step).map_err(failed)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_names(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let rows = stmt.query_map([], |row| row.get(0)).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn migrates_an_empty_database_to_the_newest_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let tables = table_names(&conn);
+        for t in [
+            "payments",
+            "payment_custom_records",
+            "payment_history",
+            "ledger_counters",
+        ] {
+            assert!(
+                tables.iter().any(|n| n == t),
+                "missing table {t}: {tables:?}"
+            );
+        }
+        // Running again is a no-op.
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn applies_only_the_missing_steps_and_leaves_foreign_tables_alone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE bdk_schemas (name TEXT PRIMARY KEY, version INTEGER)")
+            .unwrap();
+        migrate_with(&mut conn, &["CREATE TABLE a (x INTEGER)"]).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), 1);
+        // Step 1 would fail if re-run (table exists), so success proves it was skipped.
+        let steps = ["CREATE TABLE a (x INTEGER)", "CREATE TABLE b (y INTEGER)"];
+        migrate_with(&mut conn, &steps).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), 2);
+        assert_eq!(table_names(&conn), vec!["a", "b", "bdk_schemas"]);
+    }
+
+    #[test]
+    fn a_failing_step_rolls_back_and_keeps_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [
+            "CREATE TABLE a (x INTEGER)",
+            "CREATE TABLE c (z); SELECT * FROM nope",
+        ];
+        let err = migrate_with(&mut conn, &steps).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::MigrationFailed { version: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(user_version(&conn).unwrap(), 1);
+        assert_eq!(table_names(&conn), vec!["a"]);
+    }
+
+    #[test]
+    fn later_steps_index_rows_written_under_version_1() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_with(&mut conn, &MIGRATIONS[..1]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
+             status, created_at, last_updated, created_index, updated_index) VALUES \
+             (zeroblob(32), 'outbound', 'keysend', zeroblob(33), 'Blokaccino', 'failed', 1, 1, 1, 1), \
+             (randomblob(32), 'inbound', 'keysend', NULL, 'keysend', 'succeeded', 1, 1, 2, 2), \
+             (randomblob(32), 'inbound', 'invoice', NULL, 'burger', 'succeeded', 1, 1, 3, 3)",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let counts: Vec<(String, String, i64)> = conn
+            .prepare("SELECT direction, status, n FROM payment_counts ORDER BY 1, 2")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let expected = [("inbound", "succeeded", 2), ("outbound", "failed", 1)];
+        let expected: Vec<(String, String, i64)> = expected
+            .iter()
+            .map(|(d, s, n)| (d.to_string(), s.to_string(), *n))
+            .collect();
+        assert_eq!(counts, expected);
+        let found: i64 = conn
+            .query_row(
+                "SELECT rowid FROM payments_description WHERE payments_description MATCH '\"okac\"'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1);
+        // The triggers keep both up to date from now on.
+        conn.execute(
+            "UPDATE payments SET status = 'succeeded', description = 'tea' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT n FROM payment_counts WHERE direction = 'outbound' AND status = 'succeeded'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let stale: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM payments_description WHERE payments_description MATCH 'okac'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stale, 0);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_build() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::NewerSchema { found, supported }
+                if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer than this build supports"));
+    }
+}

@@ -1,0 +1,268 @@
+//! The SQLite payment ledger (`<data_dir>/mmln.sqlite`).
+//!
+//! It knows nothing of LDK, JSON-RPC or HTTP: it stores [`Payment`] rows, applies idempotent
+//! writes (`payments.rs`) and answers filtered, paged queries (`query.rs`, `filter.rs`).
+//!
+//! The file is shared with the BDK wallet, which keeps its own tables (and versions them in
+//! its `bdk_schemas` table); the ledger only touches `payments*`, `payment_*`,
+//! `ledger_counters` and `PRAGMA user_version`.
+//!
+//! # Threads
+//! The API is synchronous and blocking. A [`Ledger`] is a cheap `Clone` handle, `Send + Sync`;
+//! async callers use [`Ledger::blocking`] (tokio's blocking pool). Writes go through one
+//! writer connection behind a mutex, each in one short `IMMEDIATE` transaction (so a write
+//! never has to upgrade a read lock and hit `SQLITE_BUSY` halfway). Reads take a connection
+//! from a small pool and run in one read transaction, so a page and its `total` come from the
+//! same snapshot; WAL lets them run concurrently with the writer. `busy_timeout` absorbs
+//! contention with other connections to the same file (the wallet, another process).
+//!
+//! # Decisions
+//! - `payment_hash` is UNIQUE across directions: paying an invoice we generated is refused
+//!   upstream, so one hash is one payment; a write for the other direction is
+//!   `DirectionConflict`.
+//! - Custom records live in a child table keyed `(payment_id, key)`: values can be hundreds of
+//!   bytes and stay out of list scans, and records can be searched by key. Keys are u64 TLV
+//!   types stored bit-for-bit in SQLite's i64.
+//! - `created_index` is taken once at insert; `updated_index` is taken at insert and at every
+//!   change (CLN sets it only on change), so following the updated feed alone sees every
+//!   creation and change. Both come from counters that never go back. Each change is also
+//!   written to `payment_history`.
+//! - `FromId` with a hash outside the filtered set is `NoSuchPayment` (as KDF), never a page
+//!   resolved over the unfiltered set.
+//! - The description filter has `LIKE` semantics: a literal substring (`%`, `_`, `\` are
+//!   escaped), ASCII case-insensitive. A trigram index answers it for needles of 3+
+//!   characters; shorter ones are checked row by row.
+//! - Totals always honour the filter. Filters on direction / destination / status alone are
+//!   counted from `payment_counts` (kept by triggers); others from covering indexes.
+
+pub mod bench;
+mod error;
+mod filter;
+mod migrations;
+mod model;
+mod payments;
+mod query;
+mod row;
+#[cfg(test)]
+mod tests;
+
+pub use error::LedgerError;
+pub use migrations::SCHEMA_VERSION;
+pub use model::*;
+pub use query::MAX_LIMIT;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+/// Largest memory map per connection.
+const MMAP_BYTES: i64 = 1 << 30;
+/// Page cache per connection, in KiB.
+const CACHE_KIB: i64 = 16 * 1024;
+
+/// A source of "now" in unix seconds. Tests inject one to get deterministic timestamps.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// SQLite's `synchronous` setting. `Full` is the only durable-on-power-loss choice in WAL mode
+/// and the default; the others exist for explicitly labelled benchmark runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    Full,
+    Normal,
+    Off,
+}
+
+impl Synchronous {
+    fn as_pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Off => "OFF",
+        }
+    }
+}
+
+/// How to open the ledger. [`LedgerOptions::default`] is the production setting.
+#[derive(Clone)]
+pub struct LedgerOptions {
+    pub synchronous: Synchronous,
+    /// How long a statement waits for another connection's lock before failing with BUSY.
+    pub busy_timeout: Duration,
+    /// Reader connections kept open between reads.
+    pub max_idle_readers: usize,
+    /// Defaults to the system clock.
+    pub clock: Option<Clock>,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        LedgerOptions {
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(10),
+            max_idle_readers: 8,
+            clock: None,
+        }
+    }
+}
+
+/// A handle to the payment ledger. Clones share the same connections.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    options: LedgerOptions,
+    clock: Clock,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+}
+
+fn system_clock() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger at `path` with production settings and brings its
+    /// schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(path, LedgerOptions::default())
+    }
+
+    /// [`Ledger::open`] with explicit options.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: LedgerOptions,
+    ) -> Result<Ledger, LedgerError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = open_connection(&path, &options, false)?;
+        migrations::migrate(&mut writer)?;
+        let clock = options
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(system_clock));
+        Ok(Ledger {
+            inner: Arc::new(Inner {
+                path,
+                options,
+                clock,
+                writer: Mutex::new(writer),
+                idle_readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs ledger calls on tokio's blocking pool, for async callers:
+    /// `ledger.blocking(move |l| l.get_payment(&hash)).await`.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, LedgerError>
+    where
+        F: FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ledger = self.clone();
+        tokio::task::spawn_blocking(move || f(&ledger))
+            .await
+            .map_err(|e| LedgerError::TaskFailed(e.to_string()))?
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        (self.inner.clock)()
+    }
+
+    /// Runs `f` in one `IMMEDIATE` write transaction; commits if it returns `Ok`.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let mut conn = lock(&self.inner.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` in one read transaction (one snapshot) on a pooled reader connection.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let pooled = lock(&self.inner.idle_readers).pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.inner.path, &self.inner.options, true)?,
+        };
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        let mut idle = lock(&self.inner.idle_readers);
+        if idle.len() < self.inner.options.max_idle_readers {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the connection itself
+/// is sound (its open transaction was rolled back when the guard's scope unwound).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn open_connection(
+    path: &Path,
+    options: &LedgerOptions,
+    read_only: bool,
+) -> Result<Connection, LedgerError> {
+    let failed = |source| LedgerError::OpenFailed {
+        path: path.display().to_string(),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(failed)?;
+    conn.busy_timeout(options.busy_timeout).map_err(failed)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(failed)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LedgerError::WalUnavailable {
+            path: path.display().to_string(),
+            mode,
+        });
+    }
+    conn.pragma_update(None, "synchronous", options.synchronous.as_pragma())
+        .map_err(failed)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(failed)?;
+    // Reads through a memory map share the OS page cache instead of copying every page into
+    // each connection's own cache with a syscall; at a million rows, counts walk whole
+    // indexes and this dominates. (Address space only; nothing is allocated up front.)
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+        .map_err(failed)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .map_err(failed)?;
+    if read_only {
+        conn.pragma_update(None, "query_only", "ON")
+            .map_err(failed)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}

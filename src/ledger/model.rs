@@ -1,0 +1,291 @@
+//! Plain data types the ledger stores and returns.
+//!
+//! Nothing here knows JSON or LDK: the rpc layer maps these to wire JSON, the event layer maps
+//! LDK events to the write calls in `payments.rs`.
+
+/// Which way the money moves, seen from this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// How the payment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentKind {
+    /// A BOLT 11 invoice: one we generated (inbound) or one we paid (outbound).
+    Invoice,
+    /// A spontaneous payment whose preimage travels in the onion (bLIP-3).
+    Keysend,
+    /// A send along a caller-supplied route (CLN-style `sendpay`).
+    Route,
+}
+
+/// Lifecycle state. Lowercase words on the wire, as KDF and CLN write them.
+///
+/// Allowed transitions (anything else is `LedgerError::InvalidTransition`):
+/// - `pending -> claimable` (inbound only), `pending | claimable -> succeeded | failed`;
+/// - `failed -> pending` (outbound retry reusing the row), `failed -> claimable` (inbound: money
+///   arrived after we gave up), `failed -> succeeded` (a preimage proves the payment happened);
+/// - `succeeded` is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentStatus {
+    Pending,
+    /// Inbound only: the HTLCs have arrived and we are claiming them.
+    Claimable,
+    Succeeded,
+    Failed,
+}
+
+impl PaymentStatus {
+    /// Whether a payment in this state may move to `to`. Staying in the same state is not a
+    /// transition (writes treat that as a replay, a no-op).
+    pub fn can_become(self, to: PaymentStatus, direction: Direction) -> bool {
+        use PaymentStatus::*;
+        match (self, to) {
+            (Pending | Failed, Claimable) => direction == Direction::Inbound,
+            (Pending | Claimable | Failed, Succeeded) => true,
+            (Pending | Claimable, Failed) => true,
+            (Failed, Pending) => direction == Direction::Outbound,
+            _ => false,
+        }
+    }
+}
+
+/// Machine-readable reason a payment failed. The free-text reason sits next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureCode {
+    /// The recipient rejected the payment (e.g. unknown hash, wrong amount).
+    RecipientRejected,
+    /// No route to the destination was found.
+    RouteNotFound,
+    /// Every retry was used up.
+    RetriesExhausted,
+    /// The invoice or the payment's retry window expired.
+    PaymentExpired,
+    /// The user or the service abandoned the payment.
+    UserAbandoned,
+    /// The engine refused the payment before any HTLC went out.
+    SendFailed,
+    /// Inbound: the HTLCs were failed back (e.g. the claim could not complete).
+    ClaimFailed,
+    /// Anything else; the text says what.
+    Other,
+}
+
+/// One TLV record from the final hop's onion payload. Keys are `>= 65536` on the wire; the
+/// ledger stores whatever it is given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomRecord {
+    pub key: u64,
+    pub value: Vec<u8>,
+}
+
+/// Why a payment failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: FailureCode,
+    pub reason: String,
+}
+
+/// One row of the ledger, with its custom records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Stable order key; never reused.
+    pub id: i64,
+    pub payment_hash: [u8; 32],
+    pub direction: Direction,
+    pub kind: PaymentKind,
+    /// Outbound only: the recipient's node id (compressed public key).
+    pub destination: Option<[u8; 33]>,
+    pub description: String,
+    /// Unknown for an amountless invoice until it is paid.
+    pub amount_msat: Option<u64>,
+    pub fee_paid_msat: Option<u64>,
+    pub fee_limit_msat: Option<u64>,
+    pub status: PaymentStatus,
+    pub preimage: Option<[u8; 32]>,
+    pub payment_secret: Option<[u8; 32]>,
+    /// The BOLT 11 string, when there is one.
+    pub invoice: Option<String>,
+    /// Unix seconds after which the invoice is no longer payable.
+    pub expires_at: Option<u64>,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds of the last change.
+    pub last_updated: u64,
+    /// Assigned once, at insert, from a ledger-wide counter (CLN `created_index`).
+    pub created_index: u64,
+    /// Bumped from a ledger-wide counter on every change, including the insert.
+    pub updated_index: u64,
+    pub custom_records: Vec<CustomRecord>,
+    /// Opaque JSON text supplied by the client (LNPay `passThru`), echoed back untouched.
+    pub metadata: Option<String>,
+    pub failure: Option<Failure>,
+    /// Outbound: how many times the payment was handed to the engine (1 on first send).
+    pub attempts: u32,
+}
+
+/// What to record before an outbound payment is handed to the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutbound {
+    pub payment_hash: [u8; 32],
+    pub kind: PaymentKind,
+    pub destination: [u8; 33],
+    pub description: String,
+    pub amount_msat: Option<u64>,
+    pub fee_limit_msat: Option<u64>,
+    pub payment_secret: Option<[u8; 32]>,
+    /// Keysend: the preimage we chose.
+    pub preimage: Option<[u8; 32]>,
+    pub invoice: Option<String>,
+    pub expires_at: Option<u64>,
+    pub custom_records: Vec<CustomRecord>,
+    pub metadata: Option<String>,
+}
+
+/// An invoice we generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInboundInvoice {
+    pub payment_hash: [u8; 32],
+    pub description: String,
+    pub amount_msat: Option<u64>,
+    pub payment_secret: Option<[u8; 32]>,
+    /// Set when we chose the preimage (the usual case for our own invoices).
+    pub preimage: Option<[u8; 32]>,
+    pub invoice: String,
+    pub expires_at: Option<u64>,
+    pub metadata: Option<String>,
+}
+
+/// Inbound HTLCs that are ready to claim (LDK `PaymentClaimable`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundClaimable {
+    pub payment_hash: [u8; 32],
+    pub amount_msat: u64,
+    /// Known for keysend (it travels in the onion) and for invoices whose preimage we hold.
+    pub preimage: Option<[u8; 32]>,
+    pub custom_records: Vec<CustomRecord>,
+}
+
+/// Outcome of [`crate::ledger::Ledger::insert_outbound_intent`]. Each variant carries the row as
+/// it is after the call; only `Created` and `Retrying` mean "hand it to the engine now".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundIntent {
+    /// A new row.
+    Created(Payment),
+    /// A previously failed row, reset to pending with the new intent's details.
+    Retrying(Payment),
+    /// Already in flight: the caller must not send it again.
+    AlreadyPending(Payment),
+    /// Already paid: report the success.
+    AlreadySucceeded(Payment),
+}
+
+/// Outcome of a write that may be a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub payment: Payment,
+    /// False when the call was a replay and nothing (not even `updated_index`) changed.
+    pub changed: bool,
+}
+
+/// Filter on direction, as `payment_type` on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentTypeFilter {
+    /// Outbound payments, optionally only those to one destination.
+    Outbound {
+        destination: Option<[u8; 33]>,
+    },
+    Inbound,
+}
+
+/// Every field is optional; given fields are combined with AND. Bounds are inclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    pub payment_type: Option<PaymentTypeFilter>,
+    /// Substring of the description (SQLite `LIKE`: ASCII case-insensitive).
+    pub description: Option<String>,
+    pub status: Option<PaymentStatus>,
+    pub from_amount_msat: Option<u64>,
+    pub to_amount_msat: Option<u64>,
+    pub from_fee_paid_msat: Option<u64>,
+    pub to_fee_paid_msat: Option<u64>,
+    /// On `created_at`.
+    pub from_timestamp: Option<u64>,
+    pub to_timestamp: Option<u64>,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// 1-based page number.
+    PageNumber(u64),
+    /// Start just after this payment, within the filtered set.
+    FromId([u8; 32]),
+}
+
+/// One page of `list_payments`, newest change first (`last_updated DESC, id DESC`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub payments: Vec<Payment>,
+    pub limit: u32,
+    /// Filtered rows that come before this page.
+    pub skipped: u64,
+    /// Filtered rows in all.
+    pub total: u64,
+    /// `ceil(total / limit)`.
+    pub total_pages: u64,
+}
+
+/// One entry of a payment's history: the change that was given `updated_index`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub updated_index: u64,
+    pub status: PaymentStatus,
+    /// Unix seconds.
+    pub at: u64,
+}
+
+/// Which monotonic index a CLN-style feed follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    Created,
+    Updated,
+}
+
+/// The words stored in the database. One table per enum, used both ways, so a typo cannot make
+/// a value written by one path unreadable by another.
+macro_rules! db_words {
+    ($ty:ty { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The word stored in the database (and used on the wire where one exists).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $word),+ }
+            }
+            /// Parses a stored word; `None` for anything else.
+            pub fn from_db(word: &str) -> Option<Self> {
+                match word { $($word => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+db_words!(Direction { Inbound => "inbound", Outbound => "outbound" });
+db_words!(PaymentKind { Invoice => "invoice", Keysend => "keysend", Route => "route" });
+db_words!(PaymentStatus {
+    Pending => "pending",
+    Claimable => "claimable",
+    Succeeded => "succeeded",
+    Failed => "failed",
+});
+db_words!(FailureCode {
+    RecipientRejected => "recipient_rejected",
+    RouteNotFound => "route_not_found",
+    RetriesExhausted => "retries_exhausted",
+    PaymentExpired => "payment_expired",
+    UserAbandoned => "user_abandoned",
+    SendFailed => "send_failed",
+    ClaimFailed => "claim_failed",
+    Other => "other",
+});

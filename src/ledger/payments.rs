@@ -1,0 +1,418 @@
+//! Idempotent writes. Each public call is one transaction, and replaying it (as LDK replays an
+//! event whose handler failed) changes nothing: a true no-op leaves `updated_index` and
+//! `last_updated` untouched and reports `changed: false`.
+
+use rusqlite::{params, Transaction};
+
+use crate::ledger::error::LedgerError;
+use crate::ledger::model::{
+    Applied, CustomRecord, Direction, FailureCode, InboundClaimable, NewInboundInvoice,
+    NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+};
+use crate::ledger::row::{key_to_db, payment_by_hash, to_db_u64};
+use crate::ledger::Ledger;
+
+/// The description KDF gives a received keysend.
+pub const INBOUND_KEYSEND_DESCRIPTION: &str = "keysend";
+
+fn opt_u64(value: Option<u64>) -> Result<Option<i64>, LedgerError> {
+    value.map(to_db_u64).transpose()
+}
+
+fn check_metadata(metadata: &Option<String>) -> Result<(), LedgerError> {
+    if let Some(text) = metadata {
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .map_err(|e| LedgerError::InvalidMetadata(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Takes the next value of a ledger-wide counter.
+fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, LedgerError> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE ledger_counters SET value = value + 1 WHERE name = ?1 RETURNING value",
+    )?;
+    Ok(stmt.query_row([name], |row| row.get(0))?)
+}
+
+/// Writes the history entry for the change that was given `updated_index`.
+fn record_history(
+    tx: &Transaction<'_>,
+    id: i64,
+    updated_index: i64,
+    now: i64,
+) -> Result<(), LedgerError> {
+    tx.prepare_cached(
+        "INSERT INTO payment_history (updated_index, payment_id, status, at) \
+         SELECT ?2, id, status, ?3 FROM payments WHERE id = ?1",
+    )?
+    .execute(params![id, updated_index, now])?;
+    Ok(())
+}
+
+/// Records a change of row `id`: a new `updated_index`, `last_updated`, and a history entry.
+fn touch(tx: &Transaction<'_>, id: i64, now: u64) -> Result<(), LedgerError> {
+    let index = next_counter(tx, "payments_updated")?;
+    let now = to_db_u64(now)?;
+    tx.prepare_cached("UPDATE payments SET updated_index = ?2, last_updated = ?3 WHERE id = ?1")?
+        .execute(params![id, index, now])?;
+    record_history(tx, id, index, now)
+}
+
+/// Refuses a status change the lifecycle does not allow (see [`PaymentStatus`]).
+fn guard(payment: &Payment, to: PaymentStatus) -> Result<(), LedgerError> {
+    if payment.status.can_become(to, payment.direction) {
+        Ok(())
+    } else {
+        Err(LedgerError::InvalidTransition {
+            hash: payment.payment_hash,
+            from: payment.status,
+            to,
+        })
+    }
+}
+
+/// Adds records, keeping the stored value where a key already exists (a replay brings the same
+/// records; the first write wins).
+fn add_custom_records(
+    tx: &Transaction<'_>,
+    id: i64,
+    records: &[CustomRecord],
+) -> Result<bool, LedgerError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO payment_custom_records (payment_id, key, value) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (payment_id, key) DO NOTHING",
+    )?;
+    let mut added = false;
+    for record in records {
+        added |= stmt.execute(params![id, key_to_db(record.key), record.value])? > 0;
+    }
+    Ok(added)
+}
+
+struct NewRow<'a> {
+    hash: &'a [u8; 32],
+    direction: Direction,
+    kind: PaymentKind,
+    destination: Option<&'a [u8; 33]>,
+    description: &'a str,
+    amount_msat: Option<u64>,
+    fee_limit_msat: Option<u64>,
+    status: PaymentStatus,
+    preimage: Option<&'a [u8; 32]>,
+    payment_secret: Option<&'a [u8; 32]>,
+    invoice: Option<&'a str>,
+    expires_at: Option<u64>,
+    metadata: Option<&'a str>,
+    attempts: u32,
+}
+
+fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, LedgerError> {
+    let created_index = next_counter(tx, "payments_created")?;
+    let updated_index = next_counter(tx, "payments_updated")?;
+    let now_db = to_db_u64(now)?;
+    tx.prepare_cached(
+        "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
+         amount_msat, fee_limit_msat, status, preimage, payment_secret, invoice, expires_at, \
+         created_at, last_updated, created_index, updated_index, metadata, attempts) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)",
+    )?
+    .execute(params![
+        &row.hash[..],
+        row.direction.as_str(),
+        row.kind.as_str(),
+        row.destination.map(|d| &d[..]),
+        row.description,
+        opt_u64(row.amount_msat)?,
+        opt_u64(row.fee_limit_msat)?,
+        row.status.as_str(),
+        row.preimage.map(|p| &p[..]),
+        row.payment_secret.map(|s| &s[..]),
+        row.invoice,
+        opt_u64(row.expires_at)?,
+        now_db,
+        created_index,
+        updated_index,
+        row.metadata,
+        row.attempts,
+    ])?;
+    let id = tx.last_insert_rowid();
+    record_history(tx, id, updated_index, now_db)?;
+    Ok(id)
+}
+
+/// Loads a row that this transaction just wrote or checked.
+fn reload(tx: &Transaction<'_>, hash: &[u8; 32]) -> Result<Payment, LedgerError> {
+    payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))
+}
+
+fn require_direction(payment: &Payment, wanted: Direction) -> Result<(), LedgerError> {
+    if payment.direction == wanted {
+        Ok(())
+    } else {
+        Err(LedgerError::DirectionConflict {
+            hash: payment.payment_hash,
+            existing: payment.direction.as_str(),
+        })
+    }
+}
+
+impl Ledger {
+    /// Records an outbound payment before it is handed to the engine (intent first), or reports
+    /// what is already recorded for its hash. A failed row is reset to pending with the new
+    /// details and `attempts + 1`, keeping its `id` and `created_at`. The caller compares the
+    /// returned row with its request to refuse e.g. a different amount for a paid hash.
+    pub fn insert_outbound_intent(&self, new: &NewOutbound) -> Result<OutboundIntent, LedgerError> {
+        check_metadata(&new.metadata)?;
+        let now = self.now();
+        self.write(|tx| {
+            let Some(existing) = payment_by_hash(tx, &new.payment_hash)? else {
+                let id = insert_row(
+                    tx,
+                    &NewRow {
+                        hash: &new.payment_hash,
+                        direction: Direction::Outbound,
+                        kind: new.kind,
+                        destination: Some(&new.destination),
+                        description: &new.description,
+                        amount_msat: new.amount_msat,
+                        fee_limit_msat: new.fee_limit_msat,
+                        status: PaymentStatus::Pending,
+                        preimage: new.preimage.as_ref(),
+                        payment_secret: new.payment_secret.as_ref(),
+                        invoice: new.invoice.as_deref(),
+                        expires_at: new.expires_at,
+                        metadata: new.metadata.as_deref(),
+                        attempts: 1,
+                    },
+                    now,
+                )?;
+                add_custom_records(tx, id, &new.custom_records)?;
+                return Ok(OutboundIntent::Created(reload(tx, &new.payment_hash)?));
+            };
+            require_direction(&existing, Direction::Outbound)?;
+            match existing.status {
+                PaymentStatus::Pending | PaymentStatus::Claimable => {
+                    Ok(OutboundIntent::AlreadyPending(existing))
+                }
+                PaymentStatus::Succeeded => Ok(OutboundIntent::AlreadySucceeded(existing)),
+                PaymentStatus::Failed => {
+                    guard(&existing, PaymentStatus::Pending)?;
+                    tx.prepare_cached(
+                        "UPDATE payments SET kind = ?2, destination = ?3, description = ?4, \
+                         amount_msat = ?5, fee_limit_msat = ?6, payment_secret = ?7, \
+                         preimage = ?8, invoice = ?9, expires_at = ?10, metadata = ?11, \
+                         status = 'pending', fee_paid_msat = NULL, failure_code = NULL, \
+                         failure_reason = NULL, attempts = attempts + 1 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        existing.id,
+                        new.kind.as_str(),
+                        &new.destination[..],
+                        new.description,
+                        opt_u64(new.amount_msat)?,
+                        opt_u64(new.fee_limit_msat)?,
+                        new.payment_secret.as_ref().map(|s| &s[..]),
+                        new.preimage.as_ref().map(|p| &p[..]),
+                        new.invoice,
+                        opt_u64(new.expires_at)?,
+                        new.metadata,
+                    ])?;
+                    tx.prepare_cached("DELETE FROM payment_custom_records WHERE payment_id = ?1")?
+                        .execute([existing.id])?;
+                    add_custom_records(tx, existing.id, &new.custom_records)?;
+                    touch(tx, existing.id, now)?;
+                    Ok(OutboundIntent::Retrying(reload(tx, &new.payment_hash)?))
+                }
+            }
+        })
+    }
+
+    /// Records an invoice we generated. Replaying it returns the stored row unchanged.
+    pub fn insert_inbound_invoice(&self, new: &NewInboundInvoice) -> Result<Applied, LedgerError> {
+        check_metadata(&new.metadata)?;
+        let now = self.now();
+        self.write(|tx| {
+            if let Some(existing) = payment_by_hash(tx, &new.payment_hash)? {
+                require_direction(&existing, Direction::Inbound)?;
+                return Ok(Applied {
+                    payment: existing,
+                    changed: false,
+                });
+            }
+            insert_row(
+                tx,
+                &NewRow {
+                    hash: &new.payment_hash,
+                    direction: Direction::Inbound,
+                    kind: PaymentKind::Invoice,
+                    destination: None,
+                    description: &new.description,
+                    amount_msat: new.amount_msat,
+                    fee_limit_msat: None,
+                    status: PaymentStatus::Pending,
+                    preimage: new.preimage.as_ref(),
+                    payment_secret: new.payment_secret.as_ref(),
+                    invoice: Some(&new.invoice),
+                    expires_at: new.expires_at,
+                    metadata: new.metadata.as_deref(),
+                    attempts: 0,
+                },
+                now,
+            )?;
+            Ok(Applied {
+                payment: reload(tx, &new.payment_hash)?,
+                changed: true,
+            })
+        })
+    }
+
+    /// Records arrived inbound HTLCs (LDK `PaymentClaimable`). A hash we never issued an invoice
+    /// for is a keysend: its row is created here, described as "keysend". The amount is what
+    /// actually arrived (this is how an amountless invoice gets its amount).
+    pub fn record_inbound_claimable(&self, c: &InboundClaimable) -> Result<Applied, LedgerError> {
+        let now = self.now();
+        self.write(|tx| {
+            let Some(existing) = payment_by_hash(tx, &c.payment_hash)? else {
+                let id = insert_row(
+                    tx,
+                    &NewRow {
+                        hash: &c.payment_hash,
+                        direction: Direction::Inbound,
+                        kind: PaymentKind::Keysend,
+                        destination: None,
+                        description: INBOUND_KEYSEND_DESCRIPTION,
+                        amount_msat: Some(c.amount_msat),
+                        fee_limit_msat: None,
+                        status: PaymentStatus::Claimable,
+                        preimage: c.preimage.as_ref(),
+                        payment_secret: None,
+                        invoice: None,
+                        expires_at: None,
+                        metadata: None,
+                        attempts: 0,
+                    },
+                    now,
+                )?;
+                add_custom_records(tx, id, &c.custom_records)?;
+                return Ok(Applied {
+                    payment: reload(tx, &c.payment_hash)?,
+                    changed: true,
+                });
+            };
+            require_direction(&existing, Direction::Inbound)?;
+            match existing.status {
+                // A replay, or the claimable event arriving after the claim completed.
+                PaymentStatus::Claimable | PaymentStatus::Succeeded => Ok(Applied {
+                    payment: existing,
+                    changed: false,
+                }),
+                PaymentStatus::Pending | PaymentStatus::Failed => {
+                    guard(&existing, PaymentStatus::Claimable)?;
+                    tx.prepare_cached(
+                        "UPDATE payments SET status = 'claimable', amount_msat = ?2, \
+                         preimage = COALESCE(preimage, ?3), failure_code = NULL, \
+                         failure_reason = NULL WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        existing.id,
+                        to_db_u64(c.amount_msat)?,
+                        c.preimage.as_ref().map(|p| &p[..]),
+                    ])?;
+                    add_custom_records(tx, existing.id, &c.custom_records)?;
+                    touch(tx, existing.id, now)?;
+                    Ok(Applied {
+                        payment: reload(tx, &c.payment_hash)?,
+                        changed: true,
+                    })
+                }
+            }
+        })
+    }
+
+    /// Marks a payment succeeded (LDK `PaymentSent` / `PaymentClaimed`). Fields given as
+    /// `None` keep their stored value. On an already succeeded row this only fills in fields
+    /// still unknown; the same data again is a no-op. A preimage other than the one already
+    /// stored is `PreimageMismatch`, in any state.
+    pub fn mark_succeeded(
+        &self,
+        hash: &[u8; 32],
+        preimage: &[u8; 32],
+        fee_paid_msat: Option<u64>,
+        amount_msat: Option<u64>,
+    ) -> Result<Applied, LedgerError> {
+        let now = self.now();
+        self.write(|tx| {
+            let existing = payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))?;
+            // A preimage we already hold (ours for keysend and our invoices, or the one a
+            // success reported) is the truth; a different one means a bug upstream.
+            if existing.preimage.is_some_and(|p| &p != preimage) {
+                return Err(LedgerError::PreimageMismatch(*hash));
+            }
+            if existing.status == PaymentStatus::Succeeded {
+                let fills = existing.preimage.is_none()
+                    || (existing.fee_paid_msat.is_none() && fee_paid_msat.is_some())
+                    || (existing.amount_msat.is_none() && amount_msat.is_some());
+                if !fills {
+                    return Ok(Applied {
+                        payment: existing,
+                        changed: false,
+                    });
+                }
+            } else {
+                guard(&existing, PaymentStatus::Succeeded)?;
+            }
+            // Every other state may become succeeded: a preimage is proof of payment.
+            tx.prepare_cached(
+                "UPDATE payments SET status = 'succeeded', preimage = COALESCE(preimage, ?2), \
+                 fee_paid_msat = COALESCE(fee_paid_msat, ?3), \
+                 amount_msat = COALESCE(amount_msat, ?4), \
+                 failure_code = NULL, failure_reason = NULL WHERE id = ?1",
+            )?
+            .execute(params![
+                existing.id,
+                &preimage[..],
+                opt_u64(fee_paid_msat)?,
+                opt_u64(amount_msat)?,
+            ])?;
+            touch(tx, existing.id, now)?;
+            Ok(Applied {
+                payment: reload(tx, hash)?,
+                changed: true,
+            })
+        })
+    }
+
+    /// Marks a payment failed. Never overwrites a success (the row is returned unchanged with
+    /// `changed: false`, and its status says why); a replay keeps the first reason.
+    pub fn mark_failed(
+        &self,
+        hash: &[u8; 32],
+        code: FailureCode,
+        reason: &str,
+    ) -> Result<Applied, LedgerError> {
+        let now = self.now();
+        self.write(|tx| {
+            let existing = payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))?;
+            match existing.status {
+                PaymentStatus::Succeeded | PaymentStatus::Failed => Ok(Applied {
+                    payment: existing,
+                    changed: false,
+                }),
+                PaymentStatus::Pending | PaymentStatus::Claimable => {
+                    guard(&existing, PaymentStatus::Failed)?;
+                    tx.prepare_cached(
+                        "UPDATE payments SET status = 'failed', failure_code = ?2, \
+                         failure_reason = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![existing.id, code.as_str(), reason])?;
+                    touch(tx, existing.id, now)?;
+                    Ok(Applied {
+                        payment: reload(tx, hash)?,
+                        changed: true,
+                    })
+                }
+            }
+        })
+    }
+}

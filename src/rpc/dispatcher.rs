@@ -1,0 +1,139 @@
+//! The typed method router: method name -> typed params -> handler -> result JSON.
+//!
+//! A [`Router`] is a table from wire name to a monomorphised call function, one per
+//! [`RpcMethod`]. The product table is built in [`super::registry`]; tests may build their own
+//! table to exercise the dispatcher with methods of their own.
+//!
+//! The dispatcher's own errors are created in this file, so their `error_path` is `dispatcher`,
+//! as in KDF.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::coin::{check_lightning_coin, CoinError, CoinParam};
+use super::context::RpcContext;
+use super::error::{MapMmError, MapToMmResult, MmError, MmResult, RpcError, WireError};
+use super::method::RpcMethod;
+
+/// Errors of routing and parsing a call, before and after the method's own code.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "error_type", content = "error_data")]
+pub enum DispatcherError {
+    #[error("No such method")]
+    NoSuchMethod,
+    /// The params did not parse into the method's params type; the serde message.
+    #[error("Error parsing request: {0}")]
+    InvalidRequest(String),
+    #[error("No such coin {0}")]
+    NoSuchCoin(String),
+    #[error("Lightning network is not supported for {0}")]
+    UnsupportedCoin(String),
+    /// The method's result could not be written as JSON (a bug in the result type).
+    #[error("Failed to serialize the result: {0}")]
+    SerializeResultFailed(String),
+}
+
+impl RpcError for DispatcherError {
+    fn status(&self) -> StatusCode {
+        match self {
+            DispatcherError::NoSuchMethod
+            | DispatcherError::InvalidRequest(_)
+            | DispatcherError::UnsupportedCoin(_) => StatusCode::BAD_REQUEST,
+            DispatcherError::NoSuchCoin(_) => StatusCode::NOT_FOUND,
+            DispatcherError::SerializeResultFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<CoinError> for DispatcherError {
+    fn from(err: CoinError) -> Self {
+        match err {
+            CoinError::NoSuchCoin(ticker) => DispatcherError::NoSuchCoin(ticker),
+            CoinError::UnsupportedCoin(ticker) => DispatcherError::UnsupportedCoin(ticker),
+        }
+    }
+}
+
+/// The future of one call: the result serialized as JSON text (so the result type's field
+/// order is kept), or the rendered error.
+pub type CallFuture = Pin<Box<dyn Future<Output = Result<String, WireError>> + Send>>;
+
+type CallFn = fn(RpcContext, Value) -> CallFuture;
+
+/// A table of methods by wire name.
+#[derive(Default, Clone)]
+pub struct Router {
+    methods: HashMap<&'static str, CallFn>,
+}
+
+impl Router {
+    /// An empty table.
+    pub fn new() -> Self {
+        Router::default()
+    }
+
+    /// Adds method `M`.
+    ///
+    /// # Panics
+    /// If a method of the same name is already listed: that is a programming error in the
+    /// registry, caught by the registry's tests, never caused by input.
+    pub fn with<M: RpcMethod>(mut self) -> Self {
+        let previous = self.methods.insert(M::NAME, call::<M>);
+        assert!(previous.is_none(), "method {} listed twice", M::NAME);
+        self
+    }
+
+    /// The wire names of all listed methods, sorted.
+    pub fn method_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.methods.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Calls `method` with `params`. The returned future owns everything it needs.
+    pub fn dispatch(&self, ctx: RpcContext, method: &str, params: Value) -> CallFuture {
+        match self.methods.get(method) {
+            Some(call) => call(ctx, params),
+            None => {
+                let err = WireError::from(MmError::new(DispatcherError::NoSuchMethod));
+                Box::pin(std::future::ready(Err(err)))
+            }
+        }
+    }
+}
+
+fn call<M: RpcMethod>(ctx: RpcContext, raw: Value) -> CallFuture {
+    Box::pin(async move {
+        let params = parse_params::<M>(&ctx, &raw).map_err(WireError::from)?;
+        drop(raw);
+        let output = M::handle(&ctx, params).await.map_err(WireError::from)?;
+        serde_json::to_string(&output)
+            .map_to_mm(|e| DispatcherError::SerializeResultFailed(e.to_string()))
+            .map_err(WireError::from)
+    })
+}
+
+/// Parses `raw` into `M::Params`, then checks `coin` if `M` takes one. The full parse comes
+/// first, as in KDF, so a malformed request is `InvalidRequest` whatever its coin.
+fn parse_params<M: RpcMethod>(
+    ctx: &RpcContext,
+    raw: &Value,
+) -> MmResult<M::Params, DispatcherError> {
+    let params = M::Params::deserialize(raw)
+        .map_to_mm(|e| DispatcherError::InvalidRequest(e.to_string()))?;
+    if M::TAKES_COIN {
+        let CoinParam { coin } = CoinParam::deserialize(raw)
+            .map_to_mm(|e| DispatcherError::InvalidRequest(e.to_string()))?;
+        check_lightning_coin(ctx.coin_ticker(), &coin).map_mm_err::<DispatcherError>()?;
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+#[path = "dispatcher_tests.rs"]
+mod tests;

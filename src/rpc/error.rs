@@ -1,0 +1,252 @@
+//! The wire error model of mmrpc 2.0.
+//!
+//! Every method has its own typed error enum. The enum:
+//! - derives `Serialize` with `#[serde(tag = "error_type", content = "error_data")]`, so the
+//!   variant name becomes `error_type` and its payload `error_data` (a unit variant has no
+//!   payload, so no `error_data` key at all);
+//! - derives `thiserror::Error`, whose `Display` is the human `error` message;
+//! - implements [`RpcError`], which gives the HTTP status of each variant.
+//!
+//! [`MmError<E>`] carries such an error plus the trail of source locations it went through:
+//! where it was created, and every place it was converted into another error type. Both are
+//! recorded with `#[track_caller]`, so a plain `?` from `E` into `MmError<E>` records the line of
+//! the `?`. Converting `MmError<A>` into `MmError<B>` needs [`MapMmError::map_mm_err`] or
+//! [`MapMmError::mm_err`]: stable Rust cannot express a generic `From` for that next to the
+//! blanket `From<T> for T`.
+//!
+//! [`WireError`] is the one rendered form the transport writes: message, path, trace, type,
+//! data and HTTP status.
+
+use std::fmt;
+use std::panic::Location;
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::Value;
+
+/// A typed error that can be sent on the wire. See the module docs for the conventions.
+pub trait RpcError: Serialize + fmt::Display + Send + 'static {
+    /// The HTTP status this variant is answered with.
+    fn status(&self) -> StatusCode;
+}
+
+/// `Result` with an [`MmError`].
+pub type MmResult<T, E> = Result<T, MmError<E>>;
+
+/// A typed error together with the source locations it passed through (oldest first).
+pub struct MmError<E> {
+    inner: E,
+    trail: Vec<&'static Location<'static>>,
+}
+
+impl<E> MmError<E> {
+    /// Wraps `inner`, recording the caller's location as where the error arose.
+    #[track_caller]
+    pub fn new(inner: E) -> Self {
+        MmError {
+            inner,
+            trail: vec![Location::caller()],
+        }
+    }
+
+    /// `Err(MmError::new(inner))`, recording the caller's location.
+    #[track_caller]
+    pub fn err<T>(inner: E) -> MmResult<T, E> {
+        Err(MmError::new(inner))
+    }
+
+    /// The typed error.
+    pub fn get_inner(&self) -> &E {
+        &self.inner
+    }
+
+    /// The typed error, dropping the trail.
+    pub fn into_inner(self) -> E {
+        self.inner
+    }
+
+    /// Converts the inner error with `f`, recording the caller's location as a conversion.
+    #[track_caller]
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> MmError<F> {
+        let caller = Location::caller();
+        let mut trail = self.trail;
+        trail.push(caller);
+        MmError {
+            inner: f(self.inner),
+            trail,
+        }
+    }
+
+    /// `error_trace`: `file:line]` entries, newest first, separated by a space.
+    pub fn trace(&self) -> String {
+        let entries: Vec<String> = self
+            .trail
+            .iter()
+            .rev()
+            .map(|loc| format!("{}:{}]", file_stem(loc.file()), loc.line()))
+            .collect();
+        entries.join(" ")
+    }
+
+    /// `error_path`: the file names of the trace, newest first, consecutive repeats collapsed,
+    /// joined by `.`.
+    pub fn path(&self) -> String {
+        let mut names: Vec<&str> = Vec::with_capacity(self.trail.len());
+        for loc in self.trail.iter().rev() {
+            let name = file_stem(loc.file());
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+        names.join(".")
+    }
+}
+
+impl<E> From<E> for MmError<E> {
+    #[track_caller]
+    fn from(inner: E) -> Self {
+        MmError::new(inner)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for MmError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for MmError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MmError")
+            .field("inner", &self.inner)
+            .field("trace", &self.trace())
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for MmError<E> {}
+
+/// Conversions of an [`MmResult`] into another error type, each recording the caller's location.
+pub trait MapMmError<T, E> {
+    /// Converts the error with `f`.
+    fn mm_err<F>(self, f: impl FnOnce(E) -> F) -> MmResult<T, F>;
+    /// Converts the error with `From`.
+    fn map_mm_err<F: From<E>>(self) -> MmResult<T, F>;
+}
+
+impl<T, E> MapMmError<T, E> for MmResult<T, E> {
+    #[track_caller]
+    fn mm_err<F>(self, f: impl FnOnce(E) -> F) -> MmResult<T, F> {
+        let caller = Location::caller();
+        self.map_err(|err| {
+            let mut trail = err.trail;
+            trail.push(caller);
+            MmError {
+                inner: f(err.inner),
+                trail,
+            }
+        })
+    }
+
+    #[track_caller]
+    fn map_mm_err<F: From<E>>(self) -> MmResult<T, F> {
+        let caller = Location::caller();
+        self.map_err(|err| {
+            let mut trail = err.trail;
+            trail.push(caller);
+            MmError {
+                inner: F::from(err.inner),
+                trail,
+            }
+        })
+    }
+}
+
+/// Turns a plain `Result<T, E>` into an [`MmResult`], recording the caller's location as where
+/// the error arose. (A closure passed to `map_err` cannot carry `#[track_caller]`.)
+pub trait MapToMmResult<T, E> {
+    fn map_to_mm<F>(self, f: impl FnOnce(E) -> F) -> MmResult<T, F>;
+}
+
+impl<T, E> MapToMmResult<T, E> for Result<T, E> {
+    #[track_caller]
+    fn map_to_mm<F>(self, f: impl FnOnce(E) -> F) -> MmResult<T, F> {
+        let caller = Location::caller();
+        self.map_err(|err| MmError {
+            inner: f(err),
+            trail: vec![caller],
+        })
+    }
+}
+
+/// `src/rpc/dispatcher.rs` -> `dispatcher`.
+fn file_stem(path: &'static str) -> &'static str {
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    base.strip_suffix(".rs").unwrap_or(base)
+}
+
+/// The rendered error: everything the transport writes, plus the HTTP status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireError {
+    status: StatusCode,
+    message: String,
+    path: String,
+    trace: String,
+    error_type: String,
+    error_data: Option<Value>,
+}
+
+/// `error_type` used when a typed error does not serialize in the tagged shape. That is a bug
+/// in the error enum; the client still gets a well-formed error.
+const UNSHAPED_ERROR_TYPE: &str = "InternalError";
+
+impl WireError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// `error`: the human message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// `error_path`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// `error_trace`.
+    pub fn trace(&self) -> &str {
+        &self.trace
+    }
+    /// `error_type`: the variant name.
+    pub fn error_type(&self) -> &str {
+        &self.error_type
+    }
+    /// `error_data`: the variant's payload, `None` for a unit variant.
+    pub fn error_data(&self) -> Option<&Value> {
+        self.error_data.as_ref()
+    }
+}
+
+impl<E: RpcError> From<MmError<E>> for WireError {
+    fn from(err: MmError<E>) -> Self {
+        let (error_type, error_data) = match serde_json::to_value(&err.inner) {
+            Ok(Value::Object(mut tagged)) => match tagged.remove("error_type") {
+                Some(Value::String(error_type)) => (error_type, tagged.remove("error_data")),
+                _ => (UNSHAPED_ERROR_TYPE.to_string(), None),
+            },
+            _ => (UNSHAPED_ERROR_TYPE.to_string(), None),
+        };
+        WireError {
+            status: err.inner.status(),
+            message: err.inner.to_string(),
+            path: err.path(),
+            trace: err.trace(),
+            error_type,
+            error_data,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

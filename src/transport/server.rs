@@ -1,0 +1,195 @@
+//! The HTTP side: bind, serve, read the body, answer with JSON.
+//!
+//! Every reply is `Content-Type: application/json` and mmrpc-shaped, including the ones for a
+//! wrong HTTP method (405), an oversized body (413) and a body that never finished arriving.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use super::auth::{check_local_only, Authenticator, RateLimit};
+use super::batch::process_body;
+use super::envelope::render_error;
+use super::listener::{ConnectionLimitedListener, PeerAddr};
+use crate::config::Config;
+use crate::rpc::error::{MapToMmResult, MmError, MmResult, RpcError, WireError};
+use crate::rpc::{product_router, Router, RpcContext};
+
+/// How long a client may take to send its whole body once the headers are in.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Failures to start or run the server.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("no rpc_password is configured; the RPC server refuses to run without one")]
+    MissingRpcPassword,
+    #[error("failed to bind the RPC server to {addr}: {source}")]
+    BindFailed {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the RPC server failed: {0}")]
+    ServeFailed(std::io::Error),
+}
+
+/// Errors of the HTTP request itself, before any mmrpc parsing.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "error_type", content = "error_data")]
+pub enum HttpError {
+    /// The HTTP method used; only POST is served.
+    #[error("HTTP method {0} is not allowed: send mmrpc requests with POST")]
+    MethodNotAllowed(String),
+    #[error("Request body is larger than the limit of {limit_bytes} bytes")]
+    PayloadTooLarge { limit_bytes: usize },
+    /// The body could not be read (connection error or too slow).
+    #[error("Failed to read the request body: {0}")]
+    BodyReadFailed(String),
+}
+
+impl RpcError for HttpError {
+    fn status(&self) -> StatusCode {
+        match self {
+            HttpError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::BodyReadFailed(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// Everything the server needs, shared by all connections.
+pub struct RpcServerState {
+    pub(crate) router: Router,
+    pub(crate) ctx: RpcContext,
+    pub(crate) auth: Authenticator,
+    local_only: bool,
+    max_body_bytes: usize,
+    max_connections: usize,
+}
+
+impl RpcServerState {
+    /// A server over `ctx` routing with `router`; limits and the password come from
+    /// `ctx.config()`. Fails without an `rpc_password`.
+    pub fn new(ctx: RpcContext, router: Router) -> Result<Self, TransportError> {
+        let cfg = ctx.config();
+        let password = cfg
+            .rpc_password
+            .as_deref()
+            .ok_or(TransportError::MissingRpcPassword)?;
+        let auth = Authenticator::new(
+            password,
+            RateLimit {
+                max_failed_attempts: cfg.rpc_max_failed_attempts,
+                window: Duration::from_secs(cfg.rpc_failed_attempts_window_secs),
+            },
+        );
+        Ok(RpcServerState {
+            local_only: cfg.rpc_local_only,
+            max_body_bytes: cfg.rpc_max_body_bytes,
+            max_connections: cfg.rpc_max_connections,
+            router,
+            auth,
+            ctx,
+        })
+    }
+
+    /// The daemon's server: every product method over a context made from `config`.
+    pub fn from_config(config: Arc<Config>) -> Result<Self, TransportError> {
+        RpcServerState::new(RpcContext::new(config), product_router())
+    }
+}
+
+/// Binds the configured `rpcip:rpcport`.
+pub async fn bind(cfg: &Config) -> Result<TcpListener, TransportError> {
+    let addr = SocketAddr::new(cfg.rpcip, cfg.rpcport);
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| TransportError::BindFailed { addr, source })
+}
+
+/// Serves mmrpc on `listener` until `shutdown` completes, then stops accepting, lets in-flight
+/// requests finish and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<RpcServerState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), TransportError> {
+    let listener = ConnectionLimitedListener::new(listener, state.max_connections);
+    let app = axum::Router::new().fallback(handle_http).with_state(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<PeerAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(TransportError::ServeFailed)
+}
+
+async fn handle_http(
+    State(state): State<Arc<RpcServerState>>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    request: Request,
+) -> Response {
+    let (status, body) = answer(&state, peer.ip(), request).await;
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn answer(
+    state: &Arc<RpcServerState>,
+    peer: IpAddr,
+    request: Request,
+) -> (StatusCode, String) {
+    if let Err(err) = check_local_only(state.local_only, peer) {
+        return error_reply(err);
+    }
+    if request.method() != Method::POST {
+        let method = request.method().to_string();
+        return error_reply(MmError::new(HttpError::MethodNotAllowed(method)));
+    }
+    match read_body(request, state.max_body_bytes).await {
+        Ok(bytes) => process_body(state, peer, &bytes).await,
+        Err(err) => error_reply(err),
+    }
+}
+
+/// Reads the whole body, refusing more than `limit` bytes: at once when `Content-Length` says
+/// so, else as soon as the streamed body goes past it.
+async fn read_body(request: Request, limit: usize) -> MmResult<axum::body::Bytes, HttpError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return MmError::err(HttpError::PayloadTooLarge { limit_bytes: limit });
+    }
+    let body: Body = request.into_body();
+    let collected = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect())
+        .await
+        .map_to_mm(|_| {
+            HttpError::BodyReadFailed(format!(
+                "the body did not arrive within {} seconds",
+                BODY_READ_TIMEOUT.as_secs()
+            ))
+        })?;
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+            MmError::err(HttpError::PayloadTooLarge { limit_bytes: limit })
+        }
+        Err(err) => MmError::err(HttpError::BodyReadFailed(err.to_string())),
+    }
+}
+
+fn error_reply<E: RpcError>(err: MmError<E>) -> (StatusCode, String) {
+    let wire = WireError::from(err);
+    (wire.status(), render_error(None, &wire))
+}

@@ -1,0 +1,12 @@
+//! Shared code for the integration tests: include with `mod common;`.
+//!
+//! - `spec`: `rpc-spec/` loaded and compiled (local `$ref`s, custom formats).
+//! - `client`: the mmrpc client that validates every request and response against it.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unused_imports)]
+
+pub mod client;
+pub mod spec;
+
+pub use client::{RpcClient, RpcResponse};
