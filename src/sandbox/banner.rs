@@ -88,7 +88,7 @@ pub fn render(sandbox: &SandboxHandle) -> String {
     out
 }
 
-/// The three commands, titled. Also used by the tests, which run them.
+/// The three commands, titled. `scripts/sandbox-smoke.sh` runs the first as printed.
 pub fn curl_commands(sandbox: &SandboxHandle) -> Vec<(&'static str, String)> {
     let coin = sandbox.daemon(Role::User).config().coin_ticker();
     let password = sandbox.rpc_password();
@@ -111,7 +111,7 @@ pub fn curl_commands(sandbox: &SandboxHandle) -> Vec<(&'static str, String)> {
         &format!(r#"{{"coin":"{coin}","payment":{{"type":"invoice","invoice":"'"$INVOICE"'"}}}}"#),
     );
     let invoice_and_pay = format!(
-        "INVOICE=$(curl -s {peer1} --data '{invoice}' | sed -E 's/.*\"invoice\": *\"([^\"]+)\".*/\\1/') && \
+        "INVOICE=$(curl -s {peer1} --data '{invoice}' | sed -nE 's/.*\"invoice\": *\"([^\"]+)\".*/\\1/p') && \
          curl -s {user} --data '{pay}'"
     );
 
