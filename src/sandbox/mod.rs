@@ -17,24 +17,26 @@
 pub mod banner;
 pub mod chain_rpc;
 pub mod cli;
+mod confirm;
+mod error;
 pub mod mine_method;
 pub mod miner;
 pub mod network;
 pub mod password;
+mod progress;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bitcoin::secp256k1::PublicKey;
 
-use crate::app::AppError;
-use crate::config::PasswordPolicyError;
-use crate::regtest::{RegtestConfig, RegtestError, RegtestHandle, RegtestServer};
+use crate::regtest::{RegtestConfig, RegtestHandle, RegtestServer};
 use crate::rpc::Router;
 
 pub use cli::SandboxArgs;
+pub use error::{SandboxError, ShutdownError};
 pub use network::{Role, CHANNEL_PLAN, CHANNEL_SAT};
+pub use progress::Progress;
 
 use self::chain_rpc::ChainRpc;
 use self::miner::AutoMiner;
@@ -51,84 +53,6 @@ pub const DEFAULT_MINE_INTERVAL: Duration = Duration::from_secs(1);
 const CHAIN_FEE_RATE_SAT_PER_VB: f64 = 2.0;
 /// Number of start-up steps, for the "[n/N]" progress lines.
 const STEPS: usize = 7;
-
-/// Why the sandbox could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
-    #[error("the RPC password is too weak: {0}")]
-    WeakPassword(PasswordPolicyError),
-    #[error("could not create the sandbox directory {}: {source}", path.display())]
-    CreateDirFailed {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("could not read {}: {source}", path.display())]
-    ReadStateFailed {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("could not write {}: {source}", path.display())]
-    WriteStateFailed {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("could not start the regtest chain: {0}")]
-    StartChainFailed(#[source] RegtestError),
-    #[error("could not start the {role} daemon: {source}")]
-    StartDaemonFailed {
-        role: &'static str,
-        #[source]
-        source: AppError,
-    },
-    #[error("could not fund the wallets: {0}")]
-    FundingFailed(String),
-    #[error("{from} could not connect to {to}: {reason}")]
-    ConnectFailed {
-        from: &'static str,
-        to: &'static str,
-        reason: String,
-    },
-    #[error("{from} could not open a channel to {to}: {reason}")]
-    OpenChannelFailed {
-        from: &'static str,
-        to: &'static str,
-        reason: String,
-    },
-    #[error("could not mine on the sandbox chain: {0}")]
-    MiningFailed(String),
-    #[error("timed out after {after:?} waiting until {what}")]
-    Timeout { what: String, after: Duration },
-}
-
-/// Receives the start-up progress lines ("[3/7] funding wallets").
-#[derive(Clone, Default)]
-pub struct Progress(Option<Arc<ProgressSink>>);
-
-/// A function receiving progress lines.
-type ProgressSink = dyn Fn(&str) + Send + Sync;
-
-impl Progress {
-    /// Progress reported to `sink`.
-    pub fn to(sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
-        Progress(Some(Arc::new(sink)))
-    }
-
-    /// Progress dropped (the default).
-    pub fn silent() -> Self {
-        Progress(None)
-    }
-
-    pub fn report(&self, line: &str) {
-        if let Some(sink) = &self.0 {
-            sink(line);
-        }
-        tracing::debug!("sandbox: {line}");
-    }
-
-    fn step(&self, n: usize, what: &str) {
-        self.report(&format!("[{n}/{STEPS}] {what}"));
-    }
-}
 
 /// How to run the sandbox.
 #[derive(Clone)]
@@ -188,8 +112,22 @@ impl Sandbox {
     /// Brings the whole network up and returns once every channel is usable.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         let started = Instant::now();
-        let progress = config.progress.clone();
         let (data_dir, temporary) = prepare_dir(config.data_dir.as_deref())?;
+        let result = Sandbox::start_in(config, data_dir.clone(), temporary, started).await;
+        if result.is_err() && temporary {
+            // Nothing in a fresh temporary directory is worth keeping after a failed start.
+            let _ = std::fs::remove_dir_all(&data_dir);
+        }
+        result
+    }
+
+    async fn start_in(
+        config: SandboxConfig,
+        data_dir: PathBuf,
+        temporary: bool,
+        started: Instant,
+    ) -> Result<SandboxHandle, SandboxError> {
+        let progress = config.progress.clone();
         let password = password::resolve(config.rpc_password.as_deref(), &data_dir)?;
 
         progress.step(1, "starting the regtest chain");
@@ -284,8 +222,8 @@ impl SandboxHandle {
         network::open_channels(daemons, &missing)?;
 
         progress.step(7, "confirming channels and waiting until they are usable");
-        network::confirm_channels(daemons, chain, missing.len(), progress).await?;
-        network::wait_announced(daemons, chain, progress).await;
+        confirm::confirm_channels(daemons, chain, missing.len(), progress).await?;
+        confirm::wait_announced(daemons, chain, progress).await;
         Ok(())
     }
 
@@ -396,11 +334,6 @@ impl SandboxHandle {
         }
     }
 }
-
-/// Some part of the sandbox did not stop cleanly.
-#[derive(Debug, thiserror::Error)]
-#[error("the sandbox did not stop cleanly: {0}")]
-pub struct ShutdownError(String);
 
 /// The directory to use and whether it is temporary.
 fn prepare_dir(requested: Option<&std::path::Path>) -> Result<(PathBuf, bool), SandboxError> {
