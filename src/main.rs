@@ -22,8 +22,10 @@ struct Cli {
 enum Command {
     /// Run the Lightning node daemon and its mmrpc 2.0 server.
     Run(mmln::config::RunArgs),
-    /// Start a local regtest Lightning network to develop against: your node (RPC on 7783)
-    /// and two peers, funded, with channels both ways.
+    /// Start a local Lightning network to develop against (your node on 7783, two peers).
+    ///
+    /// One process runs a regtest chain and three mmln daemons, funds them and opens channels
+    /// both ways, then prints the userpass and ready curl commands. Ctrl-C stops it.
     Sandbox(mmln::sandbox::SandboxArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(ChainArgs),
