@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use common::client::{check_request, check_response, conforms};
+use common::check::{check_request, check_response, conforms};
 use common::spec::{compile, method_files, read_json, spec, spec_dir};
 use common::RpcClient;
 
@@ -277,6 +277,30 @@ async fn live_server_obeys_the_envelope_spec() {
         .await;
     assert!(replies[0].get("result").is_some(), "{}", replies[0]);
     assert_eq!(replies[1]["error_type"], "NoSuchMethod");
+
+    // Requests the spec forbids still get answers the spec describes.
+    let spec = spec();
+    for (body, error_type) in [
+        (
+            json!({"mmrpc": "1.0", "userpass": PASSWORD, "method": "version", "id": 1}),
+            Some("InvalidMmRpcVersion"),
+        ),
+        (
+            json!({"mmrpc": "2.0", "userpass": PASSWORD, "method": "version", "id": 2, "extra": 1}),
+            Some("InvalidRequest"),
+        ),
+        // No `mmrpc` at all is served, in the 2.0 shape.
+        (
+            json!({"userpass": PASSWORD, "method": "version", "id": 3}),
+            None,
+        ),
+    ] {
+        let reply = client.send_body(&body).await;
+        assert_eq!(reply.error_type(), error_type, "{body} -> {}", reply.body);
+        if let Err(e) = check_response(&spec, &body, reply.status, &reply.body) {
+            panic!("{body}: {e}");
+        }
+    }
 
     app.shutdown().await.expect("clean shutdown");
     chain.shutdown().await.expect("chain shutdown");

@@ -5,6 +5,10 @@
 //! and the transaction that swept our balance back into the wallet. The closed list is read
 //! whole and filtered by the service: a node has at most thousands of closed channels, and
 //! the same filter code then serves open (in-memory) and closed channels alike.
+//!
+//! Live channels are recorded by the service's history task about once a second; an inbound
+//! channel that opens and closes between two sightings is recorded at close without its
+//! direction and visibility (both then read `false`).
 
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -143,6 +147,7 @@ impl Ledger {
                  closure_reason, last_local_balance_msat, closed_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?7) \
                  ON CONFLICT (uuid) DO UPDATE SET is_closed = 1, \
+                   channel_id = excluded.channel_id, \
                    counterparty_node_id = coalesce(counterparty_node_id, \
                                                    excluded.counterparty_node_id), \
                    funding_tx = coalesce(funding_tx, excluded.funding_tx), \
@@ -205,6 +210,19 @@ impl Ledger {
         })
     }
 
+    /// Closed channels still missing their closing or claiming transaction.
+    pub fn incomplete_closed_channels(&self) -> Result<Vec<ChannelRecord>, LedgerError> {
+        self.read(|tx| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM channels WHERE is_closed = 1 \
+                 AND (closing_tx IS NULL OR claiming_tx IS NULL) ORDER BY id"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map([], from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     /// Every closed channel, most recently closed first.
     pub fn closed_channels(&self) -> Result<Vec<ChannelRecord>, LedgerError> {
         self.read(|tx| {
@@ -261,7 +279,10 @@ mod tests {
         let mut replay = closure.clone();
         replay.closed_at = 99;
         ledger.record_channel_closed(&replay).unwrap();
+        assert_eq!(ledger.incomplete_closed_channels().unwrap().len(), 1);
         ledger.set_closing_tx("u1", "cc").unwrap();
+        ledger.set_claiming_tx("u1", "dd", 7).unwrap();
+        assert!(ledger.incomplete_closed_channels().unwrap().is_empty());
         let closed = ledger.closed_channels().unwrap();
         assert_eq!(closed.len(), 1);
         let c = &closed[0];
@@ -270,6 +291,7 @@ mod tests {
         assert_eq!(c.funding_tx_output_index, Some(1));
         assert_eq!(c.closed_at, Some(42));
         assert_eq!(c.closing_tx.as_deref(), Some("cc"));
+        assert_eq!(c.claimed_balance_sats, Some(7));
         // A sighting after the close does not reopen it.
         ledger.record_open_channels(&[sighting("u1")]).unwrap();
         assert!(ledger.channel_record("u1").unwrap().unwrap().is_closed);

@@ -193,7 +193,14 @@ pub struct WireError {
     path: String,
     trace: String,
     error_type: String,
-    error_data: Option<Value>,
+    error_data: Option<ErrorData>,
+}
+
+/// An error's payload, as a value and as the JSON text to send.
+#[derive(Debug, Clone, PartialEq)]
+struct ErrorData {
+    value: Value,
+    json: String,
 }
 
 /// `error_type` used when a typed error does not serialize in the tagged shape. That is a bug
@@ -223,19 +230,22 @@ impl WireError {
     }
     /// `error_data`: the variant's payload, `None` for a unit variant.
     pub fn error_data(&self) -> Option<&Value> {
-        self.error_data.as_ref()
+        self.error_data.as_ref().map(|d| &d.value)
+    }
+
+    /// `error_data` as JSON text, fields in the order the error type declares them.
+    pub fn error_data_json(&self) -> Option<&str> {
+        self.error_data.as_ref().map(|d| d.json.as_str())
     }
 }
 
 impl<E: RpcError> From<MmError<E>> for WireError {
     fn from(err: MmError<E>) -> Self {
-        let (error_type, error_data) = match serde_json::to_value(&err.inner) {
-            Ok(Value::Object(mut tagged)) => match tagged.remove("error_type") {
-                Some(Value::String(error_type)) => (error_type, tagged.remove("error_data")),
-                _ => (UNSHAPED_ERROR_TYPE.to_string(), None),
-            },
-            _ => (UNSHAPED_ERROR_TYPE.to_string(), None),
-        };
+        let tagged = serde_json::to_string(&err.inner).ok();
+        let (error_type, error_data) = tagged
+            .as_deref()
+            .and_then(split_tagged)
+            .unwrap_or_else(|| (UNSHAPED_ERROR_TYPE.to_string(), None));
         WireError {
             status: err.inner.status(),
             message: err.inner.to_string(),
@@ -245,6 +255,36 @@ impl<E: RpcError> From<MmError<E>> for WireError {
             error_data,
         }
     }
+}
+
+/// Splits `{"error_type":"X","error_data":D}` (serde's adjacently tagged form) into `X` and
+/// `D`. `D` is kept as the text serde wrote, so struct fields stay in declaration order
+/// (a `Value` would sort them). `None` when the error is not in the tagged shape.
+fn split_tagged(tagged: &str) -> Option<(String, Option<ErrorData>)> {
+    let value: Value = serde_json::from_str(tagged).ok()?;
+    let obj = value.as_object()?;
+    let error_type = obj.get("error_type")?.as_str()?.to_string();
+    let Some(data) = obj.get("error_data") else {
+        return (obj.len() == 1).then_some((error_type, None));
+    };
+    if obj.len() != 2 {
+        return None;
+    }
+    let head = format!(
+        "{{\"error_type\":{},\"error_data\":",
+        serde_json::to_string(&error_type).ok()?
+    );
+    let json = tagged
+        .strip_prefix(&head)
+        .and_then(|rest| rest.strip_suffix('}'))
+        .map_or_else(|| data.to_string(), str::to_string);
+    Some((
+        error_type,
+        Some(ErrorData {
+            value: data.clone(),
+            json,
+        }),
+    ))
 }
 
 #[cfg(test)]

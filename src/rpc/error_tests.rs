@@ -45,6 +45,7 @@ fn unit_variant_has_no_error_data() {
     let w = wire(Shapes::Unit);
     assert_eq!(w.error_type(), "Unit");
     assert_eq!(w.error_data(), None);
+    assert_eq!(w.error_data_json(), None);
     assert_eq!(w.message(), "No such method");
     assert_eq!(w.status(), StatusCode::BAD_REQUEST);
 }
@@ -73,6 +74,8 @@ fn struct_variant_gives_object() {
     });
     assert_eq!(w.error_type(), "Struct");
     assert_eq!(w.error_data(), Some(&json!({"name": "n", "count": 3})));
+    // Declared order, not sorted.
+    assert_eq!(w.error_data_json(), Some(r#"{"name":"n","count":3}"#));
 }
 
 #[test]
@@ -82,6 +85,10 @@ fn nested_enum_is_tagged_inside() {
     assert_eq!(
         w.error_data(),
         Some(&json!({"error_type": "NbAttemptsLeft", "error_data": 9}))
+    );
+    assert_eq!(
+        w.error_data_json(),
+        Some(r#"{"error_type":"NbAttemptsLeft","error_data":9}"#)
     );
     assert_eq!(
         w.message(),

@@ -9,6 +9,7 @@
 //! - the count resets to zero once `window` has passed since the caller's last failure, so a
 //!   ban lifts `window` after the last wrong attempt. Requests refused as `Banned` are not
 //!   failures and do not extend it;
+//! - a `window` of zero keeps no count, which turns the limit off;
 //! - a missing `userpass` is not a failure (as in KDF), nor does a correct one clear the count
 //!   (so a guesser cannot ride on a legitimate client sharing its IP).
 //!

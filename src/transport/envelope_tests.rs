@@ -117,4 +117,34 @@ fn error_replies_keep_field_order_and_omit_absent_data() {
     let text = render_error(None, &unit);
     assert!(!text.contains("error_data"), "{text}");
     assert!(text.ends_with(r#""id":null}"#));
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["error"], "No such method");
+}
+
+#[test]
+fn error_data_keeps_the_declared_field_order() {
+    let err = WireError::from(MmError::new(
+        crate::transport::auth::AuthError::UserpassIsInvalid(
+            crate::transport::auth::RateLimitError::NbAttemptsLeft(9),
+        ),
+    ));
+    let text = render_error(Some(1), &err);
+    assert!(
+        text.contains(r#""error_data":{"error_type":"NbAttemptsLeft","error_data":9},"id":1}"#),
+        "{text}"
+    );
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        parsed["error"],
+        "Userpass is invalid! - Rate Limit attempts left: 9"
+    );
+}
+
+#[test]
+fn messages_are_escaped() {
+    let err = WireError::from(MmError::new(EnvelopeError::InvalidRequest(
+        "a \"q\" \\ \n".into(),
+    )));
+    let parsed: Value = serde_json::from_str(&render_error(None, &err)).unwrap();
+    assert_eq!(parsed["error_data"], "a \"q\" \\ \n");
 }

@@ -34,4 +34,6 @@ pub mod envelope;
 pub mod listener;
 pub mod server;
 
-pub use server::{bind, serve, HttpError, RpcServerState, TransportError};
+pub use server::{
+    bind, serve, serve_with_grace, HttpError, RpcServerState, TransportError, SHUTDOWN_GRACE,
+};

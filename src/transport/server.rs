@@ -3,7 +3,7 @@
 //! Every reply is `Content-Type: application/json` and mmrpc-shaped, including the ones for a
 //! wrong HTTP method (405), an oversized body (413) and a body that never finished arriving.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +30,9 @@ const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Failures to start or run the server.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("no rpc_password is configured; the RPC server refuses to run without one")]
+    #[error(
+        "no rpc_password is configured (or it is empty); the RPC server refuses to run without one"
+    )]
     MissingRpcPassword,
     #[error("failed to bind the RPC server to {addr}: {source}")]
     BindFailed {
@@ -77,12 +79,14 @@ pub struct RpcServerState {
 
 impl RpcServerState {
     /// A server over `ctx` routing with `router`; limits and the password come from
-    /// `ctx.config()`. Fails without an `rpc_password`.
+    /// `ctx.config()`. Fails without an `rpc_password`, or with an empty one (KDF then accepts an
+    /// empty `userpass`, which is a bug).
     pub fn new(ctx: RpcContext, router: Router) -> Result<Self, TransportError> {
         let cfg = ctx.config();
         let password = cfg
             .rpc_password
             .as_deref()
+            .filter(|p| !p.is_empty())
             .ok_or(TransportError::MissingRpcPassword)?;
         let auth = Authenticator::new(
             password,
@@ -115,22 +119,57 @@ pub async fn bind(cfg: &Config) -> Result<TcpListener, TransportError> {
         .map_err(|source| TransportError::BindFailed { addr, source })
 }
 
+/// How long in-flight requests may run on after the shutdown signal before [`serve`] returns
+/// anyway. It bounds shutdown when a client holds a connection mid-request (e.g. sends its
+/// headers slowly).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Serves mmrpc on `listener` until `shutdown` completes, then stops accepting, lets in-flight
-/// requests finish and returns.
+/// requests finish (for up to [`SHUTDOWN_GRACE`]) and returns.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<RpcServerState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), TransportError> {
+    serve_with_grace(listener, state, shutdown, SHUTDOWN_GRACE).await
+}
+
+/// [`serve`] with a chosen grace period.
+pub async fn serve_with_grace(
+    listener: TcpListener,
+    state: Arc<RpcServerState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> Result<(), TransportError> {
     let listener = ConnectionLimitedListener::new(listener, state.max_connections);
     let app = axum::Router::new().fallback(handle_http).with_state(state);
-    axum::serve(
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<PeerAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(TransportError::ServeFailed)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = signalled_tx.send(());
+    })
+    .into_future();
+    let grace_over = async move {
+        // If the server ends first the sender is dropped; then this never completes.
+        if signalled_rx.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = server => served.map_err(TransportError::ServeFailed),
+        () = grace_over => {
+            tracing::warn!(
+                "mmrpc server: requests still open {} ms after shutdown; stopping without them",
+                grace.as_millis()
+            );
+            Ok(())
+        }
+    }
 }
 
 async fn handle_http(

@@ -1,11 +1,13 @@
 //! Shared code for the integration tests: include with `mod common;`.
 //!
 //! - `spec`: `rpc-spec/` loaded and compiled (local `$ref`s, custom formats).
-//! - `client`: the mmrpc client that validates every request and response against it.
+//! - `check`: validation of one request or response against it.
+//! - `client`: the mmrpc client that validates every request and response it exchanges.
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
+pub mod check;
 pub mod client;
 pub mod spec;
 

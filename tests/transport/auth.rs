@@ -95,3 +95,75 @@ async fn loopback_callers_are_served_when_local_only() {
     let (status, _) = server.post(&with_password(Some(PASSWORD), 1)).await;
     assert_eq!(status.as_u16(), 200);
 }
+
+#[tokio::test]
+async fn nested_error_data_is_written_type_first_as_in_kdf() {
+    let server = TestServer::start(test_config()).await;
+    let text = server
+        .client
+        .post(&server.url)
+        .body(with_password(Some("wrong"), 1).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.ends_with(r#""error_type":"UserpassIsInvalid","error_data":{"error_type":"NbAttemptsLeft","error_data":9},"id":1}"#),
+        "{text}"
+    );
+    assert!(text.starts_with(r#"{"mmrpc":"2.0","error":"Userpass is invalid! - Rate Limit attempts left: 9","error_path":"auth","error_trace":"auth:"#), "{text}");
+}
+
+/// This machine's address on its default route, if it has one (no packet is sent).
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket
+        .connect("192.0.2.1:9")
+        .or_else(|_| socket.connect("198.51.100.1:9"))
+        .ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn remote_callers_get_local_host_only() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("no non-loopback address on this machine; covered by the unit tests only");
+        return;
+    };
+    for local_only in [true, false] {
+        let mut cfg = test_config();
+        cfg.rpcip = std::net::Ipv4Addr::UNSPECIFIED.into();
+        cfg.rpc_local_only = local_only;
+        let server = TestServer::start(cfg).await;
+        let remote_url = format!("http://{}/", std::net::SocketAddr::new(ip, server.port));
+        let body = with_password(Some(PASSWORD), 1).to_string();
+        let resp = server
+            .client
+            .post(&remote_url)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, v) = read_reply(resp).await;
+        if local_only {
+            assert_error(status, &v, 403, "LocalHostOnly");
+            assert_eq!(v["error"], "Only local connections are allowed");
+            assert!(v.get("error_data").is_none(), "{v}");
+        } else {
+            assert_eq!(status.as_u16(), 200, "{v}");
+        }
+        // Loopback is always served.
+        let local_url = format!("http://127.0.0.1:{}/", server.port);
+        let resp = server
+            .client
+            .post(&local_url)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read_reply(resp).await.0.as_u16(), 200);
+    }
+}

@@ -27,27 +27,29 @@ pub fn test_config() -> Config {
 
 pub struct TestServer {
     pub url: String,
+    pub port: u16,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), TransportError>>>,
 }
 
 impl TestServer {
-    /// The daemon's own server (product methods).
+    /// The daemon's own server (product methods), bound as `cfg` says.
     pub async fn start(cfg: Config) -> TestServer {
+        let listener = bind(&cfg).await.expect("bind");
         let state = RpcServerState::from_config(Arc::new(cfg)).expect("server state");
-        TestServer::start_state(state).await
+        TestServer::start_state(listener, state)
     }
 
-    /// A server routing with `router`.
+    /// A server routing with `router`, bound as `cfg` says.
     pub async fn start_with(cfg: Config, router: Router) -> TestServer {
+        let listener = bind(&cfg).await.expect("bind");
         let ctx = RpcContext::new(Arc::new(cfg));
         let state = RpcServerState::new(ctx, router).expect("server state");
-        TestServer::start_state(state).await
+        TestServer::start_state(listener, state)
     }
 
-    async fn start_state(state: RpcServerState) -> TestServer {
-        let listener = bind(&test_config()).await.expect("bind");
+    fn start_state(listener: tokio::net::TcpListener, state: RpcServerState) -> TestServer {
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, Arc::new(state), async {
@@ -55,6 +57,7 @@ impl TestServer {
         }));
         TestServer {
             url: format!("http://{addr}/"),
+            port: addr.port(),
             client: reqwest::Client::new(),
             stop: Some(stop),
             task: Some(task),

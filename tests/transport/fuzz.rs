@@ -121,7 +121,10 @@ fn random_body(rng: &mut StdRng) -> Vec<u8> {
                 .collect();
             Value::Array(batch).to_string().into_bytes()
         }
-        4 => mutate_bytes(rng, near_valid_request(rng).to_string().into_bytes()),
+        4 => {
+            let valid = near_valid_request(rng).to_string().into_bytes();
+            mutate_bytes(rng, valid)
+        }
         _ => (0..rng.gen_range(0..64)).map(|_| rng.gen()).collect(),
     }
 }

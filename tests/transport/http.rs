@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::*;
-use crate::test_methods::{test_router, ENTERED, RELEASE};
+use crate::test_methods::{test_router, ENTERED, RELEASE, STUCK_ENTERED};
 
 #[tokio::test]
 async fn version_answers_in_the_mmrpc_shape() {
@@ -174,13 +174,47 @@ async fn shutdown_lets_in_flight_requests_finish() {
 
 #[tokio::test]
 async fn a_server_without_password_refuses_to_start() {
-    let mut cfg = test_config();
-    cfg.rpc_password = None;
-    let err = mmln::transport::RpcServerState::from_config(std::sync::Arc::new(cfg))
-        .err()
-        .expect("refused");
-    assert!(matches!(
-        err,
-        mmln::transport::TransportError::MissingRpcPassword
+    for password in [None, Some(String::new())] {
+        let mut cfg = test_config();
+        cfg.rpc_password = password;
+        let err = mmln::transport::RpcServerState::from_config(std::sync::Arc::new(cfg))
+            .err()
+            .expect("refused");
+        assert!(matches!(
+            err,
+            mmln::transport::TransportError::MissingRpcPassword
+        ));
+    }
+}
+
+#[tokio::test]
+async fn shutdown_is_bounded_by_the_grace_period() {
+    let cfg = test_config();
+    let listener = mmln::transport::bind(&cfg).await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let ctx = mmln::rpc::RpcContext::new(std::sync::Arc::new(cfg));
+    let state = mmln::transport::RpcServerState::new(ctx, test_router()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(mmln::transport::serve_with_grace(
+        listener,
+        std::sync::Arc::new(state),
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_millis(100),
     ));
+    let stuck = tokio::spawn(async move {
+        let body = request("test::stuck", Value::Null, 1).to_string();
+        reqwest::Client::new().post(&url).body(body).send().await
+    });
+    tokio::time::timeout(WAIT, STUCK_ENTERED.notified())
+        .await
+        .expect("the stuck call started");
+    stop.send(()).unwrap();
+    tokio::time::timeout(WAIT, server)
+        .await
+        .expect("serve returns after the grace period despite a stuck request")
+        .unwrap()
+        .unwrap();
+    stuck.abort();
 }

@@ -104,6 +104,24 @@ impl RpcMethod for Hold {
     }
 }
 
+/// Never returns (until its task is dropped); signals `STUCK_ENTERED` when called.
+pub struct Stuck;
+
+pub static STUCK_ENTERED: Notify = Notify::const_new();
+
+impl RpcMethod for Stuck {
+    const NAME: &'static str = "test::stuck";
+    const TAKES_COIN: bool = false;
+    type Params = mmln::rpc::NoParams;
+    type Output = bool;
+    type Error = InvoiceError;
+
+    async fn handle(_: &RpcContext, _: mmln::rpc::NoParams) -> MmResult<bool, InvoiceError> {
+        STUCK_ENTERED.notify_one();
+        std::future::pending().await
+    }
+}
+
 /// Panics: the server must answer `InternalError`, not drop the connection.
 pub struct Panics;
 
@@ -126,4 +144,5 @@ pub fn test_router() -> Router {
         .with::<Rendezvous>()
         .with::<Hold>()
         .with::<Panics>()
+        .with::<Stuck>()
 }

@@ -1,13 +1,35 @@
 //! `lightning::nodes::get_info` (ours, not in KDF): the node at a glance.
 
+use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::TrustedNodeError;
-use crate::rpc::context::RpcContext;
-use crate::rpc::error::{MapToMmResult, MmResult};
+use crate::rpc::context::{EngineNotRunning, RpcContext};
+use crate::rpc::error::{MapToMmResult, MmResult, RpcError};
 use crate::rpc::method::{NoParams, RpcMethod};
 
 pub struct GetInfo;
+
+/// `get_info` reads in-memory state only; it fails only without a running node.
+#[derive(Debug, Serialize, thiserror::Error)]
+#[serde(tag = "error_type", content = "error_data")]
+pub enum GetInfoError {
+    #[error("No such coin {0}")]
+    NoSuchCoin(String),
+}
+
+impl RpcError for GetInfoError {
+    fn status(&self) -> StatusCode {
+        match self {
+            GetInfoError::NoSuchCoin(_) => StatusCode::NOT_FOUND,
+        }
+    }
+}
+
+impl From<EngineNotRunning> for GetInfoError {
+    fn from(e: EngineNotRunning) -> Self {
+        GetInfoError::NoSuchCoin(e.ticker)
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct ChannelCounts {
@@ -43,13 +65,13 @@ impl RpcMethod for GetInfo {
     const TAKES_COIN: bool = true;
     type Params = NoParams;
     type Output = GetInfoResponse;
-    type Error = TrustedNodeError;
+    type Error = GetInfoError;
 
     async fn handle(
         ctx: &RpcContext,
         _params: NoParams,
-    ) -> MmResult<GetInfoResponse, TrustedNodeError> {
-        let node = ctx.node().map_to_mm(TrustedNodeError::from)?;
+    ) -> MmResult<GetInfoResponse, GetInfoError> {
+        let node = ctx.node().map_to_mm(GetInfoError::from)?;
         let channels = node.list_channels();
         let counts = ChannelCounts {
             pending: channels.iter().filter(|c| !c.is_channel_ready).count(),

@@ -36,10 +36,10 @@ impl RpcMethod for MyBalance {
     ) -> MmResult<MyBalanceResponse, WalletError> {
         let node = ctx.node().map_to_mm(WalletError::from)?;
         let b = node.wallet_balance();
-        let unspendable = b
-            .unconfirmed_sat
-            .saturating_sub(b.spendable_sat.saturating_sub(b.confirmed_sat))
-            + b.immature_sat;
+        // Spendable counts our own unconfirmed change; what stays unspendable is incoming
+        // unconfirmed coins and immature coinbases.
+        let own_change = b.spendable_sat.saturating_sub(b.confirmed_sat);
+        let unspendable = b.unconfirmed_sat.saturating_sub(own_change) + b.immature_sat;
         Ok(MyBalanceResponse {
             coin: platform_ticker(ctx.coin_ticker()),
             balance: sats_to_btc_string(b.spendable_sat),
