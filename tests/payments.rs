@@ -1,0 +1,15 @@
+//! Payment methods through HTTP with the schema-validating client, on full daemons
+//! (`App::start`) over a regtest chain started by the test: invoices across a hop, keysend with
+//! custom records, idempotent and retried sends, bad input, paging over a filled ledger, and
+//! start-up reconciliation.
+
+mod common;
+
+#[path = "channels/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+#[path = "payments/ledger_paging.rs"]
+mod ledger_paging;
+#[path = "payments/network.rs"]
+mod network;

@@ -1,0 +1,335 @@
+//! Three daemons A -> B -> C with real channels; every payment goes through mmrpc.
+
+use serde_json::{json, Value};
+
+use crate::harness::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
+
+const INVOICE: &str = "lightning::payments::generate_invoice";
+const SEND: &str = "lightning::payments::send_payment";
+const DETAILS: &str = "lightning::payments::get_payment_details";
+const LIST: &str = "lightning::payments::list_payments_by_filter";
+
+async fn usable(d: &Daemon, uuid: &str) -> bool {
+    d.open_channel(uuid)
+        .await
+        .is_some_and(|c| c["is_usable"] == true)
+}
+
+async fn details(d: &Daemon, hash: &Value) -> Value {
+    d.ok(DETAILS, json!({ "payment_hash": hash })).await["payment_details"].clone()
+}
+
+async fn invoice(d: &Daemon, description: &str, amount: Option<u64>) -> Value {
+    let mut params = json!({ "description": description });
+    if let Some(a) = amount {
+        params["amount_in_msat"] = json!(a);
+    }
+    d.ok(INVOICE, params).await
+}
+
+/// Waits until `d` records the payment with a final status, and returns it.
+async fn final_details(d: &Daemon, hash: &Value) -> Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let row = details(d, hash).await;
+        if row["status"] == "succeeded" || row["status"] == "failed" {
+            return row;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for payment {hash} to be final: {row}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
+/// B->C is announced: LDK forwards over unannounced channels only with
+/// `accept_forwards_to_priv_channels`, and C's invoices carry a route hint for it meanwhile.
+async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
+    let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
+    let b = Daemon::start(chain, dirs[1].path().to_path_buf()).await;
+    let c = Daemon::start(chain, dirs[2].path().to_path_buf()).await;
+    a.fund(chain, 1).await;
+    b.fund(chain, 1).await;
+    chain.mine(100).await;
+    for d in [&a, &b] {
+        wait_until("the coinbase matures", WAIT, || async {
+            d.spendable_sats().await > 0
+        })
+        .await;
+    }
+    let ab = a
+        .ok(
+            "lightning::channels::open_channel",
+            json!({ "node_address": b.node_address(), "amount": {"type": "Exact", "value": 0.005} }),
+        )
+        .await;
+    let bc = b
+        .ok(
+            "lightning::channels::open_channel",
+            json!({ "node_address": c.node_address(), "amount": {"type": "Exact", "value": 0.004},
+                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100,
+                                        "announced_channel": true} }),
+        )
+        .await;
+    let (ab, bc) = (
+        ab["uuid"].as_str().unwrap().to_string(),
+        bc["uuid"].as_str().unwrap().to_string(),
+    );
+    mine_until(chain, "A->B and B->C are usable", WAIT, || async {
+        usable(&a, &ab).await && usable(&b, &bc).await
+    })
+    .await;
+    (a, b, c)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_across_three_daemons() {
+    let chain = Chain::start().await;
+    let dirs = [
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
+    let (a, b, c) = network(&chain, &dirs).await;
+
+    // --- Invoice A -> C through B, waiting for the outcome.
+    let inv = invoice(&c, "Coffee for 2, 100% arabica", Some(50_000)).await;
+    let c_row = details(&c, &inv["payment_hash"]).await;
+    assert_eq!(c_row["status"], "pending", "recorded at creation: {c_row}");
+    assert_eq!(c_row["payment_type"], json!({"type": "Inbound Payment"}));
+    let sent = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": inv["invoice"], "metadata": {"order": 7}},
+                    "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(sent["payment_hash"], inv["payment_hash"]);
+    assert_eq!(sent["status"], "succeeded", "{sent}");
+    let fee = sent["fee_paid_msat"].as_u64().expect("fee known");
+    assert!(fee >= 1000, "B's base fee is paid: {sent}");
+    let a_row = details(&a, &inv["payment_hash"]).await;
+    assert_eq!(a_row["payment_type"]["type"], "Outbound Payment");
+    assert_eq!(a_row["payment_type"]["destination"], c.node_id());
+    assert_eq!(a_row["description"], "Coffee for 2, 100% arabica");
+    assert_eq!(a_row["amount_in_msat"], 50_000);
+    assert_eq!(a_row["fee_paid_msat"], fee);
+    assert_eq!(a_row["preimage"], sent["payment_preimage"]);
+    assert_eq!(a_row["metadata"], json!({"order": 7}));
+    let c_row = final_details(&c, &inv["payment_hash"]).await;
+    assert_eq!(c_row["status"], "succeeded");
+    assert_eq!(c_row["amount_in_msat"], 50_000);
+    assert_eq!(c_row["description"], a_row["description"]);
+    assert_eq!(c_row["preimage"], a_row["preimage"]);
+
+    // Paying it again is refused with the earlier result.
+    let again = a
+        .error(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": inv["invoice"]} }),
+            "AlreadyPaid",
+            409,
+        )
+        .await;
+    assert_eq!(again["error_data"]["payment_preimage"], a_row["preimage"]);
+    assert_eq!(again["error_data"]["fee_paid_msat"], fee);
+
+    // --- Amountless invoice: refused without an amount, paid with one.
+    let open = invoice(&c, "tip jar", None).await;
+    let refused = a
+        .error(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": open["invoice"]} }),
+            "InvalidRequest",
+            400,
+        )
+        .await;
+    assert!(refused["error"].as_str().unwrap().contains("amount_in_msat"), "{refused}");
+    let paid = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": open["invoice"], "amount_in_msat": 12_345},
+                    "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(paid["status"], "succeeded", "{paid}");
+    let c_tip = final_details(&c, &open["payment_hash"]).await;
+    assert_eq!((c_tip["status"].clone(), c_tip["amount_in_msat"].clone()), (json!("succeeded"), json!(12_345)));
+
+    // --- Fee limit too low: refused, recorded failed with a reason; a retry reuses the row.
+    let pricey = invoice(&c, "needs a hop", Some(30_000)).await;
+    let low = a
+        .error(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": pricey["invoice"], "fee_limit_msat": 0} }),
+            "PaymentError",
+            500,
+        )
+        .await;
+    let message = low["error"].as_str().unwrap();
+    assert!(message.starts_with("Payment error: no route"), "{low}");
+    assert!(!message.contains('{'), "readable, not a Debug dump: {message}");
+    let failed = details(&a, &pricey["payment_hash"]).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["failure_reason"].as_str().unwrap().contains("fee limit"), "{failed}");
+    let retried = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": pricey["invoice"]}, "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(retried["status"], "succeeded", "{retried}");
+    let row = details(&a, &pricey["payment_hash"]).await;
+    assert_eq!(row["created_index"], failed["created_index"], "the same row");
+    assert!(row["updated_index"].as_u64() > failed["updated_index"].as_u64());
+
+    // --- A repeat while pending sends nothing twice.
+    let twice = invoice(&c, "twice", Some(20_000)).await;
+    let first = a
+        .ok(SEND, json!({ "payment": {"type": "invoice", "invoice": twice["invoice"]} }))
+        .await;
+    let second = a
+        .rpc
+        .call(
+            SEND,
+            json!({ "coin": COIN, "payment": {"type": "invoice", "invoice": twice["invoice"]} }),
+        )
+        .await;
+    match second.status {
+        200 => assert_eq!(second.result()["payment_hash"], first["payment_hash"]),
+        _ => {
+            second.assert_error("AlreadyPaid", 409);
+        }
+    }
+    let c_twice = final_details(&c, &twice["payment_hash"]).await;
+    assert_eq!(c_twice["amount_in_msat"], 20_000, "received once");
+
+    // --- Keysend A -> B with custom records.
+    let blip10 = json!({"action": "boost", "podcast": "Podcasting 2.0", "message": "great show", "ts": 2157});
+    let keysend = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "keysend", "destination": b.node_id(), "amount_in_msat": 21_000,
+                                "expiry": 40,
+                                "custom_records": {"7629169": {"json": blip10}, "7629171": "LNPayTesting",
+                                                    "112111100": "wal_JReJMmtQCxsFx3"}},
+                    "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(keysend["status"], "succeeded", "{keysend}");
+    let a_ks = details(&a, &keysend["payment_hash"]).await;
+    assert_eq!(a_ks["description"], "");
+    let b_ks = final_details(&b, &keysend["payment_hash"]).await;
+    assert_eq!(b_ks["status"], "succeeded");
+    assert_eq!(b_ks["description"], "keysend");
+    assert_eq!(b_ks["payment_type"], json!({"type": "Inbound Payment"}));
+    assert_eq!(b_ks["amount_in_msat"], 21_000);
+    let records = b_ks["custom_records"].as_array().expect("records kept");
+    let by_key = |k: u64| records.iter().find(|r| r["key"] == k).cloned().unwrap_or(Value::Null);
+    assert_eq!(by_key(7_629_169)["name"], "podcast_metadata");
+    assert_eq!(by_key(7_629_169)["decoded"]["action"], "boost");
+    assert_eq!(by_key(7_629_169)["decoded"]["message"], "great show");
+    assert_eq!(by_key(7_629_171)["value_utf8"], "LNPayTesting");
+    assert_eq!(by_key(112_111_100)["value_utf8"], "wal_JReJMmtQCxsFx3");
+    assert_eq!(by_key(112_111_100)["name"], "lnpay_wallet_id");
+
+    // An unknown even record is refused by the receiver; the sender sees why.
+    let refused = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "keysend", "destination": b.node_id(), "amount_in_msat": 5_000,
+                                "custom_records": {"65538": {"hex": "00ff"}}},
+                    "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(refused["status"], "failed", "{refused}");
+    assert!(refused["failure_reason"].as_str().unwrap().contains("rejected"), "{refused}");
+    let b_refused = final_details(&b, &refused["payment_hash"]).await;
+    assert_eq!(b_refused["status"], "failed");
+    assert!(b_refused["failure_reason"].as_str().unwrap().contains("65538"), "{b_refused}");
+
+    // --- No route: a node nobody knows.
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let stranger = bitcoin::secp256k1::SecretKey::from_slice(&[9; 32])
+        .unwrap()
+        .public_key(&secp)
+        .to_string();
+    let no_route = a
+        .error(
+            SEND,
+            json!({ "payment": {"type": "keysend", "destination": stranger, "amount_in_msat": 1000, "expiry": 24} }),
+            "PaymentError",
+            500,
+        )
+        .await;
+    assert!(no_route["error_data"].as_str().unwrap().starts_with("no route"), "{no_route}");
+
+    // --- Lists on A: outbound only, with and without destination.
+    let outbound = a
+        .ok(LIST, json!({ "filter": {"payment_type": {"type": "Outbound Payment"}}, "limit": 100 }))
+        .await;
+    let to_c = a
+        .ok(
+            LIST,
+            json!({ "filter": {"payment_type": {"type": "Outbound Payment", "destination": c.node_id()}}, "limit": 100 }),
+        )
+        .await;
+    assert!(outbound["total"].as_u64() > to_c["total"].as_u64(), "{outbound}");
+    assert!(to_c["payments"].as_array().unwrap().iter().all(|p| p["destination"] == c.node_id()));
+    let inbound_on_a = a
+        .ok(LIST, json!({ "filter": {"payment_type": {"type": "Inbound Payment"}} }))
+        .await;
+    assert_eq!(inbound_on_a["total"], 0);
+
+    // --- Bad input.
+    let bad = a.rpc.without_validation();
+    let malformed = bad
+        .call(DETAILS, json!({ "coin": COIN, "payment_hash": "xyz" }))
+        .await;
+    malformed.assert_error("InvalidRequest", 400);
+    let unknown = "ab".repeat(32);
+    let missing = a
+        .error(DETAILS, json!({ "payment_hash": unknown }), "NoSuchPayment", 404)
+        .await;
+    assert_eq!(missing["error"], format!("Payment with hash: {unknown} is not found"));
+    assert_eq!(missing["error_data"], unknown);
+    bad.call(SEND, json!({ "coin": COIN, "payment": {"type": "invoice", "invoice": "lnbcrt1notaninvoice"} }))
+        .await
+        .assert_error("InvalidRequest", 400);
+    let low_key = a
+        .error(
+            SEND,
+            json!({ "payment": {"type": "keysend", "destination": b.node_id(), "amount_in_msat": 1000,
+                                "custom_records": {"1000": "x"}} }),
+            "InvalidRequest",
+            400,
+        )
+        .await;
+    assert!(low_key["error"].as_str().unwrap().contains("65536"), "{low_key}");
+    let big = "x".repeat(5000);
+    a.error(
+        INVOICE,
+        json!({ "description": "m", "metadata": {"blob": big} }),
+        "InvalidRequest",
+        400,
+    )
+    .await;
+    bad.call(
+        SEND,
+        json!({ "coin": COIN, "payment": {"type": "keysend", "destination": b.node_id(), "amount_in_msat": 1000, "expiry": 23} }),
+    )
+    .await
+    .assert_error("InvalidRequest", 400);
+    // Our own invoice.
+    let own = invoice(&a, "mine", Some(1000)).await;
+    let own_err = a
+        .error(SEND, json!({ "payment": {"type": "invoice", "invoice": own["invoice"]} }), "InvalidRequest", 400)
+        .await;
+    assert!(own_err["error"].as_str().unwrap().contains("this node"), "{own_err}");
+
+    for d in [a, b, c] {
+        d.app.shutdown().await.expect("clean shutdown");
+    }
+}
