@@ -161,6 +161,8 @@ async fn the_sandbox_starts_mines_and_restarts_on_its_data_dir() {
         )
         .await;
 
+    pay_an_invoice_across_the_sandbox(&sandbox).await;
+
     // The block timer: an on-chain send leaves the mempool without anyone mining by hand.
     let target = sandbox.daemon(Role::Peer1).node().new_address().unwrap();
     let txid = sandbox
@@ -220,6 +222,51 @@ async fn the_sandbox_starts_mines_and_restarts_on_its_data_dir() {
         .shutdown()
         .await
         .expect("clean shutdown after the restart");
+}
+
+/// What the banner's first command does, through the validating client: peer1 creates an
+/// invoice, the user's node pays it, and both sides end up showing it succeeded.
+async fn pay_an_invoice_across_the_sandbox(sandbox: &SandboxHandle) {
+    let user = client(sandbox, Role::User);
+    let peer1 = client(sandbox, Role::Peer1);
+    let coin = "tBTC-lightning";
+    let invoice = peer1
+        .ok(
+            "lightning::payments::generate_invoice",
+            json!({"coin": coin, "description": "sandbox coffee", "amount_in_msat": 10_000}),
+        )
+        .await;
+    let sent = user
+        .ok(
+            "lightning::payments::send_payment",
+            json!({"coin": coin, "payment": {"type": "invoice", "invoice": invoice["invoice"]}}),
+        )
+        .await;
+    assert_eq!(sent["payment_hash"], invoice["payment_hash"]);
+    let hash = invoice["payment_hash"].clone();
+    for (side, rpc) in [("the user's node", &user), ("peer1", &peer1)] {
+        wait_until(&format!("{side} shows the payment succeeded"), || async {
+            let details = rpc
+                .ok(
+                    "lightning::payments::get_payment_details",
+                    json!({"coin": coin, "payment_hash": hash}),
+                )
+                .await;
+            details["payment_details"]["status"] == "succeeded"
+        })
+        .await;
+    }
+    let details = user
+        .ok(
+            "lightning::payments::get_payment_details",
+            json!({"coin": coin, "payment_hash": hash}),
+        )
+        .await;
+    assert_eq!(details["payment_details"]["amount_in_msat"], 10_000);
+    assert_eq!(
+        details["payment_details"]["payment_type"]["destination"],
+        json!(sandbox.node_id(Role::Peer1).to_string())
+    );
 }
 
 #[test]
