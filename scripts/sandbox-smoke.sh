@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of `mmln sandbox` as a user meets it: start it in the background, wait for the
-# ready line, run the banner's first curl command exactly as printed (peer1 creates an invoice,
-# the user's node pays it), check the payment succeeded on both sides, then Ctrl-C it and check
-# it exits 0. Every wait is bounded; on any failure the sandbox is killed and its output shown.
+# ready line, run the banner's three curl commands exactly as printed (peer1's invoice paid by
+# the user's node; a keysend with a bLIP-10 record; the payment list), check the payments
+# succeeded on both sides, then Ctrl-C it and check it exits 0. Every wait is bounded; on any failure the sandbox is killed and its output shown.
 #
 # Usage: scripts/sandbox-smoke.sh [path/to/mmln]
 #   default binary: $CARGO_TARGET_DIR/debug/mmln, else target/debug/mmln (build it first).
@@ -60,26 +60,45 @@ USER_URL="$(rpc_url 'your node')"
 PEER1_URL="$(rpc_url 'peer1')"
 [ -n "$USER_URL" ] && [ -n "$PEER1_URL" ] || fail "no RPC URLs in the banner"
 
-# Command 1 of the banner, as printed: the line after "# 1.".
-PAY_COMMAND="$(grep -A1 '^  # 1\.' "$OUT" | tail -n 1)"
-[ -n "$PAY_COMMAND" ] || fail "no invoice+pay command in the banner"
-PAY_ANSWER="$(timeout 60 bash -c "$PAY_COMMAND")" || fail "the invoice+pay command failed: $PAY_ANSWER"
-HASH="$(printf '%s' "$PAY_ANSWER" | sed -nE 's/.*"payment_hash": *"([0-9a-f]{64})".*/\1/p')"
-[ -n "$HASH" ] || fail "send_payment did not answer a payment_hash: $PAY_ANSWER"
-echo "sandbox-smoke: paid invoice $HASH"
-
-status_on() { # the payment's status on the daemon at $1
+banner_command() { # the command under "# $1." in the banner, as printed
+  grep -A1 "^  # $1\\." "$OUT" | tail -n 1
+}
+hash_of() { printf '%s' "$1" | sed -nE 's/.*"payment_hash": *"([0-9a-f]{64})".*/\1/p'; }
+status_on() { # the status of payment $2 on the daemon at $1
   curl -s --max-time 10 "$1" --data \
-    "{\"mmrpc\":\"2.0\",\"userpass\":\"$PASSWORD\",\"method\":\"lightning::payments::get_payment_details\",\"params\":{\"coin\":\"tBTC-lightning\",\"payment_hash\":\"$HASH\"}}" |
+    "{\"mmrpc\":\"2.0\",\"userpass\":\"$PASSWORD\",\"method\":\"lightning::payments::get_payment_details\",\"params\":{\"coin\":\"tBTC-lightning\",\"payment_hash\":\"$2\"}}" |
     sed -nE 's/.*"status": *"([a-z]+)".*/\1/p'
 }
-deadline=$((SECONDS + PAYMENT_TIMEOUT))
-until [ "$(status_on "$USER_URL")" = succeeded ] && [ "$(status_on "$PEER1_URL")" = succeeded ]; do
-  [ "$SECONDS" -lt "$deadline" ] ||
-    fail "payment not succeeded on both sides within ${PAYMENT_TIMEOUT}s (user: $(status_on "$USER_URL"), peer1: $(status_on "$PEER1_URL"))"
-  sleep 0.2
-done
-echo "sandbox-smoke: succeeded on the user's node and on peer1"
+wait_succeeded() { # payment $1 succeeded on every daemon URL after it
+  local hash="$1"; shift
+  local deadline=$((SECONDS + PAYMENT_TIMEOUT)) url
+  for url in "$@"; do
+    until [ "$(status_on "$url" "$hash")" = succeeded ]; do
+      [ "$SECONDS" -lt "$deadline" ] ||
+        fail "payment $hash not succeeded on $url within ${PAYMENT_TIMEOUT}s (status: $(status_on "$url" "$hash"))"
+      sleep 0.2
+    done
+  done
+}
+
+# 1. peer1's invoice, paid by the user's node.
+PAY_COMMAND="$(banner_command 1)"
+[ -n "$PAY_COMMAND" ] || fail "no invoice+pay command in the banner"
+PAY_ANSWER="$(timeout 60 bash -c "$PAY_COMMAND")" || fail "the invoice+pay command failed: $PAY_ANSWER"
+HASH="$(hash_of "$PAY_ANSWER")"
+[ -n "$HASH" ] || fail "send_payment did not answer a payment_hash: $PAY_ANSWER"
+wait_succeeded "$HASH" "$USER_URL" "$PEER1_URL"
+echo "sandbox-smoke: invoice $HASH paid, succeeded on the user's node and on peer1"
+
+# 2. keysend with a bLIP-10 record, and 3. the list showing it decoded.
+KEYSEND_ANSWER="$(timeout 60 bash -c "$(banner_command 2)")" || fail "the keysend command failed: $KEYSEND_ANSWER"
+KEYSEND_HASH="$(hash_of "$KEYSEND_ANSWER")"
+[ -n "$KEYSEND_HASH" ] || fail "keysend did not answer a payment_hash: $KEYSEND_ANSWER"
+wait_succeeded "$KEYSEND_HASH" "$USER_URL" "$PEER1_URL"
+LIST_ANSWER="$(timeout 30 bash -c "$(banner_command 3)")" || fail "the list command failed: $LIST_ANSWER"
+printf '%s' "$LIST_ANSWER" | grep -q '"name": *"podcast_metadata"' ||
+  fail "the payment list does not show the bLIP-10 record: $LIST_ANSWER"
+echo "sandbox-smoke: keysend $KEYSEND_HASH with its bLIP-10 record listed"
 
 kill -INT "$PID"
 deadline=$((SECONDS + STOP_TIMEOUT))
