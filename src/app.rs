@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::ledger::{Ledger, LedgerError};
 use crate::node::{Node, NodeConfig, NodeError};
 use crate::rpc::context::RpcContext;
+use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
 use crate::transport::{RpcServerState, TransportError};
 
@@ -48,6 +49,12 @@ impl App {
     /// Brings the daemon up; see [`start`].
     pub async fn start(config: Config) -> Result<AppHandle, AppError> {
         start(config).await
+    }
+
+    /// Brings the daemon up serving `router` instead of the product router: `mmln sandbox`
+    /// adds its sandbox-only methods this way, leaving the product router unchanged.
+    pub async fn start_with_router(config: Config, router: Router) -> Result<AppHandle, AppError> {
+        start_with_router(config, router).await
     }
 }
 
@@ -109,6 +116,11 @@ impl AppHandle {
 /// Brings the daemon up. The config must come from [`crate::config::load`] (or be built by a
 /// test), which has already validated it.
 pub async fn start(config: Config) -> Result<AppHandle, AppError> {
+    start_with_router(config, crate::rpc::product_router()).await
+}
+
+/// [`start`], serving the methods of `router`.
+pub async fn start_with_router(config: Config, router: Router) -> Result<AppHandle, AppError> {
     tracing::info!(
         network = %config.network,
         coin = %config.coin_ticker(),
@@ -165,7 +177,7 @@ pub async fn start(config: Config) -> Result<AppHandle, AppError> {
     let config_arc = Arc::new(config.clone());
     let ctx =
         RpcContext::new(Arc::clone(&config_arc)).with_engine(Arc::clone(&node), ledger.clone());
-    let state = match RpcServerState::new(ctx, crate::rpc::product_router()) {
+    let state = match RpcServerState::new(ctx, router) {
         Ok(state) => Arc::new(state),
         Err(e) => {
             let _ = shutdown.send(true);

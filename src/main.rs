@@ -18,6 +18,11 @@ struct Cli {
 enum Command {
     /// Run the Lightning node daemon and its mmrpc 2.0 server.
     Run(mmln::config::RunArgs),
+    /// Start a local Lightning network to develop against (your node on 7783, two peers).
+    ///
+    /// One process runs a regtest chain and three mmln daemons, funds them and opens channels
+    /// both ways, then prints the userpass and ready curl commands. Ctrl-C stops it.
+    Sandbox(mmln::sandbox::SandboxArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(mmln::regtest::cli::ChainArgs),
 }
@@ -26,6 +31,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_daemon(&args),
+        Command::Sandbox(args) => mmln::sandbox::cli::run(&args),
         Command::Chain(args) => mmln::regtest::cli::run(args),
     }
 }
