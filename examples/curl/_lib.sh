@@ -82,6 +82,18 @@ json_bool() {
     esac
 }
 
+# paging_options from a page number, or from an id to start just after (a payment hash or a
+# channel uuid): `paging_json 2` gives {"PageNumber":2}, `paging_json <hash>` {"FromId":"<hash>"}.
+paging_json() {
+    if [[ -z "$1" ]]; then
+        return 0
+    elif [[ "$1" =~ ^[0-9]+$ ]]; then
+        printf '{"PageNumber":%s}' "$1"
+    else
+        printf '{"FromId":%s}' "$(json_str "$1")"
+    fi
+}
+
 # The coin param every lightning method takes.
 coin_json() {
     json_str "$MMLN_COIN"

@@ -14,16 +14,8 @@ limit="${1-10}"
 page="${2-1}"
 filter="${3-}"
 
-if [[ "$page" =~ ^[0-9a-f]{64}$ ]]; then
-    paging="{\"FromId\":$(json_str "$page")}"
-elif [[ -n "$page" ]]; then
-    paging="{\"PageNumber\":$(json_uint "$page" PAGE)}"
-else
-    paging=""
-fi
-
 mmrpc lightning::payments::list_payments_by_filter "$(json_obj \
     coin "$(coin_json)" \
     filter "$filter" \
     limit "$(json_uint "$limit" LIMIT)" \
-    paging_options "$paging")"
+    paging_options "$(paging_json "$page")")"
