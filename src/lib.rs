@@ -20,5 +20,6 @@ pub mod ledger;
 pub mod node;
 pub mod regtest;
 pub mod rpc;
+pub mod sandbox;
 pub mod service;
 pub mod transport;

@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Run the Lightning node daemon and its mmrpc 2.0 server.
     Run(mmln::config::RunArgs),
+    /// Start a local regtest Lightning network to develop against: your node (RPC on 7783)
+    /// and two peers, funded, with channels both ways.
+    Sandbox(mmln::sandbox::SandboxArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(mmln::regtest::cli::ChainArgs),
 }
@@ -26,6 +29,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_daemon(&args),
+        Command::Sandbox(args) => mmln::sandbox::cli::run(&args),
         Command::Chain(args) => mmln::regtest::cli::run(args),
     }
 }

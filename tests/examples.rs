@@ -14,7 +14,8 @@ fn curl_dir() -> PathBuf {
 /// Every method a daemon can route: the sandbox's router is the product router plus
 /// `sandbox::mine`, and the sandbox is what the scripts are written against.
 fn routed() -> BTreeSet<String> {
-    mmln::rpc::method_names()
+    mmln::sandbox::router()
+        .method_names()
         .into_iter()
         .map(str::to_owned)
         .collect()
@@ -129,10 +130,18 @@ fn every_script_parses_and_prints_its_usage() {
 #[tokio::test]
 async fn scripts_speak_to_a_live_daemon() {
     let dir = tempfile::tempdir().expect("temp dir");
+    // The daemon needs a chain; the regtest chain stands in for Bitcoin Core.
+    let chain = mmln::regtest::RegtestServer::start(mmln::regtest::RegtestConfig::ephemeral())
+        .await
+        .expect("start regtest chain");
     let config = mmln::config::Config {
         rpc_password: Some(PASSWORD.to_string()),
         rpcport: 0,
         data_dir: dir.path().to_path_buf(),
+        p2p_listen: "127.0.0.1:0".parse().expect("p2p address"),
+        bitcoind_rpc_url: Some(chain.url()),
+        bitcoind_rpc_user: Some(chain.user().to_string()),
+        bitcoind_rpc_password: Some(chain.password().to_string()),
         ..Default::default()
     };
     let app = mmln::app::start(config).await.expect("start mmln");
@@ -175,4 +184,5 @@ async fn scripts_speak_to_a_live_daemon() {
     assert_eq!(reply["error_type"], "UserpassIsInvalid");
 
     app.shutdown().await.expect("clean shutdown");
+    chain.shutdown().await.expect("chain shutdown");
 }

@@ -1,0 +1,5 @@
+//! `lightning::*` methods, one file each, grouped by namespace.
+
+pub mod channels;
+pub mod nodes;
+pub mod wallet;
