@@ -12,6 +12,10 @@ use super::lightning::nodes::{
     add_trusted_node::AddTrustedNode, connect_to_node::ConnectToNode, get_info::GetInfo,
     list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
 };
+use super::lightning::payments::{
+    generate_invoice::GenerateInvoice, get_payment_details::GetPaymentDetails,
+    list_payments_by_filter::ListPaymentsByFilter, send_payment::SendPayment,
+};
 use super::lightning::wallet::{
     get_new_address::GetNewAddress, my_balance::MyBalance, send_to_address::SendToAddress,
 };
@@ -39,6 +43,10 @@ pub fn product_router() -> Router {
         .with::<GetNewAddress>()
         .with::<MyBalance>()
         .with::<SendToAddress>()
+        .with::<GenerateInvoice>()
+        .with::<SendPayment>()
+        .with::<GetPaymentDetails>()
+        .with::<ListPaymentsByFilter>()
 }
 
 /// The wire names of every routed method, sorted.

@@ -2,4 +2,5 @@
 
 pub mod channels;
 pub mod nodes;
+pub mod payments;
 pub mod wallet;
