@@ -147,9 +147,12 @@ def main():
     except (RpcError, urllib.error.URLError, OSError) as e:
         print(f"stream stopped: {e}", file=sys.stderr)
         return 1
+    # A Ctrl-C during an interval leaves the last payment sent but not yet looked at.
+    unchecked = sent - sum(tally.values())
     print(
         f"{sent} payments: {tally['succeeded']} succeeded, {tally['failed']} failed, "
-        f"{tally['pending']} pending, {tally['refused']} refused; {paid_msat} msat streamed"
+        f"{tally['pending']} pending, {tally['refused']} refused, {unchecked} not checked; "
+        f"{paid_msat} msat streamed"
     )
     return 0 if tally["failed"] == 0 and tally["refused"] == 0 else 1
 
