@@ -6,7 +6,7 @@
 #   PUSH_MSAT     msat given to the other side at opening (default none)
 # Options:
 #   --channel-options=JSON  e.g. '{"proportional_fee_in_millionths_sats":100,"base_fee_msat":1000}'
-#   --channel-configs=JSON  KDF's channel configs; mmln applies its own policy and refuses any setting
+#   --channel-configs=JSON  KDF's channel configs, e.g. '{"our_htlc_minimum_msat":1000}'
 # Returns the channel uuid; it is usable once its funding transaction confirms (the sandbox
 # mines within a second; sandbox/mine.sh mines more).
 
