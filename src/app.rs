@@ -39,7 +39,9 @@ pub enum AppError {
     #[error("could not listen for shutdown signals: {0}")]
     SignalSetupFailed(std::io::Error),
     #[error("the RPC server stopped with an error: {0}")]
-    RpcServerFailed(String),
+    RpcServerFailed(TransportError),
+    #[error("the RPC server task ended abnormally: {0}")]
+    RpcServerPanicked(String),
 }
 
 /// The daemon as a library: `App::start(config)`.
@@ -99,8 +101,8 @@ impl AppHandle {
         // A send error means every receiver is gone, i.e. the server already stopped.
         let _ = self.shutdown.send(true);
         let served = match self.rpc_server.await {
-            Ok(result) => result.map_err(|e| AppError::RpcServerFailed(e.to_string())),
-            Err(join_error) => Err(AppError::RpcServerFailed(join_error.to_string())),
+            Ok(result) => result.map_err(AppError::RpcServerFailed),
+            Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
         };
         let _ = self.history_sync.await;
         tracing::info!("shutdown 2/3: stopping the Lightning node");

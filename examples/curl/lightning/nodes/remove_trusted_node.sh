@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# lightning::nodes::remove_trusted_node: stop trusting a node for zero-confirmation channels.
+# Usage: remove_trusted_node.sh NODE_ID
+#   NODE_ID  the node's public key, 66 hex characters
+
+set -euo pipefail
+source "$(dirname "$0")/../../_lib.sh"
+
+(($# >= 1)) || usage 2
+
+mmrpc lightning::nodes::remove_trusted_node "$(json_obj \
+    coin "$(coin_json)" \
+    node_id "$(json_str "$1")")"
