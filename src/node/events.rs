@@ -243,8 +243,12 @@ impl NodeEventHandler {
             } => {
                 // The sweeper persists them and spends them to a fresh wallet address once they
                 // are spendable; if it cannot persist, LDK must hand them to us again.
+                // `StaticOutput`s pay our destination or shutdown script, which are wallet
+                // addresses (signer.rs): the wallet already owns them, and the KeysManager
+                // cannot sign for them, so a sweep batching one with a force-close output
+                // would never be signed. Leave them to the wallet.
                 self.sweeper
-                    .track_spendable_outputs(outputs, channel_id, false, None)
+                    .track_spendable_outputs(outputs, channel_id, true, None)
                     .map_err(|()| {
                         tracing::error!("sweeper could not persist spendable outputs; replaying");
                         ReplayEvent()
