@@ -246,9 +246,15 @@ mod tests {
         std::fs::write(dir.path().join(MMLN_NAMESPACE), b"in the way").unwrap();
 
         assert!(trusted.set(node_id(2), true).is_err());
-        assert!(!trusted.contains(&node_id(2)), "untrusted after a failed add");
+        assert!(
+            !trusted.contains(&node_id(2)),
+            "untrusted after a failed add"
+        );
         assert!(trusted.set(node_id(1), false).is_err());
-        assert!(trusted.contains(&node_id(1)), "still trusted after a failed removal");
+        assert!(
+            trusted.contains(&node_id(1)),
+            "still trusted after a failed removal"
+        );
         assert!(book.insert(node_id(3), "127.0.0.1:9735".into()).is_err());
         assert_eq!(book.get(&node_id(3)), None);
     }
