@@ -338,8 +338,10 @@ pub(super) async fn start(
     ));
     // Verify gossiped channels against the chain. The verifier and the gossip sync refer to
     // each other; `Node::stop` breaks that cycle.
+    // `block_source`, not `rpc_client`: it follows a rotated cookie when Core restarts, so
+    // gossip verification does not fail for the rest of the node's life.
     gossip_sync.add_utxo_lookup(Some(Arc::new(GossipVerifier::new(
-        chain.rpc_client(),
+        chain.block_source(),
         TokioSpawner,
         Arc::clone(&gossip_sync),
         Arc::clone(&peer_manager),
