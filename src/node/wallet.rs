@@ -311,10 +311,16 @@ impl OnchainWallet {
         // concurrently must never pick the same coins (one of them would never confirm). The
         // caller releases them with `forget_unconfirmed` if the transaction is abandoned.
         // Persisting also keeps revealed change addresses across restarts.
-        state
-            .wallet
-            .apply_unconfirmed_txs([(tx.clone(), now_secs())]);
-        state.persist()?;
+        let seen_at = now_secs();
+        state.wallet.apply_unconfirmed_txs([(tx.clone(), seen_at)]);
+        if let Err(e) = state.persist() {
+            // The caller gets an error and will not broadcast it: undo the reservation, or
+            // the next successful persist would lock these coins for good.
+            state
+                .wallet
+                .apply_evicted_txs([(tx.compute_txid(), seen_at)]);
+            return Err(e);
+        }
         Ok(tx)
     }
 
