@@ -110,30 +110,30 @@ impl NodeEventHandler {
                 let fee_rate = self
                     .wallet
                     .default_fee_rate(ConfirmationTarget::NonAnchorChannelFee);
+                // Building reserves the inputs (see `OnchainWallet::build_signed`); they stay
+                // spent from now on, whether or not the funding confirms soon.
                 let result = self
                     .wallet
                     .build_funding_tx(output_script, channel_value_satoshis, fee_rate)
                     .map_err(|e| e.to_string())
                     .and_then(|tx| {
+                        let txid = tx.compute_txid();
                         self.channel_manager
                             .funding_transaction_generated(
                                 temporary_channel_id,
                                 counterparty_node_id,
-                                tx.clone(),
+                                tx,
                             )
-                            .map(|_| tx)
-                            .map_err(|e| format!("LDK refused the funding transaction: {e:?}"))
+                            .map_err(|e| {
+                                // LDK will never broadcast it: release its coins.
+                                if let Err(e) = self.wallet.forget_unconfirmed(txid) {
+                                    tracing::error!(%txid, "refused funding coins not released: {e}");
+                                }
+                                format!("LDK refused the funding transaction: {e:?}")
+                            })
                     });
                 match result {
-                    Ok(tx) => {
-                        // Its inputs are spent from now on, whether or not it confirms soon.
-                        if let Err(e) = self.wallet.mark_unconfirmed(&tx) {
-                            tracing::error!(
-                                "funding tx {} not recorded in the wallet: {e}",
-                                tx.compute_txid()
-                            );
-                        }
-                    }
+                    Ok(()) => {}
                     Err(reason) => {
                         tracing::error!(%counterparty_node_id, "channel funding failed: {reason}");
                         if let Ok(mut failures) = self.funding_failures.lock() {
@@ -243,8 +243,12 @@ impl NodeEventHandler {
             } => {
                 // The sweeper persists them and spends them to a fresh wallet address once they
                 // are spendable; if it cannot persist, LDK must hand them to us again.
+                // `StaticOutput`s pay our destination or shutdown script, which are wallet
+                // addresses (signer.rs): the wallet already owns them, and the KeysManager
+                // cannot sign for them, so a sweep batching one with a force-close output
+                // would never be signed. Leave them to the wallet.
                 self.sweeper
-                    .track_spendable_outputs(outputs, channel_id, false, None)
+                    .track_spendable_outputs(outputs, channel_id, true, None)
                     .map_err(|()| {
                         tracing::error!("sweeper could not persist spendable outputs; replaying");
                         ReplayEvent()

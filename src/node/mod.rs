@@ -54,6 +54,12 @@ use types::{
 };
 use wallet::OnchainWallet;
 
+/// Whether a JSON-RPC call failed because Core answered with an error (as opposed to no answer).
+fn is_rpc_rejection(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<lightning_block_sync::rpc::RpcError>())
+}
+
 /// Background tasks the node owns, joined at shutdown.
 struct Tasks {
     background_processor: JoinHandle<Result<(), lightning::io::Error>>,
@@ -262,15 +268,40 @@ impl Node {
         amount: SendAmount,
         fee_rate: Option<FeeRate>,
     ) -> Result<Txid, WalletError> {
+        // Building reserves the inputs, so a concurrent send or funding cannot reuse them.
         let tx = self.wallet.build_send(address, amount, fee_rate)?;
+        let built_txid = tx.compute_txid();
         let hex = bitcoin::consensus::encode::serialize_hex(&tx);
-        let txid: Txid = self
+        let submitted = self
             .chain
             .rpc_client()
-            .call_method("sendrawtransaction", &[serde_json::json!(hex)])
-            .await
-            .map_err(|e| WalletError::BroadcastFailed(e.to_string()))?;
-        self.wallet.mark_unconfirmed(&tx)?;
+            .call_method::<Txid>("sendrawtransaction", &[serde_json::json!(hex)])
+            .await;
+        let txid = match submitted {
+            Ok(txid) => txid,
+            Err(e) if is_rpc_rejection(&e) => {
+                // Core answered and refused it: it will never confirm, so free its coins.
+                if let Err(release) = self.wallet.forget_unconfirmed(built_txid) {
+                    tracing::error!(txid = %built_txid, "rejected send's coins not released: {release}");
+                }
+                return Err(WalletError::BroadcastFailed(e.to_string()));
+            }
+            Err(e) => {
+                // No answer: Core may have it. Keep the coins reserved (releasing them could
+                // let a retry pay twice) and let the broadcaster keep trying.
+                lightning::chain::chaininterface::BroadcasterInterface::broadcast_transactions(
+                    &*self.chain,
+                    &[&tx],
+                );
+                return Err(WalletError::BroadcastFailed(format!(
+                    "{e}; transaction {built_txid} may still be broadcast and confirm"
+                )));
+            }
+        };
+        // Sent: from here on an error would invite a retry that pays twice, so only log.
+        if let Err(e) = self.wallet.mark_unconfirmed(&tx) {
+            tracing::error!(%txid, "sent transaction not refreshed in the wallet: {e}");
+        }
         lightning::chain::chaininterface::BroadcasterInterface::broadcast_transactions(
             &*self.chain,
             &[&tx],

@@ -143,9 +143,13 @@ impl PeerAddressBook {
         if peers.get(&node_id) == Some(&addr) {
             return Ok(());
         }
-        peers.insert(node_id, addr);
-        let text: String = peers.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
-        write_text(&self.store, PEERS_KEY, text)
+        // Write the new book first: memory changes only once the store has it.
+        let mut updated = peers.clone();
+        updated.insert(node_id, addr);
+        let text: String = updated.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+        write_text(&self.store, PEERS_KEY, text)?;
+        *peers = updated;
+        Ok(())
     }
 }
 
@@ -192,14 +196,18 @@ impl TrustedNodes {
             .nodes
             .lock()
             .map_err(|_| "trusted node lock poisoned".to_string())?;
+        // Persist first: a failed write must leave the trust set as it was, not report an
+        // error while the running node already acts on the change.
+        let mut updated = nodes.clone();
         let changed = if trusted {
-            nodes.insert(node_id)
+            updated.insert(node_id)
         } else {
-            nodes.remove(&node_id)
+            updated.remove(&node_id)
         };
         if changed {
-            let text: String = nodes.iter().map(|k| format!("{k}\n")).collect();
+            let text: String = updated.iter().map(|k| format!("{k}\n")).collect();
             write_text(&self.store, TRUSTED_KEY, text)?;
+            *nodes = updated;
         }
         Ok(changed)
     }
@@ -214,4 +222,40 @@ fn read_text(store: &Store, key: &str) -> Result<String, String> {
 
 fn write_text(store: &Store, key: &str, text: String) -> Result<(), String> {
     KVStoreSync::write(store, MMLN_NAMESPACE, "", key, text.into_bytes()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node_id(byte: u8) -> PublicKey {
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        let key = bitcoin::secp256k1::SecretKey::from_slice(&[byte; 32]).unwrap();
+        key.public_key(&secp)
+    }
+
+    #[test]
+    fn a_failed_write_leaves_trust_and_addresses_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::new(dir.path().to_path_buf()));
+        let trusted = TrustedNodes::load(Arc::clone(&store), &[]).unwrap();
+        let book = PeerAddressBook::load(Arc::clone(&store)).unwrap();
+        assert!(trusted.set(node_id(1), true).unwrap());
+        // A file where the store wants its namespace directory: every write now fails.
+        std::fs::remove_dir_all(dir.path().join(MMLN_NAMESPACE)).unwrap();
+        std::fs::write(dir.path().join(MMLN_NAMESPACE), b"in the way").unwrap();
+
+        assert!(trusted.set(node_id(2), true).is_err());
+        assert!(
+            !trusted.contains(&node_id(2)),
+            "untrusted after a failed add"
+        );
+        assert!(trusted.set(node_id(1), false).is_err());
+        assert!(
+            trusted.contains(&node_id(1)),
+            "still trusted after a failed removal"
+        );
+        assert!(book.insert(node_id(3), "127.0.0.1:9735".into()).is_err());
+        assert_eq!(book.get(&node_id(3)), None);
+    }
 }

@@ -338,8 +338,10 @@ pub(super) async fn start(
     ));
     // Verify gossiped channels against the chain. The verifier and the gossip sync refer to
     // each other; `Node::stop` breaks that cycle.
+    // `block_source`, not `rpc_client`: it follows a rotated cookie when Core restarts, so
+    // gossip verification does not fail for the rest of the node's life.
     gossip_sync.add_utxo_lookup(Some(Arc::new(GossipVerifier::new(
-        chain.rpc_client(),
+        chain.block_source(),
         TokioSpawner,
         Arc::clone(&gossip_sync),
         Arc::clone(&peer_manager),
@@ -382,7 +384,7 @@ pub(super) async fn start(
             }
         })
     };
-    let background_processor = tokio::spawn(process_events_async_with_kv_store_sync(
+    let processor = process_events_async_with_kv_store_sync(
         Arc::clone(&store),
         move |event| {
             let handler = Arc::clone(&handler);
@@ -400,7 +402,25 @@ pub(super) async fn start(
         sleeper,
         false,
         || Some(now()),
-    ));
+    );
+    // The processor only ends early when persisting (the ChannelManager, above all) failed.
+    // Channels must not move on without it: take the node off the network (listener,
+    // redials, peers) instead of running on with state that is no longer written.
+    let offline = shutdown.clone();
+    let bp_peers = Arc::clone(&peer_manager);
+    let background_processor = tokio::spawn(async move {
+        let result = processor.await;
+        if let Err(e) = &result {
+            if !*offline.borrow() {
+                tracing::error!(
+                    "background processor stopped: {e}; node state can no longer be persisted,                      disconnecting all peers (check the disk, then restart)"
+                );
+                let _ = offline.send(true);
+                bp_peers.disconnect_all_peers();
+            }
+        }
+        result
+    });
 
     // 14. Housekeeping: node announcements, archiving resolved monitors.
     let maintenance = maintenance::spawn_maintenance(

@@ -72,7 +72,7 @@ pub type ChannelManager = lightning::ln::channelmanager::ChannelManager<
 /// Checks gossiped channels' funding outputs against the chain (`getblockhash`/`gettxout`).
 pub type GossipVerifier = lightning_block_sync::gossip::GossipVerifier<
     lightning_block_sync::gossip::TokioSpawner,
-    Arc<lightning_block_sync::rpc::RpcClient>,
+    Arc<crate::chain::CoreRpc>,
     Arc<NodeLogger>,
 >;
 pub type GossipSync = P2PGossipSync<Arc<NetworkGraph>, Arc<GossipVerifier>, Arc<NodeLogger>>;

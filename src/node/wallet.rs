@@ -188,7 +188,8 @@ impl OnchainWallet {
     }
 
     /// Builds and signs (but does not broadcast) a payment to an address of this wallet's
-    /// network. The caller broadcasts it and then calls [`Self::mark_unconfirmed`].
+    /// network. Its inputs are reserved from now on; if it is not broadcast, the caller releases
+    /// them with [`Self::forget_unconfirmed`].
     pub fn build_send(
         &self,
         address: &str,
@@ -225,7 +226,8 @@ impl OnchainWallet {
     }
 
     /// Builds and signs a transaction paying `value_sat` to `output_script` (a channel funding
-    /// output). Not broadcast: LDK does that once the counterparty has signed.
+    /// output). Not broadcast: LDK does that once the counterparty has signed. Its inputs are
+    /// reserved as for [`Self::build_send`].
     pub fn build_funding_tx(
         &self,
         output_script: ScriptBuf,
@@ -302,14 +304,29 @@ impl OnchainWallet {
                 "not every input could be finalized".to_string(),
             ));
         }
-        // Keep revealed change addresses across restarts.
-        state.persist()?;
-        psbt.extract_tx()
-            .map_err(|e| WalletError::SignFailed(e.to_string()))
+        let tx = psbt
+            .extract_tx()
+            .map_err(|e| WalletError::SignFailed(e.to_string()))?;
+        // Reserve the inputs before the lock is released: a send and a channel funding built
+        // concurrently must never pick the same coins (one of them would never confirm). The
+        // caller releases them with `forget_unconfirmed` if the transaction is abandoned.
+        // Persisting also keeps revealed change addresses across restarts.
+        let seen_at = now_secs();
+        state.wallet.apply_unconfirmed_txs([(tx.clone(), seen_at)]);
+        if let Err(e) = state.persist() {
+            // The caller gets an error and will not broadcast it: undo the reservation, or
+            // the next successful persist would lock these coins for good.
+            state
+                .wallet
+                .apply_evicted_txs([(tx.compute_txid(), seen_at)]);
+            return Err(e);
+        }
+        Ok(tx)
     }
 
     /// Records a transaction we broadcast so its inputs count as spent before it confirms
-    /// (otherwise a second send could pick the same coins).
+    /// (otherwise a second send could pick the same coins). Transactions built by this wallet
+    /// are already recorded when built; this refreshes their last-seen time.
     pub fn mark_unconfirmed(&self, tx: &Transaction) -> Result<(), WalletError> {
         let mut state = self.lock();
         state

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::consensus::encode::deserialize_hex;
-use bitcoin::{Block, OutPoint, Transaction, Txid};
+use bitcoin::{Block, BlockHash, OutPoint, Transaction, Txid};
 use lightning::ln::types::ChannelId;
 use lightning::util::sweep::OutputSpendStatus;
 use tokio::sync::watch;
@@ -167,19 +167,19 @@ async fn find_closing_tx(
 ) -> Option<Txid> {
     let funding = funding_outpoint(record)?;
     let channel_id = channel_id_of(record)?;
-    let candidates: Vec<Txid> = match node.chain_monitor().get_monitor(channel_id) {
-        Ok(monitor) => monitor
-            .get_relevant_txids()
-            .into_iter()
-            .map(|(txid, _, _)| txid)
-            .filter(|txid| *txid != funding.txid)
-            .collect(),
+    // With their block hashes: Core finds a confirmed transaction by txid alone only with
+    // `-txindex`, which a node need not run.
+    let relevant = match node.chain_monitor().get_monitor(channel_id) {
+        Ok(monitor) => monitor.get_relevant_txids(),
         Err(()) => Vec::new(),
     };
-    for txid in candidates {
-        let tx = raw_transaction(rpc, txid).await;
+    for (txid, _, block_hash) in &relevant {
+        if *txid == funding.txid {
+            continue;
+        }
+        let tx = raw_transaction(rpc, *txid, *block_hash).await;
         if tx.is_some_and(|tx| spends(&tx, funding)) {
-            return Some(txid);
+            return Some(*txid);
         }
     }
     let tip = node.best_block().height;
@@ -187,9 +187,17 @@ async fn find_closing_tx(
         Some(next) => *next,
         // The funding spend confirms after the close event, or (a close learned from the
         // chain after time offline) at most that long before; two weeks back bounds the search.
-        None => funding_height(rpc, funding.txid)
-            .await?
-            .max(tip.saturating_sub(SCAN_LOOKBACK_BLOCKS)),
+        None => {
+            let known = relevant
+                .iter()
+                .find(|(txid, _, _)| *txid == funding.txid)
+                .map(|(_, height, _)| *height);
+            let funded_at = match known {
+                Some(height) => height,
+                None => funding_height(rpc, funding.txid).await?,
+            };
+            funded_at.max(tip.saturating_sub(SCAN_LOOKBACK_BLOCKS))
+        }
     };
     let end = tip.min(start.saturating_add(MAX_BLOCKS_PER_SCAN - 1));
     for height in start..=end {
@@ -210,11 +218,17 @@ fn spends(tx: &Transaction, outpoint: OutPoint) -> bool {
     tx.input.iter().any(|i| i.previous_output == outpoint)
 }
 
-async fn raw_transaction(rpc: &CoreRpc, txid: Txid) -> Option<Transaction> {
-    let hex: serde_json::Value = rpc
-        .call_checked("getrawtransaction", &[serde_json::json!(txid.to_string())])
-        .await
-        .ok()?;
+async fn raw_transaction(
+    rpc: &CoreRpc,
+    txid: Txid,
+    block_hash: Option<BlockHash>,
+) -> Option<Transaction> {
+    let mut params = vec![serde_json::json!(txid.to_string())];
+    if let Some(hash) = block_hash {
+        params.push(serde_json::json!(false));
+        params.push(serde_json::json!(hash.to_string()));
+    }
+    let hex: serde_json::Value = rpc.call_checked("getrawtransaction", &params).await.ok()?;
     hex.as_str().and_then(|h| deserialize_hex(h).ok())
 }
 

@@ -23,15 +23,24 @@ pub fn btc_to_sats(text: &str) -> Result<u64, AmountError> {
     if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
+    if int.is_empty() && frac.is_empty() {
+        return Err(bad());
+    }
     let digits = format!("{int}{frac}");
-    // value = digits * 10^(exp - frac.len()) BTC = digits * 10^(exp - frac.len() + 8) sat
-    let shift = exp - frac.len() as i32 + 8;
+    // value = digits * 10^(exp - frac.len()) BTC = digits * 10^(exp - frac.len() + 8) sat.
+    // In i64 so no exponent a client sends can overflow it.
+    let frac_len = i64::try_from(frac.len()).map_err(|_| bad())?;
+    let shift = i64::from(exp) - frac_len + 8;
     let digits = digits.trim_start_matches('0');
     if digits.is_empty() {
         return Ok(0);
     }
+    // u64 has 20 digits: a larger shift cannot fit (and must not allocate a huge string).
+    if shift > 20 {
+        return Err(bad());
+    }
     if shift < 0 {
-        let cut = (-shift) as usize;
+        let cut = usize::try_from(-shift).map_err(|_| bad())?;
         if cut > digits.len() {
             return Err(bad());
         }
@@ -74,6 +83,14 @@ mod tests {
         assert!(btc_to_sats("0.000000001").is_err());
         assert!(btc_to_sats("-1").is_err());
         assert!(btc_to_sats("abc").is_err());
+        // Extreme exponents are refused, never an overflow panic or a huge allocation.
+        assert!(btc_to_sats("1e2147483647").is_err());
+        assert!(btc_to_sats("1e-2147483648").is_err());
+        assert!(btc_to_sats("1e300").is_err());
+        assert_eq!(btc_to_sats("0e2147483647"), Ok(0));
+        assert!(btc_to_sats(".").is_err());
+        assert!(btc_to_sats("e5").is_err());
+        assert_eq!(btc_to_sats(".5"), Ok(50_000_000));
         assert_eq!(sats_to_btc_string(100_000), "0.001");
         assert_eq!(sats_to_btc_string(200_000_000), "2");
     }

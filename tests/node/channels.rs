@@ -274,3 +274,84 @@ async fn force_close_sweeps_both_sides_back_to_the_wallets() {
     a.node.stop().await;
     b.node.stop().await;
 }
+
+/// A cooperative close pays a wallet address that LDK also reports as a spendable output. The
+/// sweeper must leave it to the wallet: it cannot sign for it, and a sweep batching it with a
+/// later force-close output would never be signed, stranding that balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cooperative_close_does_not_block_a_later_force_close_sweep() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    let b = start_node(node_config(&chain, dir_b.path())).await;
+    fund(&chain, &a, 1).await;
+    connect(&a, &b).await;
+    let open = |a: &crate::harness::TestNode| {
+        a.node
+            .open_channel(
+                b.node.node_id(),
+                ChannelAmount::Sats(CHANNEL_SAT),
+                0,
+                OpenChannelOptions::default(),
+            )
+            .expect("open")
+    };
+    let first = open(&a);
+    mine_until(&chain, "the first channel is usable", WAIT, || {
+        usable(&a, first)
+    })
+    .await;
+    let second = open(&a);
+    mine_until(&chain, "the second channel is usable", WAIT, || {
+        usable(&a, second)
+    })
+    .await;
+
+    // Close the first cooperatively and bury the closing transaction past LDK's reorg depth,
+    // so its output is handed out as spendable.
+    a.node
+        .close_channel(first, false)
+        .expect("cooperative close");
+    wait_until("the first channel is gone", WAIT, || async {
+        a.node.channel(first).is_none()
+    })
+    .await;
+    let before_close = a.node.wallet_balance().confirmed_sat;
+    mine_until(&chain, "the closing funds are in A's wallet", WAIT, || {
+        a.node.wallet_balance().confirmed_sat > before_close + CHANNEL_SAT - 10_000
+    })
+    .await;
+    chain.mine(6).await;
+
+    // Force-close the second: A's delayed balance must still be swept into its wallet.
+    let a_before = a.node.wallet_balance().confirmed_sat;
+    a.node.close_channel(second, true).expect("force close");
+    wait_until("the commitment transaction is broadcast", WAIT, || async {
+        chain.mempool_len().await > 0
+    })
+    .await;
+    chain.mine(145).await;
+    let an = Arc::clone(&a.node);
+    mine_until(
+        &chain,
+        "A's delayed balance is swept into its wallet",
+        WAIT,
+        move || an.wallet_balance().confirmed_sat > a_before + CHANNEL_SAT - 20_000,
+    )
+    .await;
+    assert!(
+        a.node
+            .sweeper()
+            .tracked_spendable_outputs()
+            .iter()
+            .all(|o| !matches!(
+                o.descriptor,
+                lightning::sign::SpendableOutputDescriptor::StaticOutput { .. }
+            )),
+        "the sweeper tracks an output the wallet already owns"
+    );
+
+    a.node.stop().await;
+    b.node.stop().await;
+}

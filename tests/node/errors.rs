@@ -238,3 +238,56 @@ async fn a_funding_failure_closes_the_pending_channel_with_its_reason() {
     a.node.stop().await;
     b.node.stop().await;
 }
+
+/// When the ChannelManager can no longer be written, the background processor stops; the node
+/// must then leave the network rather than let channels move on without persisted state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_manager_that_cannot_be_persisted_takes_the_node_offline() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    let b = start_node(node_config(&chain, dir_b.path())).await;
+    fund(&chain, &a, 1).await;
+    connect(&a, &b).await;
+
+    // Put a non-empty directory where the manager is written: every write now fails.
+    let manager = dir_a.path().join("ldk").join("manager");
+    let an = Arc::clone(&a.node);
+    wait_until("A has persisted its manager once", WAIT, move || {
+        let exists = an.config().data_dir.join("ldk").join("manager").is_file();
+        async move { exists }
+    })
+    .await;
+    std::fs::remove_file(&manager).unwrap();
+    std::fs::create_dir(&manager).unwrap();
+    std::fs::write(manager.join("in-the-way"), b"x").unwrap();
+
+    // Opening a channel changes the manager, so the processor must write it.
+    a.node
+        .open_channel(
+            b.node.node_id(),
+            ChannelAmount::Sats(CHANNEL_SAT),
+            0,
+            OpenChannelOptions::default(),
+        )
+        .expect("open");
+    let b_id = b.node.node_id();
+    wait_until("A drops its peers", WAIT, || async {
+        !a.node.is_peer_connected(&b_id)
+    })
+    .await;
+    // And it stays off the network: its listener is closed.
+    let err = b
+        .node
+        .connect_peer(
+            a.node.node_id(),
+            &a.node.listening_addresses()[0].to_string(),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(err.is_err(), "B could still connect to A");
+
+    a.node.stop().await;
+    b.node.stop().await;
+}

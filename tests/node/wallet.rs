@@ -1,8 +1,12 @@
 //! The on-chain wallet following the chain.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::harness::{fund, node_config, start_node, wait_until, Chain, WAIT};
+use bitcoin::FeeRate;
+use mmln::node::{SendAmount, WalletError};
+
+use crate::harness::{burn_address, fund, node_config, start_node, wait_until, Chain, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wallet_follows_a_reorg_that_removes_its_coins() {
@@ -40,5 +44,60 @@ async fn wallet_follows_a_reorg_that_removes_its_coins() {
         },
     )
     .await;
+    a.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_transactions_reserve_their_inputs() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    // One coinbase: two spends built back to back would both pick it unless the first
+    // reserved it (a send racing a channel funding is the real-life case).
+    fund(&chain, &a, 1).await;
+    let to = burn_address();
+    let wallet = a.node.wallet();
+    let first = wallet
+        .build_send(&to, SendAmount::Sats(100_000_000), None)
+        .expect("first build");
+    let second = wallet
+        .build_send(&to, SendAmount::Sats(100_000_000), None)
+        .expect("second build");
+    let inputs = |tx: &bitcoin::Transaction| -> HashSet<bitcoin::OutPoint> {
+        tx.input.iter().map(|i| i.previous_output).collect()
+    };
+    assert!(
+        inputs(&first).is_disjoint(&inputs(&second)),
+        "two built transactions spend the same coin: {:?} / {:?}",
+        inputs(&first),
+        inputs(&second)
+    );
+    a.node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_send_releases_its_coins() {
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    fund(&chain, &a, 1).await;
+    let before = a.node.wallet_balance().spendable_sat;
+    let to = burn_address();
+    // Zero fee: the chain refuses it ("min relay fee not met").
+    let err = a
+        .node
+        .send_to_address(&to, SendAmount::Sats(100_000), Some(FeeRate::ZERO))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WalletError::BroadcastFailed(_)), "{err}");
+    assert_eq!(
+        a.node.wallet_balance().spendable_sat,
+        before,
+        "the refused transaction's coins are spendable again"
+    );
+    a.node
+        .send_to_address(&to, SendAmount::Sats(100_000), None)
+        .await
+        .expect("a send with a proper fee uses the released coin");
     a.node.stop().await;
 }
