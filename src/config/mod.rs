@@ -75,6 +75,10 @@ pub struct Config {
     /// Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units.
     pub fallback_fee_rate_sat_per_kw: u32,
 
+    // --- Payments ---
+    /// Even custom record keys an inbound payment may carry and still be claimed (sorted).
+    pub keysend_accepted_even_tlvs: Vec<u64>,
+
     // --- Logging ---
     /// Log filter (tracing EnvFilter syntax). When unset, `RUST_LOG` applies, else `info`.
     pub log_level: Option<String>,
@@ -102,6 +106,8 @@ impl Default for Config {
             bitcoind_rpc_cookie: None,
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
+            keysend_accepted_even_tlvs: crate::service::payments::PaymentSettings::default()
+                .allowed_even_records,
             log_level: None,
         }
     }

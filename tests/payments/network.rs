@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
+use mmln::app::App;
+
+use crate::common::RpcClient;
+use crate::harness::{daemon_config, mine_until, wait_until, Chain, Daemon, COIN, PASSWORD, WAIT};
 
 const INVOICE: &str = "lightning::payments::generate_invoice";
 const SEND: &str = "lightning::payments::send_payment";
@@ -43,12 +46,25 @@ async fn final_details(d: &Daemon, hash: &Value) -> Value {
     }
 }
 
+/// An even custom record key outside the default claim allow-list that B is configured to accept.
+const B_EXTRA_EVEN_KEY: u64 = 65_540;
+
+/// B: a daemon whose claim allow-list (`keysend_accepted_even_tlvs`) also holds
+/// [`B_EXTRA_EVEN_KEY`].
+async fn start_b(chain: &Chain, dir: std::path::PathBuf) -> Daemon {
+    let mut config = daemon_config(chain, &dir);
+    config.keysend_accepted_even_tlvs.push(B_EXTRA_EVEN_KEY);
+    let app = App::start(config).await.expect("B starts");
+    let rpc = RpcClient::new(app.rpc_addr(), PASSWORD);
+    Daemon { app, rpc, dir }
+}
+
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
 /// B->C is announced: LDK forwards over unannounced channels only with
 /// `accept_forwards_to_priv_channels`, and C's invoices carry a route hint for it meanwhile.
 async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
     let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
-    let b = Daemon::start(chain, dirs[1].path().to_path_buf()).await;
+    let b = start_b(chain, dirs[1].path().to_path_buf()).await;
     let c = Daemon::start(chain, dirs[2].path().to_path_buf()).await;
     a.fund(chain, 1).await;
     b.fund(chain, 1).await;
@@ -290,6 +306,23 @@ async fn payments_across_three_daemons() {
             .unwrap()
             .contains("65538"),
         "{b_refused}"
+    );
+
+    // B's configured allow-list lets it claim an even key outside the default list.
+    let allowed = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "keysend", "destination": b.node_id(), "amount_in_msat": 6_000,
+                                "custom_records": {B_EXTRA_EVEN_KEY.to_string(): "allowed here"}},
+                    "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(allowed["status"], "succeeded", "{allowed}");
+    let b_allowed = final_details(&b, &allowed["payment_hash"]).await;
+    assert_eq!(b_allowed["status"], "succeeded", "{b_allowed}");
+    assert_eq!(
+        b_allowed["custom_records"][0]["value_utf8"], "allowed here",
+        "{b_allowed}"
     );
 
     // --- No route: a node nobody knows.
