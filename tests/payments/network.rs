@@ -59,6 +59,31 @@ async fn start_b(chain: &Chain, dir: std::path::PathBuf) -> Daemon {
     Daemon { app, rpc, dir }
 }
 
+/// Whether `d` holds a committed inbound HTLC for `hash` (hex) on any channel.
+fn holds_inbound_htlc(d: &Daemon, hash: &Value) -> bool {
+    d.app
+        .node()
+        .channel_manager()
+        .list_channels()
+        .iter()
+        .flat_map(|c| c.pending_inbound_htlcs.iter())
+        .any(|h| {
+            json!(hex::encode(h.payment_hash.0)) == *hash
+                && h.state == Some(lightning::ln::channel_state::InboundHTLCStateDetails::Committed)
+        })
+}
+
+/// Whether `d` has an outbound HTLC for `hash` (hex) on any channel.
+fn holds_outbound_htlc(d: &Daemon, hash: &Value) -> bool {
+    d.app
+        .node()
+        .channel_manager()
+        .list_channels()
+        .iter()
+        .flat_map(|c| c.pending_outbound_htlcs.iter())
+        .any(|h| json!(hex::encode(h.payment_hash.0)) == *hash)
+}
+
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
 /// B->C is announced: LDK forwards over unannounced channels only with
 /// `accept_forwards_to_priv_channels`, and C's invoices carry a route hint for it meanwhile.
@@ -446,13 +471,37 @@ async fn payments_across_three_daemons() {
     );
 
     // --- A restart with a payment in flight: final after the restart, never pending forever.
+    // C's ledger is held busy by another writer, so C records nothing and so claims nothing:
+    // the HTLC stays committed A -> B -> C until the lock goes, whatever the timing.
     let late = invoice(&c, "in flight at restart", Some(15_000)).await;
+    let ledger_lock =
+        rusqlite::Connection::open(c.dir.join("mmln.sqlite")).expect("open C's ledger");
+    ledger_lock
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take C's ledger write lock");
     a.ok(
         SEND,
         json!({ "payment": {"type": "invoice", "invoice": late["invoice"]} }),
     )
     .await;
+    wait_until("C holds the HTLC", WAIT, || async {
+        holds_inbound_htlc(&c, &late["payment_hash"])
+    })
+    .await;
     let a = a.restart(&chain).await;
+    let at_restart = details(&a, &late["payment_hash"]).await;
+    assert_eq!(
+        at_restart["status"], "pending",
+        "in flight at restart: {at_restart}"
+    );
+    assert!(
+        holds_outbound_htlc(&a, &late["payment_hash"]),
+        "A's channel still carries the HTLC after the restart"
+    );
+    ledger_lock
+        .execute_batch("ROLLBACK")
+        .expect("release C's ledger");
+    drop(ledger_lock);
     let after = final_details(&a, &late["payment_hash"]).await;
     assert_eq!(after["status"], "succeeded", "{after}");
     assert_eq!(
