@@ -77,6 +77,8 @@ pub const KEYS: &[Key] = &[
           help: "The lightning coin ticker clients pass as `coin`" },
     Key { name: "p2p_listen", value_name: "ADDR", default: "0.0.0.0:9735", heading: NODE,
           help: "Lightning peer-to-peer listen address" },
+    Key { name: "accept_forwards_to_private_channels", value_name: "BOOL", default: "true", heading: NODE,
+          help: "Forward payments onto unannounced channels, as a hub for wallets whose invoices carry route hints through it must" },
     Key { name: "bitcoind_rpc_url", value_name: "URL", default: "http://127.0.0.1:<network's Core RPC port>", heading: CORE,
           help: "Bitcoin Core JSON-RPC URL (http://host:port)" },
     Key { name: "bitcoind_rpc_user", value_name: "USER", default: "none", heading: CORE,
@@ -136,6 +138,9 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
         "network" => config.network = network(&text(raw)?)?,
         "coin" => config.coin = Some(non_empty(text(raw)?)?),
         "p2p_listen" => config.p2p_listen = parsed::<SocketAddr>(raw, "an IP:port address")?,
+        "accept_forwards_to_private_channels" => {
+            config.accept_forwards_to_private_channels = boolean(raw)?
+        }
         "bitcoind_rpc_url" => config.bitcoind_rpc_url = Some(http_url(text(raw)?)?),
         "bitcoind_rpc_user" => config.bitcoind_rpc_user = Some(non_empty(text(raw)?)?),
         "bitcoind_rpc_password" => config.bitcoind_rpc_password = Some(non_empty(text(raw)?)?),

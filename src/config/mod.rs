@@ -62,6 +62,8 @@ pub struct Config {
     pub coin: Option<String>,
     /// Lightning P2P listen address.
     pub p2p_listen: SocketAddr,
+    /// Forward payments onto unannounced channels (reached through invoice route hints).
+    pub accept_forwards_to_private_channels: bool,
 
     // --- Bitcoin Core ---
     /// Bitcoin Core JSON-RPC URL. Derived from the network's default port when unset.
@@ -100,6 +102,7 @@ impl Default for Config {
             network: Network::Regtest,
             coin: None,
             p2p_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 9735),
+            accept_forwards_to_private_channels: true,
             bitcoind_rpc_url: None,
             bitcoind_rpc_user: None,
             bitcoind_rpc_password: None,

@@ -230,6 +230,7 @@ fn every_key_in_the_table_is_parsed() {
         ("network", "regtest"),
         ("coin", "tBTC-lightning"),
         ("p2p_listen", "0.0.0.0:9735"),
+        ("accept_forwards_to_private_channels", "true"),
         ("bitcoind_rpc_url", "http://127.0.0.1:18443"),
         ("bitcoind_rpc_user", "u"),
         ("bitcoind_rpc_password", "p"),
@@ -288,6 +289,10 @@ fn documented_numeric_defaults_match_config_default() {
     assert_eq!(parsed.data_dir, default.data_dir);
     assert_eq!(parsed.network, default.network);
     assert_eq!(parsed.p2p_listen, default.p2p_listen);
+    assert_eq!(
+        parsed.accept_forwards_to_private_channels,
+        default.accept_forwards_to_private_channels
+    );
     assert_eq!(
         parsed.fallback_fee_rate_sat_per_kw,
         default.fallback_fee_rate_sat_per_kw

@@ -85,8 +85,8 @@ fn holds_outbound_htlc(d: &Daemon, hash: &Value) -> bool {
 }
 
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
-/// B->C is announced: LDK forwards over unannounced channels only with
-/// `accept_forwards_to_priv_channels`, and C's invoices carry a route hint for it meanwhile.
+/// Both channels are unannounced (the default): A reaches C through the route hint in C's
+/// invoices, and B forwards onto B->C because mmln nodes accept forwards to private channels.
 async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
     let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
     let b = start_b(chain, dirs[1].path().to_path_buf()).await;
@@ -110,8 +110,7 @@ async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemo
         .ok(
             "lightning::channels::open_channel",
             json!({ "node_address": c.node_address(), "amount": {"type": "Exact", "value": 0.004},
-                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100,
-                                        "announced_channel": true} }),
+                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100} }),
         )
         .await;
     let (ab, bc) = (
