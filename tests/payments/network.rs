@@ -472,6 +472,7 @@ async fn payments_across_three_daemons() {
     // --- A restart with a payment in flight: final after the restart, never pending forever.
     // C's ledger is held busy by another writer, so C records nothing and so claims nothing:
     // the HTLC stays committed A -> B -> C until the lock goes, whatever the timing.
+    // (C's failed write answers ReplayEvent, so LDK keeps the event for later.)
     let late = invoice(&c, "in flight at restart", Some(15_000)).await;
     let ledger_lock =
         rusqlite::Connection::open(c.dir.join("mmln.sqlite")).expect("open C's ledger");
@@ -497,10 +498,26 @@ async fn payments_across_three_daemons() {
         holds_outbound_htlc(&a, &late["payment_hash"]),
         "A's channel still carries the HTLC after the restart"
     );
+    // C stops too before it could record (and so claim) the payment: after its restart LDK must
+    // hand it the claimable payment again (event replay across a restart).
+    let c_row = details(&c, &late["payment_hash"]).await;
+    assert_eq!(
+        c_row["status"], "pending",
+        "C recorded nothing yet: {c_row}"
+    );
+    let c_dir = c.dir.clone();
+    c.app.shutdown().await.expect("C stops cleanly");
     ledger_lock
         .execute_batch("ROLLBACK")
         .expect("release C's ledger");
     drop(ledger_lock);
+    let c = Daemon::start(&chain, c_dir).await;
+    // C listens on a new ephemeral port now; B, which opened the channel, dials it there.
+    b.ok(
+        "lightning::nodes::connect_to_node",
+        json!({ "node_address": c.node_address() }),
+    )
+    .await;
     let after = final_details(&a, &late["payment_hash"]).await;
     assert_eq!(after["status"], "succeeded", "{after}");
     assert_eq!(
