@@ -10,7 +10,11 @@
 //!   - LDK has it pending: leave it; LDK's retry and events finish it.
 //!   - LDK has it fulfilled: mark it succeeded if we know the preimage (keysend), else leave it
 //!     for the `PaymentSent` event LDK replays.
-//!   - LDK abandoned it: failed, "abandoned by the Lightning engine".
+//!   - LDK abandoned it: leave it too. LDK lists a payment as abandoned from the moment it stops
+//!     retrying until its last HTLC resolves, and only then emits `PaymentFailed` (or
+//!     `PaymentSent`, if an HTLC is claimed after all). Failing the row early would let a client
+//!     retry, and pay twice, while an HTLC of this attempt is still in flight; the event LDK
+//!     still owes us settles the row instead.
 //!   - LDK does not know it: failed, "not in flight after restart" (the node stopped between
 //!     writing the intent and handing the payment over, or LDK's state is older).
 //! - An inbound invoice still `pending` whose expiry has passed: failed with code
@@ -82,7 +86,7 @@ impl PaymentHub {
             let hash = payment.payment_hash;
             let change = match payment.direction {
                 Direction::Outbound => match engine.get(&payment_id_for(&hash, payment.attempts)) {
-                    Some(EngineView::Pending) => {
+                    Some(EngineView::Pending | EngineView::Abandoned) => {
                         report.outbound_in_flight += 1;
                         None
                     }
@@ -97,17 +101,6 @@ impl PaymentHub {
                         }
                         None => None,
                     },
-                    Some(EngineView::Abandoned) => {
-                        report.outbound_failed += 1;
-                        Some(
-                            self.fail(
-                                hash,
-                                FailureCode::UserAbandoned,
-                                "abandoned by the Lightning engine",
-                            )
-                            .await?,
-                        )
-                    }
                     None => {
                         report.outbound_failed += 1;
                         Some(
