@@ -20,6 +20,7 @@ use crate::node::{Node, NodeConfig, NodeError};
 use crate::rpc::context::RpcContext;
 use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
+use crate::service::payments::{PaymentHub, PaymentSettings};
 use crate::transport::{RpcServerState, TransportError};
 
 /// Why the daemon could not start or stop cleanly.
@@ -156,16 +157,16 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
     // the chain and only then starts peers and the background processor.
     let node_config = NodeConfig::from_config(&config).map_err(AppError::StartNodeFailed)?;
-    let sink = Arc::new(LedgerEventSink::new(ledger.clone()));
+    // One payments hub per daemon: the event sink settles payments through it and the RPC
+    // handlers wait on it, so both must hold this same value.
+    let payments = PaymentHub::new(ledger.clone(), PaymentSettings::from_config(&config));
+    let sink = Arc::new(LedgerEventSink::new(ledger.clone(), payments.clone()));
     let node = Node::start(node_config, sink)
         .await
         .map_err(AppError::StartNodeFailed)?;
     tracing::info!(node_id = %node.node_id(), "start-up 4/5: Lightning node running");
     // Payments left pending by the last stop are settled before any client can send.
-    if let Err(e) = crate::service::payments::PaymentHub::for_ledger(&ledger)
-        .reconcile(&node)
-        .await
-    {
+    if let Err(e) = payments.reconcile(&node).await {
         tracing::error!("payment reconciliation failed (payments stay as recorded): {e}");
     }
 
@@ -177,8 +178,11 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         shutdown_rx.clone(),
     );
     let config_arc = Arc::new(config.clone());
-    let ctx =
-        RpcContext::new(Arc::clone(&config_arc)).with_engine(Arc::clone(&node), ledger.clone());
+    let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(
+        Arc::clone(&node),
+        ledger.clone(),
+        payments,
+    );
     let state = match RpcServerState::new(ctx, router) {
         Ok(state) => Arc::new(state),
         Err(e) => {

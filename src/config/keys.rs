@@ -45,6 +45,7 @@ impl Key {
 const RPC: &str = "RPC";
 const NODE: &str = "Node";
 const CORE: &str = "Bitcoin Core";
+const PAYMENTS: &str = "Payments";
 const LOG: &str = "Logging";
 
 /// Every key the daemon reads, in the order `--help` lists them.
@@ -76,6 +77,8 @@ pub const KEYS: &[Key] = &[
           help: "The lightning coin ticker clients pass as `coin`" },
     Key { name: "p2p_listen", value_name: "ADDR", default: "0.0.0.0:9735", heading: NODE,
           help: "Lightning peer-to-peer listen address" },
+    Key { name: "accept_forwards_to_private_channels", value_name: "BOOL", default: "true", heading: NODE,
+          help: "Forward payments onto unannounced channels, as a hub for wallets whose invoices carry route hints through it must" },
     Key { name: "bitcoind_rpc_url", value_name: "URL", default: "http://127.0.0.1:<network's Core RPC port>", heading: CORE,
           help: "Bitcoin Core JSON-RPC URL (http://host:port)" },
     Key { name: "bitcoind_rpc_user", value_name: "USER", default: "none", heading: CORE,
@@ -88,9 +91,21 @@ pub const KEYS: &[Key] = &[
           help: "How often the chain tip is polled, in milliseconds" },
     Key { name: "fallback_fee_rate_sat_per_kw", value_name: "RATE", default: "2500", heading: CORE,
           help: "Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units (at least 253)" },
+    Key { name: "keysend_accepted_even_tlvs", value_name: "KEYS", default: KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT, heading: PAYMENTS,
+          help: "Even custom record (TLV) keys an incoming payment may carry and still be claimed; odd keys are always accepted, other even keys make the payment fail back (BOLT 1). Comma-separated in flags and env vars, an integer array in the file; each key at least 65536 and not 5482373484 (the keysend preimage). Empty accepts no even key" },
     Key { name: "log_level", value_name: "FILTER", default: "RUST_LOG, else info", heading: LOG,
           help: "Log filter in tracing's EnvFilter syntax, e.g. info or mmln=debug,lightning=info" },
 ];
+
+/// The default of `keysend_accepted_even_tlvs` as `--help` shows it; a unit test keeps it equal
+/// to the payments service's default list.
+pub const KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT: &str =
+    "818818,906608,7629168,34349334,112111100,133773310";
+
+/// Custom record keys below this are reserved for the protocol (BOLT 4 onion payload types).
+const MIN_CUSTOM_RECORD_KEY: u64 = 65_536;
+/// The keysend preimage record: LDK reads it itself; it is never "accepted" by the allow-list.
+const KEYSEND_PREIMAGE_KEY: u64 = 5_482_373_484;
 
 /// Finds a key by its file name.
 pub fn find(name: &str) -> Option<&'static Key> {
@@ -123,6 +138,9 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
         "network" => config.network = network(&text(raw)?)?,
         "coin" => config.coin = Some(non_empty(text(raw)?)?),
         "p2p_listen" => config.p2p_listen = parsed::<SocketAddr>(raw, "an IP:port address")?,
+        "accept_forwards_to_private_channels" => {
+            config.accept_forwards_to_private_channels = boolean(raw)?
+        }
         "bitcoind_rpc_url" => config.bitcoind_rpc_url = Some(http_url(text(raw)?)?),
         "bitcoind_rpc_user" => config.bitcoind_rpc_user = Some(non_empty(text(raw)?)?),
         "bitcoind_rpc_password" => config.bitcoind_rpc_password = Some(non_empty(text(raw)?)?),
@@ -139,6 +157,7 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
             }
             config.fallback_fee_rate_sat_per_kw = rate;
         }
+        "keysend_accepted_even_tlvs" => config.keysend_accepted_even_tlvs = even_tlv_keys(raw)?,
         "log_level" => {
             let filter = non_empty(text(raw)?)?;
             tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| e.to_string())?;
@@ -224,6 +243,57 @@ fn network(s: &str) -> Result<Network, String> {
             "expected one of bitcoin, testnet, testnet4, signet, regtest, got {s:?}"
         )),
     }
+}
+
+/// A list of even custom record keys: `a,b,c` as text, an integer array in TOML. Sorted and
+/// without duplicates, so the list compares equal however it was written.
+pub(super) fn even_tlv_keys(raw: &RawValue) -> Result<Vec<u64>, String> {
+    let mut keys = match raw {
+        RawValue::Text(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<u64>().map_err(|_| {
+                    format!("expected a comma-separated list of integers, got {item:?}")
+                })
+            })
+            .collect::<Result<Vec<u64>, String>>()?,
+        RawValue::Toml(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::Integer(i) => u64::try_from(*i)
+                    .map_err(|_| format!("expected a non-negative integer, got {i}")),
+                other => Err(format!("expected an integer, found {}", toml_type(other))),
+            })
+            .collect::<Result<Vec<u64>, String>>()?,
+        RawValue::Toml(other) => {
+            return Err(format!(
+                "expected an array of integers, found {}",
+                toml_type(other)
+            ))
+        }
+    };
+    for key in &keys {
+        if *key < MIN_CUSTOM_RECORD_KEY {
+            return Err(format!(
+                "{key} is below {MIN_CUSTOM_RECORD_KEY}; custom record keys start there"
+            ));
+        }
+        if key % 2 != 0 {
+            return Err(format!(
+                "{key} is odd; odd keys are always accepted, list only even ones"
+            ));
+        }
+        if *key == KEYSEND_PREIMAGE_KEY {
+            return Err(format!(
+                "{key} is the keysend preimage record, which the node handles itself"
+            ));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
 }
 
 /// Bitcoin Core speaks plain HTTP; lightning-block-sync's client has no TLS.

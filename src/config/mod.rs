@@ -62,6 +62,8 @@ pub struct Config {
     pub coin: Option<String>,
     /// Lightning P2P listen address.
     pub p2p_listen: SocketAddr,
+    /// Forward payments onto unannounced channels (reached through invoice route hints).
+    pub accept_forwards_to_private_channels: bool,
 
     // --- Bitcoin Core ---
     /// Bitcoin Core JSON-RPC URL. Derived from the network's default port when unset.
@@ -74,6 +76,10 @@ pub struct Config {
     pub chain_poll_interval_ms: Option<u64>,
     /// Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units.
     pub fallback_fee_rate_sat_per_kw: u32,
+
+    // --- Payments ---
+    /// Even custom record keys an inbound payment may carry and still be claimed (sorted).
+    pub keysend_accepted_even_tlvs: Vec<u64>,
 
     // --- Logging ---
     /// Log filter (tracing EnvFilter syntax). When unset, `RUST_LOG` applies, else `info`.
@@ -96,12 +102,15 @@ impl Default for Config {
             network: Network::Regtest,
             coin: None,
             p2p_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 9735),
+            accept_forwards_to_private_channels: true,
             bitcoind_rpc_url: None,
             bitcoind_rpc_user: None,
             bitcoind_rpc_password: None,
             bitcoind_rpc_cookie: None,
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
+            keysend_accepted_even_tlvs: crate::service::payments::PaymentSettings::default()
+                .allowed_even_records,
             log_level: None,
         }
     }

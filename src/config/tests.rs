@@ -230,12 +230,14 @@ fn every_key_in_the_table_is_parsed() {
         ("network", "regtest"),
         ("coin", "tBTC-lightning"),
         ("p2p_listen", "0.0.0.0:9735"),
+        ("accept_forwards_to_private_channels", "true"),
         ("bitcoind_rpc_url", "http://127.0.0.1:18443"),
         ("bitcoind_rpc_user", "u"),
         ("bitcoind_rpc_password", "p"),
         ("bitcoind_rpc_cookie", "/tmp/.cookie"),
         ("chain_poll_interval_ms", "250"),
         ("fallback_fee_rate_sat_per_kw", "2500"),
+        ("keysend_accepted_even_tlvs", "818818,906608"),
         ("log_level", "info"),
     ]
     .into_iter()
@@ -288,7 +290,77 @@ fn documented_numeric_defaults_match_config_default() {
     assert_eq!(parsed.network, default.network);
     assert_eq!(parsed.p2p_listen, default.p2p_listen);
     assert_eq!(
+        parsed.accept_forwards_to_private_channels,
+        default.accept_forwards_to_private_channels
+    );
+    assert_eq!(
         parsed.fallback_fee_rate_sat_per_kw,
         default.fallback_fee_rate_sat_per_kw
+    );
+    assert_eq!(
+        parsed.keysend_accepted_even_tlvs,
+        default.keysend_accepted_even_tlvs
+    );
+}
+
+#[test]
+fn accepted_even_tlvs_default_is_the_payments_default() {
+    assert_eq!(
+        Config::default().keysend_accepted_even_tlvs,
+        crate::service::payments::PaymentSettings::default().allowed_even_records
+    );
+    let shown = keys::find("keysend_accepted_even_tlvs")
+        .expect("key")
+        .default;
+    let parsed = keys::even_tlv_keys(&keys::RawValue::Text(shown.to_string())).expect("parses");
+    assert_eq!(parsed, Config::default().keysend_accepted_even_tlvs);
+}
+
+#[test]
+fn accepted_even_tlvs_parse_from_every_source() {
+    let file = config_file(&format!(
+        "rpc_password = \"{STRONG}\"\nkeysend_accepted_even_tlvs = [818818, 65538, 818818]\n"
+    ));
+    let config = load(&args_with_file(&file, &[]), &env(&[])).expect("file array loads");
+    assert_eq!(config.keysend_accepted_even_tlvs, vec![65_538, 818_818]);
+
+    let env = env(&[("MMLN_KEYSEND_ACCEPTED_EVEN_TLVS", " 906608 , 70000 ")]);
+    let config = load(&args_with_file(&file, &[]), &env).expect("env list loads");
+    assert_eq!(config.keysend_accepted_even_tlvs, vec![70_000, 906_608]);
+
+    let args = args_with_file(&file, &[("keysend_accepted_even_tlvs", "")]);
+    let config = load(&args, &env).expect("empty flag loads");
+    assert!(
+        config.keysend_accepted_even_tlvs.is_empty(),
+        "flag wins, empty list"
+    );
+}
+
+#[test]
+fn accepted_even_tlvs_reject_odd_small_and_preimage_keys() {
+    for (value, expected) in [
+        ("818819", "is odd"),
+        ("1000", "below 65536"),
+        ("5482373484", "keysend preimage"),
+        ("818818,x", "comma-separated list of integers"),
+    ] {
+        let args = RunArgs::from_pairs(&[
+            ("rpc_password", STRONG),
+            ("data_dir", "/nonexistent/mmln"),
+            ("keysend_accepted_even_tlvs", value),
+        ]);
+        let message = load(&args, &env(&[])).expect_err(value).to_string();
+        assert!(message.contains("keysend_accepted_even_tlvs"), "{message}");
+        assert!(message.contains(expected), "{value}: {message}");
+    }
+    let file = config_file(&format!(
+        "rpc_password = \"{STRONG}\"\nkeysend_accepted_even_tlvs = \"818818\"\n"
+    ));
+    let message = load(&args_with_file(&file, &[]), &env(&[]))
+        .expect_err("a string is not an array")
+        .to_string();
+    assert!(
+        message.contains("expected an array of integers"),
+        "{message}"
     );
 }

@@ -36,6 +36,12 @@ pub struct NodeConfig {
     pub max_accepted_htlcs: u16,
     /// Channels below this size are refused before LDK is asked.
     pub min_channel_size_sat: u64,
+    /// LDK's `accept_forwards_to_priv_channels`: forward payments onto unannounced channels.
+    /// On by default because mmln opens unannounced channels by default: a hub whose wallets
+    /// reach it over unannounced channels must forward to them, or the route hints in those
+    /// wallets' invoices lead nowhere. A sender can only name such a channel if it learned the
+    /// channel from an invoice's route hint (or guessed its short channel id).
+    pub accept_forwards_to_priv_channels: bool,
 }
 
 impl NodeConfig {
@@ -56,6 +62,7 @@ impl NodeConfig {
             alias: String::new(),
             max_accepted_htlcs: DEFAULT_MAX_ACCEPTED_HTLCS,
             min_channel_size_sat: crate::node::channels::DEFAULT_MIN_CHANNEL_SIZE_SAT,
+            accept_forwards_to_priv_channels: true,
         }
     }
 
@@ -67,6 +74,7 @@ impl NodeConfig {
         if cfg.network == Network::Regtest {
             node.minimum_depth = 1;
         }
+        node.accept_forwards_to_priv_channels = cfg.accept_forwards_to_private_channels;
         Ok(node)
     }
 
@@ -86,6 +94,31 @@ impl NodeConfig {
         // Every inbound channel goes through `OpenChannelRequest` so trusted peers can get 0-conf.
         c.manually_accept_inbound_channels = true;
         c.accept_inbound_channels = true;
+        c.accept_forwards_to_priv_channels = self.accept_forwards_to_priv_channels;
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn daemon_config() -> crate::config::Config {
+        crate::config::Config {
+            bitcoind_rpc_user: Some("u".to_string()),
+            bitcoind_rpc_password: Some("p".to_string()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn forwards_to_private_channels_are_accepted_by_default_and_can_be_turned_off() {
+        let node = NodeConfig::from_config(&daemon_config()).expect("node config");
+        assert!(node.user_config().accept_forwards_to_priv_channels);
+
+        let mut cfg = daemon_config();
+        cfg.accept_forwards_to_private_channels = false;
+        let node = NodeConfig::from_config(&cfg).expect("node config");
+        assert!(!node.user_config().accept_forwards_to_priv_channels);
     }
 }

@@ -1,6 +1,7 @@
 //! What every method handler can reach.
 //!
-//! The configuration and the coin ticker always; the running node and its ledger once app
+//! The configuration and the coin ticker always; the running node, its ledger and the payments
+//! hub once app
 //! start-up has attached them with [`RpcContext::with_engine`]. A context without them exists
 //! only in transport tests, which route no lightning method; should a lightning method run there
 //! anyway, [`RpcContext::node`] answers [`EngineNotRunning`] ("No such coin", as KDF answers for a
@@ -12,6 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::config::Config;
 use crate::ledger::Ledger;
 use crate::node::Node;
+use crate::service::payments::PaymentHub;
 
 /// Shared, cheaply cloned state handed to every method.
 #[derive(Clone)]
@@ -23,11 +25,12 @@ pub struct RpcContext {
     activation_tasks: Arc<crate::rpc::task::enable_lightning::ActivationTasks>,
 }
 
-/// The running node and its ledger.
+/// The running node, its ledger and the payments hub its event sink feeds.
 #[derive(Clone)]
 struct Engine {
     node: Arc<Node>,
     ledger: Ledger,
+    payments: PaymentHub,
 }
 
 /// The context has no node attached (only possible in transport tests). Methods turn it into
@@ -51,10 +54,23 @@ impl RpcContext {
         }
     }
 
-    /// This context with the running node and its ledger attached (app start-up).
-    pub fn with_engine(mut self, node: Arc<Node>, ledger: Ledger) -> Self {
-        self.engine = Some(Engine { node, ledger });
+    /// This context with the running node, its ledger and the payments hub attached (app
+    /// start-up). `payments` must be the hub the node's event sink feeds.
+    pub fn with_engine(mut self, node: Arc<Node>, ledger: Ledger, payments: PaymentHub) -> Self {
+        self.engine = Some(Engine {
+            node,
+            ledger,
+            payments,
+        });
         self
+    }
+
+    /// The payments service shared with the node's event sink.
+    pub fn payments(&self) -> Result<&PaymentHub, EngineNotRunning> {
+        self.engine
+            .as_ref()
+            .map(|e| &e.payments)
+            .ok_or_else(|| self.not_running())
     }
 
     /// The running node.

@@ -1,7 +1,7 @@
 //! LDK events into the ledger: the node's [`NodeEventSink`].
 //!
-//! Closed channels are recorded here (LDK forgets them). Payment events go to
-//! [`super::payment_events::apply_payment_event`], the one seam the payments layer fills in.
+//! Closed channels are recorded here (LDK forgets them). Payment events go to the daemon's
+//! [`PaymentHub`], the same one the RPC handlers hold, so waiters are woken.
 //! A failed write answers `ReplayEvent`, so LDK hands the event again later.
 
 use std::sync::Arc;
@@ -10,15 +10,18 @@ use lightning::events::{Event, ReplayEvent};
 
 use crate::ledger::{ChannelClosure, Ledger};
 use crate::node::{ChannelClosedRecord, ChannelManager, NodeEventSink, SinkFuture};
+use crate::service::payments::PaymentHub;
 
 /// The daemon's event sink: writes to the ledger, then acknowledges.
 pub struct LedgerEventSink {
     ledger: Ledger,
+    payments: PaymentHub,
 }
 
 impl LedgerEventSink {
-    pub fn new(ledger: Ledger) -> Self {
-        LedgerEventSink { ledger }
+    /// `payments` must be the hub the RPC context carries (it shares the waiters).
+    pub fn new(ledger: Ledger, payments: PaymentHub) -> Self {
+        LedgerEventSink { ledger, payments }
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -47,11 +50,7 @@ impl NodeEventSink for LedgerEventSink {
         event: Event,
         channel_manager: &'a Arc<ChannelManager>,
     ) -> SinkFuture<'a> {
-        Box::pin(super::payment_events::apply_payment_event(
-            &self.ledger,
-            event,
-            channel_manager,
-        ))
+        Box::pin(self.payments.apply_payment_event(event, channel_manager))
     }
 
     fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_> {

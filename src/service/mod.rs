@@ -6,6 +6,5 @@ pub mod channels;
 pub mod events;
 pub mod filter;
 pub mod nodes;
-pub mod payment_events;
 pub mod payments;
 pub mod wallet;

@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
+use mmln::app::App;
+
+use crate::common::RpcClient;
+use crate::harness::{daemon_config, mine_until, wait_until, Chain, Daemon, COIN, PASSWORD, WAIT};
 
 const INVOICE: &str = "lightning::payments::generate_invoice";
 const SEND: &str = "lightning::payments::send_payment";
@@ -43,12 +46,50 @@ async fn final_details(d: &Daemon, hash: &Value) -> Value {
     }
 }
 
+/// An even custom record key outside the default claim allow-list that B is configured to accept.
+const B_EXTRA_EVEN_KEY: u64 = 65_540;
+
+/// B: a daemon whose claim allow-list (`keysend_accepted_even_tlvs`) also holds
+/// [`B_EXTRA_EVEN_KEY`].
+async fn start_b(chain: &Chain, dir: std::path::PathBuf) -> Daemon {
+    let mut config = daemon_config(chain, &dir);
+    config.keysend_accepted_even_tlvs.push(B_EXTRA_EVEN_KEY);
+    let app = App::start(config).await.expect("B starts");
+    let rpc = RpcClient::new(app.rpc_addr(), PASSWORD);
+    Daemon { app, rpc, dir }
+}
+
+/// Whether `d` holds a committed inbound HTLC for `hash` (hex) on any channel.
+fn holds_inbound_htlc(d: &Daemon, hash: &Value) -> bool {
+    d.app
+        .node()
+        .channel_manager()
+        .list_channels()
+        .iter()
+        .flat_map(|c| c.pending_inbound_htlcs.iter())
+        .any(|h| {
+            json!(hex::encode(h.payment_hash.0)) == *hash
+                && h.state == Some(lightning::ln::channel_state::InboundHTLCStateDetails::Committed)
+        })
+}
+
+/// Whether `d` has an outbound HTLC for `hash` (hex) on any channel.
+fn holds_outbound_htlc(d: &Daemon, hash: &Value) -> bool {
+    d.app
+        .node()
+        .channel_manager()
+        .list_channels()
+        .iter()
+        .flat_map(|c| c.pending_outbound_htlcs.iter())
+        .any(|h| json!(hex::encode(h.payment_hash.0)) == *hash)
+}
+
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
-/// B->C is announced: LDK forwards over unannounced channels only with
-/// `accept_forwards_to_priv_channels`, and C's invoices carry a route hint for it meanwhile.
+/// Both channels are unannounced (the default): A reaches C through the route hint in C's
+/// invoices, and B forwards onto B->C because mmln nodes accept forwards to private channels.
 async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
     let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
-    let b = Daemon::start(chain, dirs[1].path().to_path_buf()).await;
+    let b = start_b(chain, dirs[1].path().to_path_buf()).await;
     let c = Daemon::start(chain, dirs[2].path().to_path_buf()).await;
     a.fund(chain, 1).await;
     b.fund(chain, 1).await;
@@ -69,8 +110,7 @@ async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemo
         .ok(
             "lightning::channels::open_channel",
             json!({ "node_address": c.node_address(), "amount": {"type": "Exact", "value": 0.004},
-                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100,
-                                        "announced_channel": true} }),
+                    "channel_options": {"base_fee_msat": 1000, "proportional_fee_in_millionths_sats": 100} }),
         )
         .await;
     let (ab, bc) = (
@@ -292,6 +332,23 @@ async fn payments_across_three_daemons() {
         "{b_refused}"
     );
 
+    // B's configured allow-list lets it claim an even key outside the default list.
+    let allowed = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "keysend", "destination": b.node_id(), "amount_in_msat": 6_000,
+                                "custom_records": {B_EXTRA_EVEN_KEY.to_string(): "allowed here"}},
+                    "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(allowed["status"], "succeeded", "{allowed}");
+    let b_allowed = final_details(&b, &allowed["payment_hash"]).await;
+    assert_eq!(b_allowed["status"], "succeeded", "{b_allowed}");
+    assert_eq!(
+        b_allowed["custom_records"][0]["value_utf8"], "allowed here",
+        "{b_allowed}"
+    );
+
     // --- No route: a node nobody knows.
     let secp = bitcoin::secp256k1::Secp256k1::new();
     let stranger = bitcoin::secp256k1::SecretKey::from_slice(&[9; 32])
@@ -413,13 +470,54 @@ async fn payments_across_three_daemons() {
     );
 
     // --- A restart with a payment in flight: final after the restart, never pending forever.
+    // C's ledger is held busy by another writer, so C records nothing and so claims nothing:
+    // the HTLC stays committed A -> B -> C until the lock goes, whatever the timing.
+    // (C's failed write answers ReplayEvent, so LDK keeps the event for later.)
     let late = invoice(&c, "in flight at restart", Some(15_000)).await;
+    let ledger_lock =
+        rusqlite::Connection::open(c.dir.join("mmln.sqlite")).expect("open C's ledger");
+    ledger_lock
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take C's ledger write lock");
     a.ok(
         SEND,
         json!({ "payment": {"type": "invoice", "invoice": late["invoice"]} }),
     )
     .await;
+    wait_until("C holds the HTLC", WAIT, || async {
+        holds_inbound_htlc(&c, &late["payment_hash"])
+    })
+    .await;
     let a = a.restart(&chain).await;
+    let at_restart = details(&a, &late["payment_hash"]).await;
+    assert_eq!(
+        at_restart["status"], "pending",
+        "in flight at restart: {at_restart}"
+    );
+    assert!(
+        holds_outbound_htlc(&a, &late["payment_hash"]),
+        "A's channel still carries the HTLC after the restart"
+    );
+    // C stops too before it could record (and so claim) the payment: after its restart LDK must
+    // hand it the claimable payment again (event replay across a restart).
+    let c_row = details(&c, &late["payment_hash"]).await;
+    assert_eq!(
+        c_row["status"], "pending",
+        "C recorded nothing yet: {c_row}"
+    );
+    let c_dir = c.dir.clone();
+    c.app.shutdown().await.expect("C stops cleanly");
+    ledger_lock
+        .execute_batch("ROLLBACK")
+        .expect("release C's ledger");
+    drop(ledger_lock);
+    let c = Daemon::start(&chain, c_dir).await;
+    // C listens on a new ephemeral port now; B, which opened the channel, dials it there.
+    b.ok(
+        "lightning::nodes::connect_to_node",
+        json!({ "node_address": c.node_address() }),
+    )
+    .await;
     let after = final_details(&a, &late["payment_hash"]).await;
     assert_eq!(after["status"], "succeeded", "{after}");
     assert_eq!(

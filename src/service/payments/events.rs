@@ -158,6 +158,34 @@ pub async fn apply_payment_event(
                 .await;
             finish("payment claimed", notifier, &hash, result)
         }
+        event @ (Event::PaymentSent { .. } | Event::PaymentFailed { .. }) => {
+            apply_outbound_outcome(ledger, notifier, event).await
+        }
+        Event::PaymentPathFailed {
+            payment_hash,
+            payment_failed_permanently,
+            failure,
+            short_channel_id,
+            ..
+        } => {
+            tracing::debug!(hash = %payment_hash, payment_failed_permanently, ?failure, ?short_channel_id, "payment path failed");
+            Ok(())
+        }
+        other => {
+            tracing::debug!(event = ?other, "payment event without ledger effect");
+            Ok(())
+        }
+    }
+}
+
+/// The outcome of one of our sends (`PaymentSent`, `PaymentFailed`) into the ledger. Needs no
+/// `ChannelManager`: nothing is claimed or failed back. Other events are ignored.
+pub async fn apply_outbound_outcome(
+    ledger: &Ledger,
+    notifier: &PaymentNotifier,
+    event: Event,
+) -> Result<(), ReplayEvent> {
+    match event {
         Event::PaymentSent {
             payment_preimage,
             payment_hash,
@@ -205,20 +233,7 @@ pub async fn apply_payment_event(
                 .await;
             finish("payment failed", notifier, &hash, result)
         }
-        Event::PaymentPathFailed {
-            payment_hash,
-            payment_failed_permanently,
-            failure,
-            short_channel_id,
-            ..
-        } => {
-            tracing::debug!(hash = %payment_hash, payment_failed_permanently, ?failure, ?short_channel_id, "payment path failed");
-            Ok(())
-        }
-        other => {
-            tracing::debug!(event = ?other, "payment event without ledger effect");
-            Ok(())
-        }
+        _ => Ok(()),
     }
 }
 
@@ -319,33 +334,4 @@ fn finish(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ALLOWED: [u64; 2] = [112_111_100, 818_818];
-
-    #[test]
-    fn odd_records_are_claimed_plainly() {
-        let records = vec![(7_629_169, b"{}".to_vec()), (7_629_171, b"hi".to_vec())];
-        assert_eq!(claim_decision(&records, &ALLOWED), ClaimDecision::Claim);
-        assert_eq!(claim_decision(&[], &ALLOWED), ClaimDecision::Claim);
-    }
-
-    #[test]
-    fn allowed_even_records_need_the_known_tlv_claim() {
-        let records = vec![(7_629_169, vec![]), (112_111_100, b"wal_x".to_vec())];
-        assert_eq!(
-            claim_decision(&records, &ALLOWED),
-            ClaimDecision::ClaimWithKnownEvenRecords
-        );
-    }
-
-    #[test]
-    fn an_unknown_even_record_is_rejected_by_name() {
-        let records = vec![(112_111_100, vec![]), (65_538, vec![1])];
-        match claim_decision(&records, &ALLOWED) {
-            ClaimDecision::Reject { reason } => assert!(reason.contains("65538"), "{reason}"),
-            other => panic!("expected a rejection, got {other:?}"),
-        }
-    }
-}
+mod tests;

@@ -1,12 +1,11 @@
 //! [`PaymentHub`]: the payments service's shared state (ledger, waiters, settings).
 //!
-//! It is built before the node starts, because the node's event sink needs it (the sink calls
-//! [`PaymentHub::apply_payment_event`]), and the RPC handlers get the same hub so that a send
-//! waiting for its outcome is woken by the event that settles it.
+//! App start-up builds exactly one per daemon, before the node starts, because the node's event
+//! sink needs it (the sink calls [`PaymentHub::apply_payment_event`]); the RPC context carries a
+//! clone of the same hub, so a send waiting for its outcome is woken by the event that settles
+//! it. Several daemons in one process (tests, the sandbox) each have their own.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ledger::Ledger;
@@ -57,6 +56,16 @@ impl Default for PaymentSettings {
     }
 }
 
+impl PaymentSettings {
+    /// The settings a daemon runs with: the configured claim allow-list, the rest default.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        PaymentSettings {
+            allowed_even_records: config.keysend_accepted_even_tlvs.clone(),
+            ..PaymentSettings::default()
+        }
+    }
+}
+
 /// The payments service. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct PaymentHub {
@@ -71,30 +80,6 @@ impl PaymentHub {
             ledger,
             notifier: PaymentNotifier::new(),
             settings: Arc::new(settings),
-        }
-    }
-
-    /// The hub of the daemon whose ledger is `ledger`: the same waiters for every caller in
-    /// this process that holds that ledger (the node's event sink and the RPC handlers), with
-    /// default settings. Keyed by the database path, so several daemons in one process (tests,
-    /// the sandbox) each get their own.
-    pub fn for_ledger(ledger: &Ledger) -> PaymentHub {
-        static NOTIFIERS: OnceLock<Mutex<HashMap<PathBuf, PaymentNotifier>>> = OnceLock::new();
-        let key = ledger
-            .path()
-            .canonicalize()
-            .unwrap_or_else(|_| ledger.path().to_path_buf());
-        let notifier = NOTIFIERS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(key)
-            .or_default()
-            .clone();
-        PaymentHub {
-            ledger: ledger.clone(),
-            notifier,
-            settings: Arc::new(PaymentSettings::default()),
         }
     }
 

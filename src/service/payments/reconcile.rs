@@ -2,11 +2,19 @@
 //!
 //! Run once after the node started and before the RPC server accepts sends (so nothing is
 //! being dispatched meanwhile). Rules:
-//! - An outbound row still `pending` is compared with LDK's `list_recent_payments()`:
+//! - An outbound row still `pending` is compared with LDK's `list_recent_payments()` entry for
+//!   the row's current attempt (its `PaymentId`, see `send::payment_id_for`). Keyed by id, not
+//!   by hash: after a retry LDK may still list the earlier, abandoned attempt under the same
+//!   hash, and that must not fail the retry that is in flight (a client would then retry again
+//!   and pay twice).
 //!   - LDK has it pending: leave it; LDK's retry and events finish it.
 //!   - LDK has it fulfilled: mark it succeeded if we know the preimage (keysend), else leave it
 //!     for the `PaymentSent` event LDK replays.
-//!   - LDK abandoned it: failed, "abandoned by the Lightning engine".
+//!   - LDK abandoned it: leave it too. LDK lists a payment as abandoned from the moment it stops
+//!     retrying until its last HTLC resolves, and only then emits `PaymentFailed` (or
+//!     `PaymentSent`, if an HTLC is claimed after all). Failing the row early would let a client
+//!     retry, and pay twice, while an HTLC of this attempt is still in flight; the event LDK
+//!     still owes us settles the row instead.
 //!   - LDK does not know it: failed, "not in flight after restart" (the node stopped between
 //!     writing the intent and handing the payment over, or LDK's state is older).
 //! - An inbound invoice still `pending` whose expiry has passed: failed with code
@@ -16,7 +24,7 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lightning::ln::channelmanager::RecentPaymentDetails;
+use lightning::ln::channelmanager::{PaymentId, RecentPaymentDetails};
 
 use crate::ledger::{
     Direction, FailureCode, LedgerError, Paging, Payment, PaymentFilter, PaymentStatus, MAX_LIMIT,
@@ -24,6 +32,7 @@ use crate::ledger::{
 use crate::node::Node;
 
 use super::hub::PaymentHub;
+use super::send::payment_id_for;
 
 /// What reconciliation changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,32 +46,36 @@ pub struct ReconcileReport {
 pub const NOT_IN_FLIGHT_REASON: &str = "not in flight after restart";
 pub const INVOICE_EXPIRED_REASON: &str = "invoice expired unpaid";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EngineView {
     Pending,
     Fulfilled,
     Abandoned,
 }
 
+/// LDK's view of each payment attempt it remembers, by `PaymentId`.
+fn engine_views(details: Vec<RecentPaymentDetails>) -> HashMap<PaymentId, EngineView> {
+    details
+        .into_iter()
+        .filter_map(|d| match d {
+            RecentPaymentDetails::Pending { payment_id, .. } => {
+                Some((payment_id, EngineView::Pending))
+            }
+            RecentPaymentDetails::Fulfilled { payment_id, .. } => {
+                Some((payment_id, EngineView::Fulfilled))
+            }
+            RecentPaymentDetails::Abandoned { payment_id, .. } => {
+                Some((payment_id, EngineView::Abandoned))
+            }
+            // BOLT 12 payments waiting for an invoice; we send none.
+            RecentPaymentDetails::AwaitingInvoice { .. } => None,
+        })
+        .collect()
+}
+
 impl PaymentHub {
     pub async fn reconcile(&self, node: &Node) -> Result<ReconcileReport, LedgerError> {
-        let mut engine: HashMap<[u8; 32], EngineView> = HashMap::new();
-        for details in node.channel_manager().list_recent_payments() {
-            match details {
-                RecentPaymentDetails::Pending { payment_hash, .. } => {
-                    engine.insert(payment_hash.0, EngineView::Pending);
-                }
-                RecentPaymentDetails::Fulfilled {
-                    payment_hash: Some(h),
-                    ..
-                } => {
-                    engine.insert(h.0, EngineView::Fulfilled);
-                }
-                RecentPaymentDetails::Abandoned { payment_hash, .. } => {
-                    engine.insert(payment_hash.0, EngineView::Abandoned);
-                }
-                _ => {}
-            }
-        }
+        let engine = engine_views(node.channel_manager().list_recent_payments());
         let pending = self.all_pending().await?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -72,8 +85,8 @@ impl PaymentHub {
         for payment in pending {
             let hash = payment.payment_hash;
             let change = match payment.direction {
-                Direction::Outbound => match engine.get(&hash) {
-                    Some(EngineView::Pending) => {
+                Direction::Outbound => match engine.get(&payment_id_for(&hash, payment.attempts)) {
+                    Some(EngineView::Pending | EngineView::Abandoned) => {
                         report.outbound_in_flight += 1;
                         None
                     }
@@ -88,17 +101,6 @@ impl PaymentHub {
                         }
                         None => None,
                     },
-                    Some(EngineView::Abandoned) => {
-                        report.outbound_failed += 1;
-                        Some(
-                            self.fail(
-                                hash,
-                                FailureCode::UserAbandoned,
-                                "abandoned by the Lightning engine",
-                            )
-                            .await?,
-                        )
-                    }
                     None => {
                         report.outbound_failed += 1;
                         Some(
@@ -167,5 +169,51 @@ impl PaymentHub {
             }
         }
         Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lightning::types::payment::PaymentHash;
+
+    #[test]
+    fn a_retry_in_flight_is_not_mistaken_for_its_abandoned_first_attempt() {
+        let hash = [5u8; 32];
+        let first = || RecentPaymentDetails::Abandoned {
+            payment_id: payment_id_for(&hash, 1),
+            payment_hash: PaymentHash(hash),
+        };
+        let retry = || RecentPaymentDetails::Pending {
+            payment_id: payment_id_for(&hash, 2),
+            payment_hash: PaymentHash(hash),
+            total_msat: 1_000,
+        };
+        // LDK lists its payments in no particular order; both orders must agree.
+        for details in [vec![first(), retry()], vec![retry(), first()]] {
+            let views = engine_views(details);
+            assert_eq!(
+                views.get(&payment_id_for(&hash, 2)),
+                Some(&EngineView::Pending)
+            );
+            assert_eq!(
+                views.get(&payment_id_for(&hash, 1)),
+                Some(&EngineView::Abandoned)
+            );
+        }
+    }
+
+    #[test]
+    fn an_attempt_the_engine_forgot_has_no_view() {
+        let hash = [6u8; 32];
+        let views = engine_views(vec![RecentPaymentDetails::Fulfilled {
+            payment_id: payment_id_for(&hash, 1),
+            payment_hash: Some(PaymentHash(hash)),
+        }]);
+        assert_eq!(
+            views.get(&payment_id_for(&hash, 1)),
+            Some(&EngineView::Fulfilled)
+        );
+        assert_eq!(views.get(&payment_id_for(&hash, 2)), None);
     }
 }

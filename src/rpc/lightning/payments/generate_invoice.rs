@@ -8,7 +8,7 @@ use super::error::PaymentsError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
-use crate::service::payments::{InvoiceRequest, PaymentHub};
+use crate::service::payments::InvoiceRequest;
 
 pub struct GenerateInvoice;
 
@@ -43,8 +43,8 @@ impl RpcMethod for GenerateInvoice {
         params: GenerateInvoiceParams,
     ) -> MmResult<GenerateInvoiceResponse, PaymentsError> {
         let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let ledger = ctx.ledger().map_to_mm(PaymentsError::from)?;
-        let generated = PaymentHub::for_ledger(ledger)
+        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
+        let generated = payments
             .generate_invoice(
                 node,
                 InvoiceRequest {

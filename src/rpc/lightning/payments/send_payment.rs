@@ -16,7 +16,7 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::payments::keysend::KeysendParams;
-use crate::service::payments::{PaymentHub, SendRequest};
+use crate::service::payments::SendRequest;
 
 pub struct SendPayment;
 
@@ -74,7 +74,7 @@ impl RpcMethod for SendPayment {
         params: SendPaymentParams,
     ) -> MmResult<SendPaymentResponse, PaymentsError> {
         let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let ledger = ctx.ledger().map_to_mm(PaymentsError::from)?;
+        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
         let request = match params.payment {
             PaymentParam::Invoice(p) => SendRequest::Invoice {
                 invoice: p.invoice,
@@ -85,7 +85,7 @@ impl RpcMethod for SendPayment {
             PaymentParam::Keysend(p) => SendRequest::Keysend(p),
         };
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
-        let outcome = PaymentHub::for_ledger(ledger)
+        let outcome = payments
             .send_payment(node, request, wait)
             .await
             .map_to_mm(PaymentsError::from)?;
