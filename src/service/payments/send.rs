@@ -9,6 +9,10 @@
 //! 5. if LDK refuses synchronously, mark the row failed with a readable reason and say so;
 //! 6. with a wait, return once the row is final or the wait times out.
 //!
+//! Steps 3 to 5 run in a task of their own: a client that hangs up (or a server shutting
+//! down) cancels the handler, and a cancelled handler must not leave a pending row that was
+//! never handed to LDK, because that row would refuse every re-send as "already in flight".
+//!
 //! Idempotency on the payment hash:
 //! - a repeat while the payment is pending returns the same hash and sends no second HTLC;
 //! - a repeat after success is refused with [`SendError::AlreadyPaid`], carrying the earlier
@@ -20,11 +24,12 @@
 //! refuses a reused id as a duplicate for a while after it failed; the event handler uses the
 //! same derivation to ignore late failures of superseded attempts.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::hashes::{sha256, Hash};
 use lightning::ln::channelmanager::RecipientOnionFields;
-use lightning::ln::channelmanager::{PaymentId, Retry};
+use lightning::ln::channelmanager::{Bolt11PaymentError, PaymentId, Retry, RetryableSendFailure};
 use lightning::routing::router::{PaymentParameters, RouteParameters, RouteParametersConfig};
 use lightning::sign::EntropySource;
 use lightning::types::payment::PaymentPreimage;
@@ -80,6 +85,9 @@ pub enum SendError {
     },
     #[error("{0}")]
     Ledger(#[from] LedgerError),
+    /// The task recording and dispatching the payment did not finish (it panicked).
+    #[error("the payment could not be recorded and sent: {0}")]
+    DispatchTaskFailed(String),
 }
 
 /// The result of a send.
@@ -146,7 +154,7 @@ impl PaymentHub {
     /// Sends a payment; with `wait`, returns once it is final or `wait` has passed.
     pub async fn send_payment(
         &self,
-        node: &Node,
+        node: &Arc<Node>,
         request: SendRequest,
         wait: Option<Duration>,
     ) -> Result<SendOutcome, SendError> {
@@ -159,22 +167,11 @@ impl PaymentHub {
         let hash = prepared.new_row().payment_hash;
         let subscription = wait.map(|_| self.notifier.subscribe(hash));
 
-        let new = prepared.new_row().clone();
-        let intent = self
-            .ledger
-            .blocking(move |l| l.insert_outbound_intent(&new))
-            .await?;
-        let payment = match intent {
-            OutboundIntent::Created(p) | OutboundIntent::Retrying(p) => {
-                self.dispatch(node, &prepared, p.attempts).await?;
-                p
-            }
-            OutboundIntent::AlreadyPending(p) => {
-                tracing::info!(hash = %hex::encode(hash), "payment already in flight; not sent again");
-                p
-            }
-            OutboundIntent::AlreadySucceeded(p) => return Err(SendError::AlreadyPaid(Box::new(p))),
-        };
+        let hub = self.clone();
+        let node = Arc::clone(node);
+        let payment = tokio::spawn(async move { hub.record_and_dispatch(&node, prepared).await })
+            .await
+            .map_err(|e| SendError::DispatchTaskFailed(e.to_string()))??;
         match (subscription, wait) {
             (Some(subscription), Some(wait)) => self.wait_until_final(subscription, wait).await,
             _ => Ok(SendOutcome {
@@ -184,7 +181,34 @@ impl PaymentHub {
         }
     }
 
-    /// Hands the payment to LDK; a synchronous refusal marks the row failed.
+    /// Writes the intent, then hands a new payment (or a retry of a failed one) to LDK.
+    async fn record_and_dispatch(
+        &self,
+        node: &Node,
+        prepared: Prepared,
+    ) -> Result<Payment, SendError> {
+        let hash = prepared.new_row().payment_hash;
+        let new = prepared.new_row().clone();
+        let intent = self
+            .ledger
+            .blocking(move |l| l.insert_outbound_intent(&new))
+            .await?;
+        match intent {
+            OutboundIntent::Created(p) | OutboundIntent::Retrying(p) => {
+                self.dispatch(node, &prepared, p.attempts).await?;
+                Ok(p)
+            }
+            OutboundIntent::AlreadyPending(p) => {
+                tracing::info!(hash = %hex::encode(hash), "payment already in flight; not sent again");
+                Ok(p)
+            }
+            OutboundIntent::AlreadySucceeded(p) => Err(SendError::AlreadyPaid(Box::new(p))),
+        }
+    }
+
+    /// Hands the payment to LDK; a synchronous refusal marks the row failed, except when LDK
+    /// says it already holds this attempt: that payment is live, and marking it failed would
+    /// invite a retry under a new `PaymentId`, which could pay twice.
     async fn dispatch(
         &self,
         node: &Node,
@@ -206,9 +230,19 @@ impl PaymentHub {
                     max_total_routing_fee_msat: Some(*fee_limit_msat),
                     ..RouteParametersConfig::default()
                 };
-                cm.pay_for_bolt11_invoice(invoice, payment_id, *engine_amount_msat, config, retry)
-                    .err()
-                    .map(|e| invoice_send_refused(&e, *fee_limit_msat))
+                match cm.pay_for_bolt11_invoice(
+                    invoice,
+                    payment_id,
+                    *engine_amount_msat,
+                    config,
+                    retry,
+                ) {
+                    Ok(()) => None,
+                    Err(Bolt11PaymentError::SendingFailed(
+                        RetryableSendFailure::DuplicatePayment,
+                    )) => return self.keep_pending_duplicate(hash),
+                    Err(e) => Some(invoice_send_refused(&e, *fee_limit_msat)),
+                }
             }
             Prepared::Keysend {
                 preimage,
@@ -239,15 +273,19 @@ impl PaymentHub {
                             new.amount_msat.unwrap_or_default(),
                         );
                         route.max_total_routing_fee_msat = Some(*fee_limit_msat);
-                        cm.send_spontaneous_payment(
+                        match cm.send_spontaneous_payment(
                             Some(PaymentPreimage(*preimage)),
                             onion,
                             payment_id,
                             route,
                             retry,
-                        )
-                        .err()
-                        .map(|e| send_refused(&e, *fee_limit_msat))
+                        ) {
+                            Ok(_) => None,
+                            Err(RetryableSendFailure::DuplicatePayment) => {
+                                return self.keep_pending_duplicate(hash)
+                            }
+                            Err(e) => Some(send_refused(&e, *fee_limit_msat)),
+                        }
                     }
                 }
             }
@@ -265,6 +303,13 @@ impl PaymentHub {
             payment_hash: hash,
             reason,
         })
+    }
+
+    /// LDK already holds this attempt, so the payment is in flight: the row stays pending and
+    /// LDK's `PaymentSent` or `PaymentFailed` will settle it.
+    fn keep_pending_duplicate(&self, hash: [u8; 32]) -> Result<(), SendError> {
+        tracing::warn!(hash = %hex::encode(hash), "the engine already holds this payment attempt; leaving it in flight");
+        Ok(())
     }
 
     /// Reads the row until it is final or `timeout` passes (CLN `waitsendpay`). The

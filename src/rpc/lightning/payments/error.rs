@@ -100,6 +100,7 @@ impl From<SendError> for PaymentsError {
             }
             SendError::Refused { reason, .. } => PaymentsError::PaymentError(reason),
             SendError::Ledger(e) => PaymentsError::from(e),
+            SendError::DispatchTaskFailed(_) => PaymentsError::PaymentError(e.to_string()),
         }
     }
 }
