@@ -473,20 +473,28 @@ async fn payments_across_three_daemons() {
     // C's ledger is held busy by another writer, so C records nothing and so claims nothing:
     // the HTLC stays committed A -> B -> C until the lock goes, whatever the timing.
     // (C's failed write answers ReplayEvent, so LDK keeps the event for later.)
-    let late = invoice(&c, "in flight at restart", Some(15_000)).await;
+    let late = invoice(&c, "in flight at restart", None).await;
     let ledger_lock =
         rusqlite::Connection::open(c.dir.join("mmln.sqlite")).expect("open C's ledger");
     ledger_lock
         .execute_batch("BEGIN IMMEDIATE")
         .expect("take C's ledger write lock");
-    a.ok(
-        SEND,
-        json!({ "payment": {"type": "invoice", "invoice": late["invoice"]} }),
-    )
-    .await;
+    let late_send = json!({ "payment": {"type": "invoice", "invoice": late["invoice"], "amount_in_msat": 15_000} });
+    a.ok(SEND, late_send.clone()).await;
     wait_until("C holds the HTLC", WAIT, || async {
         holds_inbound_htlc(&c, &late["payment_hash"])
     })
+    .await;
+    // While it is in flight, the same send again is the same payment, with no second HTLC...
+    let again = a.ok(SEND, late_send).await;
+    assert_eq!(again["payment_hash"], late["payment_hash"]);
+    // ...but the amountless invoice cannot be sent again for another amount.
+    a.error(
+        SEND,
+        json!({ "payment": {"type": "invoice", "invoice": late["invoice"], "amount_in_msat": 16_000} }),
+        "InvalidRequest",
+        400,
+    )
     .await;
     let a = a.restart(&chain).await;
     let at_restart = details(&a, &late["payment_hash"]).await;

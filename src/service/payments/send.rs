@@ -74,6 +74,15 @@ pub enum SendError {
     InvalidMetadata(MetadataError),
     #[error("invalid wait_timeout_secs {0}: at most {MAX_WAIT_TIMEOUT_SECS} seconds")]
     InvalidWaitTimeout(u64),
+    /// The same hash is in flight for another amount.
+    #[error(
+        "this payment is already in flight for {pending_msat} msat; a repeat for \
+         {requested_msat} msat is refused"
+    )]
+    AmountDiffersFromPending {
+        pending_msat: u64,
+        requested_msat: u64,
+    },
     /// The hash was paid before; the earlier result is attached.
     #[error("payment {} was already paid", hex::encode(.0.payment_hash))]
     AlreadyPaid(Box<Payment>),
@@ -199,6 +208,14 @@ impl PaymentHub {
                 Ok(p)
             }
             OutboundIntent::AlreadyPending(p) => {
+                // A repeat must be the same payment (CLN refuses a different amount too); an
+                // amountless invoice could otherwise be "re-sent" with another amount.
+                if p.amount_msat != prepared.new_row().amount_msat {
+                    return Err(SendError::AmountDiffersFromPending {
+                        pending_msat: p.amount_msat.unwrap_or_default(),
+                        requested_msat: prepared.new_row().amount_msat.unwrap_or_default(),
+                    });
+                }
                 tracing::info!(hash = %hex::encode(hash), "payment already in flight; not sent again");
                 Ok(p)
             }

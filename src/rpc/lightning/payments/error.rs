@@ -94,7 +94,10 @@ impl From<SendError> for PaymentsError {
             SendError::InvalidInvoice(_)
             | SendError::InvalidKeysend(_)
             | SendError::InvalidMetadata(_)
-            | SendError::InvalidWaitTimeout(_) => PaymentsError::InvalidRequest(e.to_string()),
+            | SendError::InvalidWaitTimeout(_)
+            | SendError::AmountDiffersFromPending { .. } => {
+                PaymentsError::InvalidRequest(e.to_string())
+            }
             SendError::AlreadyPaid(p) => {
                 PaymentsError::AlreadyPaid(Box::new(AlreadyPaidData::from_payment(&p)))
             }
