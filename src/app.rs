@@ -1,8 +1,9 @@
 //! Start-up and shutdown of the daemon, in numbered steps.
 //!
-//! [`start`] brings the node up and returns a [`RunningApp`] handle; [`run`] is what `mmln run`
-//! calls: start, wait for SIGINT or SIGTERM, shut down. Tests and the sandbox use [`start`]
-//! directly so they can run several nodes in one process and stop them on their own terms.
+//! [`App::start`] brings the daemon up and returns an [`AppHandle`]; [`run`] is what `mmln run`
+//! calls: start, wait for SIGINT or SIGTERM, shut down. Tests and the sandbox use
+//! [`App::start`] directly so they can run several daemons in one process (RPC and P2P on
+//! ephemeral ports) and stop them on their own terms.
 //!
 //! Shutdown runs the start-up steps backwards: stop taking requests first, persist last.
 
@@ -14,7 +15,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::transport::{self, RpcServerState, TransportError};
+use crate::ledger::{Ledger, LedgerError};
+use crate::node::{Node, NodeConfig, NodeError};
+use crate::rpc::context::RpcContext;
+use crate::service::events::LedgerEventSink;
+use crate::transport::{RpcServerState, TransportError};
 
 /// Why the daemon could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -24,26 +29,44 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the RPC server could not start: {0}")]
-    RpcServerStartFailed(TransportError),
+    #[error("could not open the ledger: {0}")]
+    OpenLedgerFailed(#[source] LedgerError),
+    #[error("could not start the Lightning node: {0}")]
+    StartNodeFailed(#[source] NodeError),
+    #[error("could not start the RPC server: {0}")]
+    StartRpcFailed(#[source] TransportError),
     #[error("could not listen for shutdown signals: {0}")]
     SignalSetupFailed(std::io::Error),
     #[error("the RPC server stopped with an error: {0}")]
-    RpcServerFailed(TransportError),
-    #[error("the RPC server task ended abnormally: {0}")]
-    RpcServerPanicked(String),
+    RpcServerFailed(String),
 }
 
-/// A started daemon. Dropping it without [`RunningApp::shutdown`] leaves its tasks running until
+/// The daemon as a library: `App::start(config)`.
+pub struct App;
+
+impl App {
+    /// Brings the daemon up; see [`start`].
+    pub async fn start(config: Config) -> Result<AppHandle, AppError> {
+        start(config).await
+    }
+}
+
+/// A started daemon. Dropping it without [`AppHandle::shutdown`] leaves its tasks running until
 /// the runtime stops.
-pub struct RunningApp {
+pub struct AppHandle {
     config: Config,
     rpc_addr: SocketAddr,
+    node: Arc<Node>,
+    ledger: Ledger,
     shutdown: watch::Sender<bool>,
-    rpc_server: JoinHandle<Result<(), AppError>>,
+    rpc_server: JoinHandle<Result<(), TransportError>>,
+    history_sync: JoinHandle<()>,
 }
 
-impl RunningApp {
+/// The former name of [`AppHandle`].
+pub type RunningApp = AppHandle;
+
+impl AppHandle {
     /// The address the mmrpc server is listening on (the real port when `rpcport` was 0).
     pub fn rpc_addr(&self) -> SocketAddr {
         self.rpc_addr
@@ -53,23 +76,39 @@ impl RunningApp {
         &self.config
     }
 
-    /// Stops the daemon: the RPC server first, so no new work arrives while the rest stops.
+    /// The running Lightning node (its P2P addresses, node id, ...).
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Stops the daemon: the RPC server first, so no new work arrives while the rest stops;
+    /// then the node (which persists its state last); then the ledger is closed.
     pub async fn shutdown(self) -> Result<(), AppError> {
-        tracing::info!("shutdown 1/1: stopping the RPC server");
+        tracing::info!("shutdown 1/3: stopping the RPC server");
         // A send error means every receiver is gone, i.e. the server already stopped.
         let _ = self.shutdown.send(true);
-        match self.rpc_server.await {
-            Ok(result) => result,
-            Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
-        }?;
+        let served = match self.rpc_server.await {
+            Ok(result) => result.map_err(|e| AppError::RpcServerFailed(e.to_string())),
+            Err(join_error) => Err(AppError::RpcServerFailed(join_error.to_string())),
+        };
+        let _ = self.history_sync.await;
+        tracing::info!("shutdown 2/3: stopping the Lightning node");
+        self.node.stop().await;
+        tracing::info!("shutdown 3/3: closing the ledger");
+        drop(self.ledger);
+        served?;
         tracing::info!("shutdown complete");
         Ok(())
     }
 }
 
-/// Brings the daemon up. The config must come from [`crate::config::load`], which has already
-/// validated it.
-pub async fn start(config: Config) -> Result<RunningApp, AppError> {
+/// Brings the daemon up. The config must come from [`crate::config::load`] (or be built by a
+/// test), which has already validated it.
+pub async fn start(config: Config) -> Result<AppHandle, AppError> {
     tracing::info!(
         network = %config.network,
         coin = %config.coin_ticker(),
@@ -79,22 +118,68 @@ pub async fn start(config: Config) -> Result<RunningApp, AppError> {
     );
 
     // Step 1: the data directory, which holds the seed, LDK state and the ledger.
-    tracing::info!("start-up 1/2: data directory {}", config.data_dir.display());
+    tracing::info!("start-up 1/5: data directory {}", config.data_dir.display());
     std::fs::create_dir_all(&config.data_dir).map_err(|source| AppError::CreateDataDirFailed {
         path: config.data_dir.clone(),
         source,
     })?;
 
-    // Step 2: the mmrpc server. It is bound last so a client never reaches a half-started node.
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let (rpc_addr, rpc_server) = start_rpc_server(&config, shutdown_rx).await?;
-    tracing::info!("start-up 2/2: mmrpc listening on http://{rpc_addr}");
+    // Step 2: the RPC port, bound now so a taken port fails start-up before the node runs;
+    // it serves only in step 5.
+    let listener = crate::transport::bind(&config)
+        .await
+        .map_err(AppError::StartRpcFailed)?;
+    let rpc_addr = listener
+        .local_addr()
+        .map_err(|e| AppError::StartRpcFailed(TransportError::ServeFailed(e)))?;
+    tracing::info!("start-up 2/5: RPC port {rpc_addr} bound");
 
-    Ok(RunningApp {
+    // Step 3: the ledger (payments and channel history).
+    let ledger_path = config.data_dir.join("mmln.sqlite");
+    let ledger = Ledger::open(&ledger_path).map_err(AppError::OpenLedgerFailed)?;
+    tracing::info!("start-up 3/5: ledger {}", ledger_path.display());
+
+    // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
+    // the chain and only then starts peers and the background processor.
+    let node_config = NodeConfig::from_config(&config).map_err(AppError::StartNodeFailed)?;
+    let sink = Arc::new(LedgerEventSink::new(ledger.clone()));
+    let node = Node::start(node_config, sink)
+        .await
+        .map_err(AppError::StartNodeFailed)?;
+    tracing::info!(node_id = %node.node_id(), "start-up 4/5: Lightning node running");
+
+    // Step 5: channel history and the mmrpc server.
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let history_sync = crate::service::channels::spawn_history_sync(
+        Arc::clone(&node),
+        ledger.clone(),
+        shutdown_rx.clone(),
+    );
+    let config_arc = Arc::new(config.clone());
+    let ctx =
+        RpcContext::new(Arc::clone(&config_arc)).with_engine(Arc::clone(&node), ledger.clone());
+    let state = match RpcServerState::new(ctx, crate::rpc::product_router()) {
+        Ok(state) => Arc::new(state),
+        Err(e) => {
+            let _ = shutdown.send(true);
+            node.stop().await;
+            return Err(AppError::StartRpcFailed(e));
+        }
+    };
+    let mut stop = shutdown_rx;
+    let rpc_server = tokio::spawn(crate::transport::serve(listener, state, async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    }));
+    tracing::info!("start-up 5/5: mmrpc listening on http://{rpc_addr}");
+
+    Ok(AppHandle {
         config,
         rpc_addr,
+        node,
+        ledger,
         shutdown,
         rpc_server,
+        history_sync,
     })
 }
 
@@ -140,33 +225,4 @@ pub fn init_tracing(log_level: Option<&str>) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .try_init();
-}
-
-/// Binds the mmrpc server and starts serving it until `shutdown` turns true.
-async fn start_rpc_server(
-    config: &Config,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<(SocketAddr, JoinHandle<Result<(), AppError>>), AppError> {
-    let listener = transport::bind(config)
-        .await
-        .map_err(AppError::RpcServerStartFailed)?;
-    let addr = listener.local_addr().map_err(|source| {
-        AppError::RpcServerStartFailed(TransportError::BindFailed {
-            addr: SocketAddr::new(config.rpcip, config.rpcport),
-            source,
-        })
-    })?;
-    let state = RpcServerState::from_config(Arc::new(config.clone()))
-        .map_err(AppError::RpcServerStartFailed)?;
-    let state = Arc::new(state);
-    let stop = async move {
-        // An error means the sender is gone, which also means stop.
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    };
-    let task = tokio::spawn(async move {
-        transport::serve(listener, state, stop)
-            .await
-            .map_err(AppError::RpcServerFailed)
-    });
-    Ok((addr, task))
 }

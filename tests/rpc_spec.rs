@@ -236,10 +236,18 @@ fn custom_formats_are_enforced() {
 #[tokio::test]
 async fn live_server_obeys_the_envelope_spec() {
     let dir = tempfile::tempdir().expect("temp dir");
+    // The daemon needs a chain; the regtest chain stands in for Bitcoin Core.
+    let chain = mmln::regtest::RegtestServer::start(mmln::regtest::RegtestConfig::ephemeral())
+        .await
+        .expect("start regtest chain");
     let config = mmln::config::Config {
         rpc_password: Some(PASSWORD.to_string()),
         rpcport: 0,
         data_dir: dir.path().to_path_buf(),
+        p2p_listen: "127.0.0.1:0".parse().expect("p2p address"),
+        bitcoind_rpc_url: Some(chain.url()),
+        bitcoind_rpc_user: Some(chain.user().to_string()),
+        bitcoind_rpc_password: Some(chain.password().to_string()),
         ..Default::default()
     };
     let app = mmln::app::start(config).await.expect("start mmln");
@@ -293,4 +301,5 @@ async fn live_server_obeys_the_envelope_spec() {
     }
 
     app.shutdown().await.expect("clean shutdown");
+    chain.shutdown().await.expect("chain shutdown");
 }

@@ -151,8 +151,33 @@ BEGIN
 END;
 "#;
 
+/// Version 4: channel history. LDK forgets a channel once it is closed, so every channel seen
+/// open is recorded here and completed when it closes (closing and claiming transactions).
+const V4_CHANNELS: &str = r#"
+CREATE TABLE channels (
+    id                       INTEGER PRIMARY KEY,
+    uuid                     TEXT    NOT NULL UNIQUE,
+    channel_id               TEXT    NOT NULL,
+    counterparty_node_id     TEXT,
+    funding_tx               TEXT,
+    funding_tx_output_index  INTEGER,
+    funding_value_sats       INTEGER,
+    is_outbound              INTEGER NOT NULL DEFAULT 0,
+    is_public                INTEGER NOT NULL DEFAULT 0,
+    created_at               INTEGER NOT NULL,
+    is_closed                INTEGER NOT NULL DEFAULT 0,
+    closure_reason           TEXT,
+    closing_tx               TEXT,
+    claiming_tx              TEXT,
+    claimed_balance_sats     INTEGER,
+    last_local_balance_msat  INTEGER,
+    closed_at                INTEGER
+);
+CREATE INDEX channels_closed_order ON channels (is_closed, closed_at, id);
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS, V3_DESCRIPTION_INDEX];
+pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS, V3_DESCRIPTION_INDEX, V4_CHANNELS];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

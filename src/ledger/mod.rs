@@ -36,6 +36,7 @@
 //!   counted from `payment_counts` (kept by triggers); others from covering indexes.
 
 pub mod bench;
+mod channels;
 mod error;
 mod filter;
 mod migrations;
@@ -46,6 +47,7 @@ mod row;
 #[cfg(test)]
 mod tests;
 
+pub use channels::{ChannelClosure, ChannelRecord, OpenChannelSighting};
 pub use error::LedgerError;
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;

@@ -1,13 +1,17 @@
 //! What every method handler can reach.
 //!
-//! Today that is the configuration and the coin ticker. The node issue adds the service handles
-//! (payments, channels, nodes, wallet) as further fields, set by app start-up through a builder
-//! method next to [`RpcContext::new`]; handlers then read them from here.
+//! The configuration and the coin ticker always; the running node and its ledger once app
+//! start-up has attached them with [`RpcContext::with_engine`]. A context without them exists
+//! only in transport tests, which route no lightning method; should a lightning method run there
+//! anyway, [`RpcContext::node`] answers [`EngineNotRunning`] ("No such coin", as KDF answers for a
+//! lightning coin that is not enabled) instead of panicking.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::ledger::Ledger;
+use crate::node::Node;
 
 /// Shared, cheaply cloned state handed to every method.
 #[derive(Clone)]
@@ -15,6 +19,22 @@ pub struct RpcContext {
     config: Arc<Config>,
     coin_ticker: Arc<str>,
     started_at: SystemTime,
+    engine: Option<Engine>,
+}
+
+/// The running node and its ledger.
+#[derive(Clone)]
+struct Engine {
+    node: Arc<Node>,
+    ledger: Ledger,
+}
+
+/// The context has no node attached (only possible in transport tests). Methods turn it into
+/// their `NoSuchCoin` variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("No such coin {ticker}")]
+pub struct EngineNotRunning {
+    pub ticker: String,
 }
 
 impl RpcContext {
@@ -25,6 +45,35 @@ impl RpcContext {
             config,
             coin_ticker,
             started_at: SystemTime::now(),
+            engine: None,
+        }
+    }
+
+    /// This context with the running node and its ledger attached (app start-up).
+    pub fn with_engine(mut self, node: Arc<Node>, ledger: Ledger) -> Self {
+        self.engine = Some(Engine { node, ledger });
+        self
+    }
+
+    /// The running node.
+    pub fn node(&self) -> Result<&Arc<Node>, EngineNotRunning> {
+        self.engine
+            .as_ref()
+            .map(|e| &e.node)
+            .ok_or_else(|| self.not_running())
+    }
+
+    /// The ledger (`<data_dir>/mmln.sqlite`); a cheap-`Clone` handle.
+    pub fn ledger(&self) -> Result<&Ledger, EngineNotRunning> {
+        self.engine
+            .as_ref()
+            .map(|e| &e.ledger)
+            .ok_or_else(|| self.not_running())
+    }
+
+    fn not_running(&self) -> EngineNotRunning {
+        EngineNotRunning {
+            ticker: self.coin_ticker.to_string(),
         }
     }
 

@@ -1,0 +1,69 @@
+//! LDK events into the ledger: the node's [`NodeEventSink`].
+//!
+//! Closed channels are recorded here (LDK forgets them). Payment events go to
+//! [`super::payment_events::apply_payment_event`], the one seam the payments layer fills in.
+//! A failed write answers `ReplayEvent`, so LDK hands the event again later.
+
+use std::sync::Arc;
+
+use lightning::events::{Event, ReplayEvent};
+
+use crate::ledger::{ChannelClosure, Ledger};
+use crate::node::{ChannelClosedRecord, ChannelManager, NodeEventSink, SinkFuture};
+
+/// The daemon's event sink: writes to the ledger, then acknowledges.
+pub struct LedgerEventSink {
+    ledger: Ledger,
+}
+
+impl LedgerEventSink {
+    pub fn new(ledger: Ledger) -> Self {
+        LedgerEventSink { ledger }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+}
+
+/// The ledger row of a closing channel.
+pub fn closure_from_record(record: &ChannelClosedRecord) -> ChannelClosure {
+    ChannelClosure {
+        uuid: record.uuid.to_string(),
+        channel_id: record.channel_id.to_string(),
+        counterparty_node_id: record.counterparty.map(|p| p.to_string()),
+        funding_tx: record.funding_txo.map(|o| o.txid.to_string()),
+        funding_tx_output_index: record.funding_txo.map(|o| o.vout),
+        funding_value_sats: record.capacity_sat,
+        closure_reason: record.reason.clone(),
+        last_local_balance_msat: record.last_local_balance_msat,
+        closed_at: record.closed_at,
+    }
+}
+
+impl NodeEventSink for LedgerEventSink {
+    fn payment_event<'a>(
+        &'a self,
+        event: Event,
+        channel_manager: &'a Arc<ChannelManager>,
+    ) -> SinkFuture<'a> {
+        Box::pin(super::payment_events::apply_payment_event(
+            &self.ledger,
+            event,
+            channel_manager,
+        ))
+    }
+
+    fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_> {
+        Box::pin(async move {
+            let closure = closure_from_record(&record);
+            self.ledger
+                .blocking(move |l| l.record_channel_closed(&closure))
+                .await
+                .map_err(|e| {
+                    tracing::error!(uuid = %record.uuid, "closed channel not recorded, replaying: {e}");
+                    ReplayEvent()
+                })
+        })
+    }
+}
