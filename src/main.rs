@@ -20,6 +20,8 @@ enum Command {
     Run(mmln::config::RunArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(mmln::regtest::cli::ChainArgs),
+    /// Benchmark a network built in-process (invoice, keysend or ledger mode); JSON on stdout.
+    Bench(mmln::bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -27,6 +29,7 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Run(args) => run_daemon(&args),
         Command::Chain(args) => mmln::regtest::cli::run(args),
+        Command::Bench(args) => mmln::bench::run(args),
     }
 }
 
