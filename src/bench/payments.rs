@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::client::{CallError, RpcClient};
+use super::client::{is_unknown_method, CallError, RpcClient};
 use super::report::progress;
 
 /// How long one payment may take before it counts as failed.
@@ -80,6 +80,8 @@ struct Shared {
     next: AtomicU64,
     done: AtomicU64,
     use_wait: AtomicBool,
+    /// Set when a method is not routed at all: every further payment would fail the same way.
+    abort: AtomicBool,
     latencies: Mutex<Vec<Duration>>,
     failures: Mutex<(u64, Vec<String>)>,
 }
@@ -112,6 +114,7 @@ pub async fn run(load: PaymentLoad, sender: RpcClient, receiver: RpcClient) -> P
         next: AtomicU64::new(0),
         done: AtomicU64::new(0),
         use_wait: AtomicBool::new(use_wait),
+        abort: AtomicBool::new(false),
         failures: Mutex::new((0, Vec::new())),
     });
     let started = Instant::now();
@@ -173,13 +176,19 @@ async fn report_progress(shared: Arc<Shared>, started: Instant) {
 async fn worker(shared: Arc<Shared>) {
     loop {
         let n = shared.next.fetch_add(1, Ordering::Relaxed);
-        if n >= shared.load.payments {
+        if n >= shared.load.payments || shared.abort.load(Ordering::Relaxed) {
             return;
         }
         let started = Instant::now();
         match tokio::time::timeout(PAYMENT_TIMEOUT, pay_one(&shared, n)).await {
             Ok(Ok(())) => lock(&shared.latencies).push(started.elapsed()),
-            Ok(Err(reason)) => record_failure(&shared, format!("payment {n}: {reason}")),
+            Ok(Err(PayError::Stop(reason))) => {
+                shared.abort.store(true, Ordering::Relaxed);
+                record_failure(&shared, format!("payment {n}: {reason}; run stopped"));
+            }
+            Ok(Err(PayError::Failed(reason))) => {
+                record_failure(&shared, format!("payment {n}: {reason}"))
+            }
             Err(_) => record_failure(
                 &shared,
                 format!("payment {n}: not final after {PAYMENT_TIMEOUT:?}"),
@@ -189,8 +198,31 @@ async fn worker(shared: Arc<Shared>) {
     }
 }
 
+/// Why a payment did not succeed.
+enum PayError {
+    Failed(String),
+    /// The daemon does not route a method the mode needs: no point going on.
+    Stop(String),
+}
+
+impl From<String> for PayError {
+    fn from(reason: String) -> Self {
+        PayError::Failed(reason)
+    }
+}
+
+impl From<CallError> for PayError {
+    fn from(error: CallError) -> Self {
+        if is_unknown_method(&error) {
+            PayError::Stop(error.to_string())
+        } else {
+            PayError::Failed(error.to_string())
+        }
+    }
+}
+
 /// One payment from its first call until it is seen `succeeded`.
-async fn pay_one(shared: &Shared, n: u64) -> Result<(), String> {
+async fn pay_one(shared: &Shared, n: u64) -> Result<(), PayError> {
     let load = &shared.load;
     let payment = match load.kind {
         PaymentKind::Invoice => {
@@ -204,10 +236,11 @@ async fn pay_one(shared: &Shared, n: u64) -> Result<(), String> {
                         "amount_in_msat": load.amount_msat,
                     }),
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let Some(invoice) = invoice.get("invoice").and_then(Value::as_str) else {
-                return Err("generate_invoice returned no invoice".into());
+                return Err(PayError::Failed(
+                    "generate_invoice returned no invoice".into(),
+                ));
             };
             json!({"type": "invoice", "invoice": invoice})
         }
@@ -243,18 +276,17 @@ async fn pay_one(shared: &Shared, n: u64) -> Result<(), String> {
             shared
                 .sender
                 .call("lightning::payments::send_payment", params)
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
     let Some(hash) = sent.get("payment_hash").and_then(Value::as_str) else {
-        return Err("send_payment returned no payment_hash".into());
+        return Err(PayError::Failed(
+            "send_payment returned no payment_hash".into(),
+        ));
     };
-    if let Some(status) = status_in(&sent) {
-        if let Some(done) = final_outcome(status) {
-            return done;
-        }
+    if let Some(done) = status_in(&sent).and_then(final_outcome) {
+        return Ok(done?);
     }
     poll_until_final(shared, hash).await
 }
@@ -282,7 +314,7 @@ pub fn final_outcome(status: &str) -> Option<Result<(), String>> {
     }
 }
 
-async fn poll_until_final(shared: &Shared, hash: &str) -> Result<(), String> {
+async fn poll_until_final(shared: &Shared, hash: &str) -> Result<(), PayError> {
     loop {
         let details = shared
             .sender
@@ -290,10 +322,9 @@ async fn poll_until_final(shared: &Shared, hash: &str) -> Result<(), String> {
                 "lightning::payments::get_payment_details",
                 json!({"coin": shared.load.coin, "payment_hash": hash}),
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         if let Some(done) = status_in(&details).and_then(final_outcome) {
-            return done;
+            return Ok(done?);
         }
         tokio::time::sleep(shared.load.poll_interval).await;
     }

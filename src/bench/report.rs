@@ -108,9 +108,10 @@ impl Durability {
     pub fn production() -> Durability {
         Durability {
             ledger_sqlite: "journal_mode=WAL, synchronous=FULL (fsync on every commit)",
-            ldk_monitor_writes: "lightning-persister FilesystemStore: every ChannelMonitor and \
-                                 ChannelManager write is written to a temporary file, fsync'd, \
-                                 renamed and its directory fsync'd",
+            ldk_monitor_writes: "LDK MonitorUpdatingPersister on lightning-persister's \
+                                 FilesystemStore, synchronous: every ChannelMonitor update, full \
+                                 monitor and ChannelManager write goes to a temporary file that \
+                                 is fsync'd, renamed, and its directory fsync'd",
         }
     }
 }
