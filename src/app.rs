@@ -147,6 +147,13 @@ pub async fn start(config: Config) -> Result<AppHandle, AppError> {
         .await
         .map_err(AppError::StartNodeFailed)?;
     tracing::info!(node_id = %node.node_id(), "start-up 4/5: Lightning node running");
+    // Payments left pending by the last stop are settled before any client can send.
+    if let Err(e) = crate::service::payments::PaymentHub::for_ledger(&ledger)
+        .reconcile(&node)
+        .await
+    {
+        tracing::error!("payment reconciliation failed (payments stay as recorded): {e}");
+    }
 
     // Step 5: channel history and the mmrpc server.
     let (shutdown, shutdown_rx) = watch::channel(false);

@@ -20,6 +20,7 @@ pub struct RpcContext {
     coin_ticker: Arc<str>,
     started_at: SystemTime,
     engine: Option<Engine>,
+    activation_tasks: Arc<crate::rpc::task::enable_lightning::ActivationTasks>,
 }
 
 /// The running node and its ledger.
@@ -46,6 +47,7 @@ impl RpcContext {
             coin_ticker,
             started_at: SystemTime::now(),
             engine: None,
+            activation_tasks: Arc::default(),
         }
     }
 
@@ -69,6 +71,11 @@ impl RpcContext {
             .as_ref()
             .map(|e| &e.ledger)
             .ok_or_else(|| self.not_running())
+    }
+
+    /// Task ids handed out by `task::enable_lightning::init`.
+    pub fn activation_tasks(&self) -> &crate::rpc::task::enable_lightning::ActivationTasks {
+        &self.activation_tasks
     }
 
     fn not_running(&self) -> EngineNotRunning {

@@ -12,8 +12,10 @@ pub mod coin;
 pub mod context;
 pub mod dispatcher;
 pub mod error;
+pub mod lightning;
 pub mod method;
 pub mod registry;
+pub mod task;
 pub mod version;
 
 pub use context::RpcContext;

@@ -1,11 +1,52 @@
 //! The one list of methods the daemon serves. Adding a method: write its file, add one line.
 
 use super::dispatcher::Router;
+use super::lightning::channels::{
+    close_channel::CloseChannel, get_channel_details::GetChannelDetails,
+    get_claimable_balances::GetClaimableBalances,
+    list_closed_channels_by_filter::ListClosedChannelsByFilter,
+    list_open_channels_by_filter::ListOpenChannelsByFilter, open_channel::OpenChannel,
+    update_channel::UpdateChannel,
+};
+use super::lightning::nodes::{
+    add_trusted_node::AddTrustedNode, connect_to_node::ConnectToNode, get_info::GetInfo,
+    list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
+};
+use super::lightning::payments::{
+    generate_invoice::GenerateInvoice, get_payment_details::GetPaymentDetails,
+    list_payments_by_filter::ListPaymentsByFilter, send_payment::SendPayment,
+};
+use super::lightning::wallet::{
+    get_new_address::GetNewAddress, my_balance::MyBalance, send_to_address::SendToAddress,
+};
+use super::task::enable_lightning::{EnableLightningInit, EnableLightningStatus};
 use super::version::Version;
 
 /// The router of every method the daemon serves.
 pub fn product_router() -> Router {
-    Router::new().with::<Version>()
+    Router::new()
+        .with::<Version>()
+        .with::<EnableLightningInit>()
+        .with::<EnableLightningStatus>()
+        .with::<ConnectToNode>()
+        .with::<AddTrustedNode>()
+        .with::<RemoveTrustedNode>()
+        .with::<ListTrustedNodes>()
+        .with::<GetInfo>()
+        .with::<OpenChannel>()
+        .with::<CloseChannel>()
+        .with::<UpdateChannel>()
+        .with::<GetChannelDetails>()
+        .with::<ListOpenChannelsByFilter>()
+        .with::<ListClosedChannelsByFilter>()
+        .with::<GetClaimableBalances>()
+        .with::<GetNewAddress>()
+        .with::<MyBalance>()
+        .with::<SendToAddress>()
+        .with::<GenerateInvoice>()
+        .with::<SendPayment>()
+        .with::<GetPaymentDetails>()
+        .with::<ListPaymentsByFilter>()
 }
 
 /// The wire names of every routed method, sorted.

@@ -1,11 +1,12 @@
 //! Channels: the history kept in the ledger, filters over open and closed channels, and the
 //! lookups that complete a closed channel's record (closing and claiming transactions).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::consensus::encode::deserialize_hex;
-use bitcoin::{OutPoint, Transaction, Txid};
+use bitcoin::{Block, OutPoint, Transaction, Txid};
 use lightning::ln::types::ChannelId;
 use lightning::util::sweep::OutputSpendStatus;
 use tokio::sync::watch;
@@ -61,10 +62,11 @@ pub fn spawn_history_sync(
                 None
             }
         };
+        let mut scans = HashMap::new();
         loop {
             record_open_channels(&node, &ledger).await;
             if let Some(rpc) = &rpc {
-                complete_closed_channels(&node, &ledger, rpc).await;
+                complete_closed_channels(&node, &ledger, rpc, &mut scans).await;
             }
             tokio::select! {
                 _ = shutdown.wait_for(|stop| *stop) => break,
@@ -74,8 +76,14 @@ pub fn spawn_history_sync(
     })
 }
 
-/// Fills in closing and claiming transactions of closed channels that lack them.
-async fn complete_closed_channels(node: &Node, ledger: &Ledger, rpc: &CoreRpc) {
+/// Fills in closing and claiming transactions of closed channels that lack them. `scans`
+/// remembers, per channel uuid, the next block height to search for the funding spend.
+async fn complete_closed_channels(
+    node: &Node,
+    ledger: &Ledger,
+    rpc: &CoreRpc,
+    scans: &mut HashMap<String, u32>,
+) {
     let closed = match ledger.blocking(|l| l.closed_channels()).await {
         Ok(closed) => closed,
         Err(e) => {
@@ -85,7 +93,7 @@ async fn complete_closed_channels(node: &Node, ledger: &Ledger, rpc: &CoreRpc) {
     };
     for record in closed {
         if record.closing_tx.is_none() {
-            if let Some(txid) = find_closing_tx(node, &record, rpc).await {
+            if let Some(txid) = find_closing_tx(node, &record, rpc, scans).await {
                 let uuid = record.uuid.clone();
                 let txid = txid.to_string();
                 let _ = ledger
@@ -117,31 +125,97 @@ fn funding_outpoint(record: &ChannelRecord) -> Option<OutPoint> {
     })
 }
 
-/// The confirmed transaction that spent the funding output, among those the channel's monitor
-/// has seen on chain.
-async fn find_closing_tx(node: &Node, record: &ChannelRecord, rpc: &CoreRpc) -> Option<Txid> {
+/// Blocks searched per channel per round, so one old channel cannot stall the others.
+const MAX_BLOCKS_PER_SCAN: u32 = 500;
+
+/// The confirmed transaction that spent the funding output: first among the transactions the
+/// channel's monitor watches (it forgets them 6 blocks deep), then by reading blocks from the
+/// funding block on (each block once; progress kept in `scans`).
+async fn find_closing_tx(
+    node: &Node,
+    record: &ChannelRecord,
+    rpc: &CoreRpc,
+    scans: &mut HashMap<String, u32>,
+) -> Option<Txid> {
     let funding = funding_outpoint(record)?;
     let channel_id = channel_id_of(record)?;
-    let candidates: Vec<Txid> = {
-        let monitor = node.chain_monitor().get_monitor(channel_id).ok()?;
-        monitor
+    let candidates: Vec<Txid> = match node.chain_monitor().get_monitor(channel_id) {
+        Ok(monitor) => monitor
             .get_relevant_txids()
             .into_iter()
             .map(|(txid, _, _)| txid)
             .filter(|txid| *txid != funding.txid)
-            .collect()
+            .collect(),
+        Err(()) => Vec::new(),
     };
     for txid in candidates {
-        let hex: serde_json::Value = rpc
-            .call_checked("getrawtransaction", &[serde_json::json!(txid.to_string())])
-            .await
-            .ok()?;
-        let tx: Transaction = hex.as_str().and_then(|h| deserialize_hex(h).ok())?;
-        if tx.input.iter().any(|i| i.previous_output == funding) {
+        let tx = raw_transaction(rpc, txid).await;
+        if tx.is_some_and(|tx| spends(&tx, funding)) {
             return Some(txid);
         }
     }
+    let start = match scans.get(&record.uuid) {
+        Some(next) => *next,
+        None => funding_height(rpc, funding.txid).await?,
+    };
+    let tip = node.best_block().height;
+    let end = tip.min(start.saturating_add(MAX_BLOCKS_PER_SCAN - 1));
+    for height in start..=end {
+        let Some(block) = block_at(rpc, height).await else {
+            scans.insert(record.uuid.clone(), height);
+            return None;
+        };
+        if let Some(tx) = block.txdata.iter().find(|tx| spends(tx, funding)) {
+            scans.remove(&record.uuid);
+            return Some(tx.compute_txid());
+        }
+    }
+    scans.insert(record.uuid.clone(), end.saturating_add(1).max(start));
     None
+}
+
+fn spends(tx: &Transaction, outpoint: OutPoint) -> bool {
+    tx.input.iter().any(|i| i.previous_output == outpoint)
+}
+
+async fn raw_transaction(rpc: &CoreRpc, txid: Txid) -> Option<Transaction> {
+    let hex: serde_json::Value = rpc
+        .call_checked("getrawtransaction", &[serde_json::json!(txid.to_string())])
+        .await
+        .ok()?;
+    hex.as_str().and_then(|h| deserialize_hex(h).ok())
+}
+
+/// The height of the block that confirmed `txid`.
+async fn funding_height(rpc: &CoreRpc, txid: Txid) -> Option<u32> {
+    let verbose: serde_json::Value = rpc
+        .call_checked(
+            "getrawtransaction",
+            &[serde_json::json!(txid.to_string()), serde_json::json!(true)],
+        )
+        .await
+        .ok()?;
+    let block_hash = verbose.get("blockhash")?.as_str()?.to_string();
+    let header: serde_json::Value = rpc
+        .call_checked("getblockheader", &[serde_json::json!(block_hash)])
+        .await
+        .ok()?;
+    header
+        .get("height")?
+        .as_u64()
+        .and_then(|h| u32::try_from(h).ok())
+}
+
+async fn block_at(rpc: &CoreRpc, height: u32) -> Option<Block> {
+    let hash: serde_json::Value = rpc
+        .call_checked("getblockhash", &[serde_json::json!(height)])
+        .await
+        .ok()?;
+    let raw: serde_json::Value = rpc
+        .call_checked("getblock", &[hash, serde_json::json!(0)])
+        .await
+        .ok()?;
+    raw.as_str().and_then(|h| deserialize_hex(h).ok())
 }
 
 /// The sweep that paid this channel's time-locked or to-remote output into the wallet, and
@@ -168,7 +242,8 @@ fn find_claiming_tx(node: &Node, record: &ChannelRecord) -> Option<(Txid, u64)> 
 }
 
 /// KDF's `OpenChannelsFilter`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OpenChannelsFilter {
     pub channel_id: Option<String>,
     pub counterparty_node_id: Option<String>,

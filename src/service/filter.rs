@@ -33,15 +33,12 @@ pub enum PagingError<Id: std::fmt::Display> {
 
 /// Cuts one page out of `items` (already filtered and ordered). Paging past the end gives an
 /// empty page.
-pub fn page<T, Id: PartialEq + std::fmt::Display>(
+pub fn page<T, Id: PartialEq + Clone + std::fmt::Display>(
     items: Vec<T>,
     id_of: impl Fn(&T) -> Id,
     limit: usize,
     paging: &Paging<Id>,
-) -> Result<Page<T>, PagingError<Id>>
-where
-    Id: Clone,
-{
+) -> Result<Page<T>, PagingError<Id>> {
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(PagingError::InvalidLimit(limit));
     }

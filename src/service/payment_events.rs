@@ -1,19 +1,22 @@
-//! Payment events into the ledger. Owned by the payments layer; until it records payments,
-//! this claims every payment whose preimage LDK knows, as the node's `AutoClaimSink` does.
+//! Payment events into the ledger: the seam between the node's event sink and the payments
+//! service (`service/payments/events.rs` has the rules).
 
 use std::sync::Arc;
 
 use lightning::events::{Event, ReplayEvent};
 
 use crate::ledger::Ledger;
-use crate::node::{AutoClaimSink, ChannelManager, NodeEventSink};
+use crate::node::ChannelManager;
+use crate::service::payments::PaymentHub;
 
 /// Applies one payment event (`PaymentClaimable`, `PaymentClaimed`, `PaymentSent`,
-/// `PaymentFailed`, path and probe events). Must be idempotent; `Err` makes LDK replay it.
+/// `PaymentFailed`, path and probe events). Idempotent; `Err` makes LDK replay it.
 pub async fn apply_payment_event(
-    _ledger: &Ledger,
+    ledger: &Ledger,
     event: Event,
     channel_manager: &Arc<ChannelManager>,
 ) -> Result<(), ReplayEvent> {
-    AutoClaimSink.payment_event(event, channel_manager).await
+    PaymentHub::for_ledger(ledger)
+        .apply_payment_event(event, channel_manager)
+        .await
 }

@@ -1,15 +1,33 @@
-//! Payment rules: pure validation and decoding used by the payment methods.
+//! Payments: the rules (pure validation and decoding) and the service that applies them.
 //!
-//! Nothing here talks to LDK, SQLite or HTTP; each module turns request params or stored bytes
-//! into checked values (or readable typed errors) for the service that does.
+//! Rules, with no LDK, SQLite or HTTP: `custom_records`, `blip10`, `decoded_records`,
+//! `fee_limit`, `invoice_checks`, `keysend`, `metadata`. Every error enum there serializes as
+//! `{"error_type": "<Variant>", "error_data": <fields>}` (no `error_data` for unit variants).
 //!
-//! Every error enum serializes as `{"error_type": "<Variant>", "error_data": <fields>}` (no
-//! `error_data` for unit variants), the tagging mmrpc uses for nested errors.
+//! Service, around [`PaymentHub`] (ledger + waiters + settings):
+//! - `send`: pay an invoice or keysend, intent first, optional wait for the outcome;
+//! - `receive`: generate invoices, recorded at creation;
+//! - `events`: LDK payment events -> ledger, then claim / fail back, then notify waiters;
+//! - `reconcile`: at start-up, settle rows left pending by a stop.
 
 pub mod blip10;
 pub mod custom_records;
 pub mod decoded_records;
+pub mod events;
+pub mod failure;
 pub mod fee_limit;
+pub mod hub;
 pub mod invoice_checks;
 pub mod keysend;
 pub mod metadata;
+pub mod notify;
+pub mod receive;
+pub mod reconcile;
+pub mod send;
+
+pub use events::{apply_payment_event, claim_decision, ClaimDecision};
+pub use hub::{PaymentHub, PaymentSettings};
+pub use notify::{PaymentNotifier, PaymentSubscription};
+pub use receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
+pub use reconcile::ReconcileReport;
+pub use send::{SendError, SendOutcome, SendRequest};

@@ -1,0 +1,6 @@
+//! `lightning::*` methods, one file each, grouped by namespace.
+
+pub mod channels;
+pub mod nodes;
+pub mod payments;
+pub mod wallet;

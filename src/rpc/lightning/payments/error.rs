@@ -1,0 +1,118 @@
+//! The error enum of the `lightning::payments::*` methods. Each method's schema lists the
+//! variants it can answer.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use crate::ledger::{LedgerError, Payment};
+use crate::rpc::context::EngineNotRunning;
+use crate::rpc::error::RpcError;
+use crate::service::payments::{InvoiceError, SendError};
+
+#[derive(Debug, Serialize, thiserror::Error)]
+#[serde(tag = "error_type", content = "error_data")]
+pub enum PaymentsError {
+    #[error("No such coin {0}")]
+    NoSuchCoin(String),
+    /// error_data: the payment hash in hex.
+    #[error("Payment with hash: {0} is not found")]
+    NoSuchPayment(String),
+    /// A request that parsed but breaks a rule (bad invoice, custom record key, metadata...).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The hash was already paid; error_data is the earlier result.
+    #[error("Payment with hash: {} was already paid", .0.payment_hash)]
+    AlreadyPaid(Box<AlreadyPaidData>),
+    /// The engine refused to start the payment; the text says why.
+    #[error("Payment error: {0}")]
+    PaymentError(String),
+    #[error("DB error: {0}")]
+    DbError(String),
+}
+
+/// The earlier success a repeated send is refused with.
+#[derive(Debug, Serialize)]
+pub struct AlreadyPaidData {
+    pub payment_hash: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_preimage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_in_msat: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_paid_msat: Option<u64>,
+    pub last_updated: u64,
+}
+
+impl AlreadyPaidData {
+    fn from_payment(p: &Payment) -> Self {
+        AlreadyPaidData {
+            payment_hash: hex::encode(p.payment_hash),
+            status: p.status.as_str(),
+            payment_preimage: p.preimage.map(hex::encode),
+            amount_in_msat: p.amount_msat,
+            fee_paid_msat: p.fee_paid_msat,
+            last_updated: p.last_updated,
+        }
+    }
+}
+
+impl RpcError for PaymentsError {
+    fn status(&self) -> StatusCode {
+        use PaymentsError::*;
+        match self {
+            NoSuchCoin(_) | NoSuchPayment(_) => StatusCode::NOT_FOUND,
+            InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AlreadyPaid(_) => StatusCode::CONFLICT,
+            PaymentError(_) | DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<EngineNotRunning> for PaymentsError {
+    fn from(e: EngineNotRunning) -> Self {
+        PaymentsError::NoSuchCoin(e.ticker)
+    }
+}
+
+impl From<LedgerError> for PaymentsError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::NoSuchPayment(hash) => PaymentsError::NoSuchPayment(hex::encode(hash)),
+            LedgerError::InvalidLimit { .. } | LedgerError::InvalidPageNumber => {
+                PaymentsError::InvalidRequest(e.to_string())
+            }
+            LedgerError::DirectionConflict { .. } => PaymentsError::PaymentError(e.to_string()),
+            other => PaymentsError::DbError(other.to_string()),
+        }
+    }
+}
+
+impl From<SendError> for PaymentsError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::InvalidInvoice(_)
+            | SendError::InvalidKeysend(_)
+            | SendError::InvalidMetadata(_)
+            | SendError::InvalidWaitTimeout(_) => PaymentsError::InvalidRequest(e.to_string()),
+            SendError::AlreadyPaid(p) => {
+                PaymentsError::AlreadyPaid(Box::new(AlreadyPaidData::from_payment(&p)))
+            }
+            SendError::Refused { reason, .. } => PaymentsError::PaymentError(reason),
+            SendError::Ledger(e) => PaymentsError::from(e),
+        }
+    }
+}
+
+impl From<InvoiceError> for PaymentsError {
+    fn from(e: InvoiceError) -> Self {
+        match e {
+            InvoiceError::DescriptionTooLong(_)
+            | InvoiceError::ZeroAmount
+            | InvoiceError::InvalidExpiry(_)
+            | InvoiceError::InvalidMetadata(_) => PaymentsError::InvalidRequest(e.to_string()),
+            InvoiceError::CreateFailed(_) => PaymentsError::PaymentError(e.to_string()),
+            InvoiceError::Ledger(e) => PaymentsError::from(e),
+        }
+    }
+}

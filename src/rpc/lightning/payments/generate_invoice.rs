@@ -1,0 +1,64 @@
+//! `lightning::payments::generate_invoice`: a BOLT 11 invoice, recorded as a pending inbound
+//! payment at once.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::PaymentsError;
+use crate::rpc::context::RpcContext;
+use crate::rpc::error::{MapToMmResult, MmResult};
+use crate::rpc::method::RpcMethod;
+use crate::service::payments::{InvoiceRequest, PaymentHub};
+
+pub struct GenerateInvoice;
+
+#[derive(Debug, Deserialize)]
+pub struct GenerateInvoiceParams {
+    description: String,
+    #[serde(default)]
+    amount_in_msat: Option<u64>,
+    /// Seconds; 3600 when absent.
+    #[serde(default)]
+    expiry: Option<u32>,
+    /// mmln: opaque client object stored with the payment.
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GenerateInvoiceResponse {
+    payment_hash: String,
+    invoice: String,
+}
+
+impl RpcMethod for GenerateInvoice {
+    const NAME: &'static str = "lightning::payments::generate_invoice";
+    const TAKES_COIN: bool = true;
+    type Params = GenerateInvoiceParams;
+    type Output = GenerateInvoiceResponse;
+    type Error = PaymentsError;
+
+    async fn handle(
+        ctx: &RpcContext,
+        params: GenerateInvoiceParams,
+    ) -> MmResult<GenerateInvoiceResponse, PaymentsError> {
+        let node = ctx.node().map_to_mm(PaymentsError::from)?;
+        let ledger = ctx.ledger().map_to_mm(PaymentsError::from)?;
+        let generated = PaymentHub::for_ledger(ledger)
+            .generate_invoice(
+                node,
+                InvoiceRequest {
+                    description: params.description,
+                    amount_msat: params.amount_in_msat,
+                    expiry_secs: params.expiry,
+                    metadata: params.metadata,
+                },
+            )
+            .await
+            .map_to_mm(PaymentsError::from)?;
+        Ok(GenerateInvoiceResponse {
+            payment_hash: hex::encode(generated.payment.payment_hash),
+            invoice: generated.invoice,
+        })
+    }
+}

@@ -1,0 +1,346 @@
+//! LDK payment events applied to the ledger, idempotently, then waiters notified.
+//!
+//! Every handler writes the ledger first and acts (claims, fails back) only after the write
+//! committed; a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which
+//! the ledger's idempotent writes absorb. Waiters are notified after the commit.
+//!
+//! Inbound (`PaymentClaimable`): statuses go pending -> claimable -> succeeded. The claim:
+//! - no even custom record: `claim_funds`;
+//! - every even key in the allow-list: `claim_funds_with_known_custom_tlvs`;
+//! - any other even key (BOLT 1: unknown even types must be refused): fail the HTLCs back with
+//!   `InvalidOnionPayload` and mark the payment failed, naming the key.
+
+use std::sync::Arc;
+
+use lightning::events::{Event, PaymentPurpose, ReplayEvent};
+use lightning::ln::channelmanager::FailureCode as HtlcFailureCode;
+use lightning::types::payment::PaymentHash;
+
+use crate::ledger::{
+    CustomRecord, FailureCode, InboundClaimable, Ledger, LedgerError, PaymentStatus,
+};
+use crate::node::ChannelManager;
+
+use super::failure::payment_failed;
+use super::hub::PaymentHub;
+use super::notify::PaymentNotifier;
+use super::send::payment_id_for;
+
+/// How a claimable payment is to be settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimDecision {
+    Claim,
+    /// Even custom records that are all in the allow-list.
+    ClaimWithKnownEvenRecords,
+    Reject { reason: String },
+}
+
+/// Decides the claim from the received custom records (see the module docs).
+pub fn claim_decision(records: &[(u64, Vec<u8>)], allowed_even: &[u64]) -> ClaimDecision {
+    let even: Vec<u64> = records
+        .iter()
+        .map(|(key, _)| *key)
+        .filter(|key| key % 2 == 0)
+        .collect();
+    if even.is_empty() {
+        return ClaimDecision::Claim;
+    }
+    let unknown: Vec<String> = even
+        .iter()
+        .filter(|key| !allowed_even.contains(key))
+        .map(u64::to_string)
+        .collect();
+    if unknown.is_empty() {
+        ClaimDecision::ClaimWithKnownEvenRecords
+    } else {
+        ClaimDecision::Reject {
+            reason: format!(
+                "refused: unknown even custom record type {} (BOLT 1: unknown even types must \
+                 be rejected; odd types are always accepted)",
+                unknown.join(", ")
+            ),
+        }
+    }
+}
+
+/// A ledger error worth a replay (I/O, busy database) rather than one that will never succeed
+/// (e.g. the hash is one of our outbound payments).
+fn is_transient(error: &LedgerError) -> bool {
+    matches!(
+        error,
+        LedgerError::QueryFailed(_) | LedgerError::TaskFailed(_) | LedgerError::OpenFailed { .. }
+    )
+}
+
+fn replay(what: &str, hash: &[u8; 32], error: &LedgerError) -> Result<(), ReplayEvent> {
+    if is_transient(error) {
+        tracing::error!(hash = %hex::encode(hash), "{what}: ledger write failed, LDK will replay the event: {error}");
+        Err(ReplayEvent())
+    } else {
+        tracing::error!(hash = %hex::encode(hash), "{what}: not recorded: {error}");
+        Ok(())
+    }
+}
+
+impl PaymentHub {
+    /// The payments part of the node's event sink: call it for `PaymentClaimable`,
+    /// `PaymentClaimed`, `PaymentSent`, `PaymentFailed` and the path/probe events (logged).
+    pub async fn apply_payment_event(
+        &self,
+        event: Event,
+        channel_manager: &Arc<ChannelManager>,
+    ) -> Result<(), ReplayEvent> {
+        apply_payment_event(
+            &self.ledger,
+            &self.notifier,
+            &self.settings.allowed_even_records,
+            event,
+            channel_manager,
+        )
+        .await
+    }
+}
+
+/// See [`PaymentHub::apply_payment_event`].
+pub async fn apply_payment_event(
+    ledger: &Ledger,
+    notifier: &PaymentNotifier,
+    allowed_even: &[u64],
+    event: Event,
+    cm: &Arc<ChannelManager>,
+) -> Result<(), ReplayEvent> {
+    match event {
+        Event::PaymentClaimable {
+            payment_hash,
+            onion_fields,
+            amount_msat,
+            purpose,
+            ..
+        } => {
+            let records = onion_fields
+                .map(|o| o.custom_tlvs().clone())
+                .unwrap_or_default();
+            on_claimable(
+                ledger,
+                notifier,
+                allowed_even,
+                cm,
+                payment_hash,
+                amount_msat,
+                &purpose,
+                records,
+            )
+            .await
+        }
+        Event::PaymentClaimed {
+            payment_hash,
+            amount_msat,
+            purpose,
+            ..
+        } => {
+            let hash = payment_hash.0;
+            let preimage = match purpose.preimage() {
+                Some(p) => Some(p.0),
+                None => match ledger.blocking(move |l| l.get_payment(&hash)).await {
+                    Ok(row) => row.and_then(|p| p.preimage),
+                    Err(e) => return replay("payment claimed", &hash, &e),
+                },
+            };
+            let Some(preimage) = preimage else {
+                tracing::error!(hash = %hex::encode(hash), "claimed payment without a known preimage; not recorded");
+                return Ok(());
+            };
+            // The amount actually received: this is how an amountless invoice gets its amount.
+            let result = ledger
+                .blocking(move |l| l.mark_succeeded(&hash, &preimage, None, Some(amount_msat)))
+                .await;
+            finish("payment claimed", notifier, &hash, result)
+        }
+        Event::PaymentSent {
+            payment_preimage,
+            payment_hash,
+            amount_msat,
+            fee_paid_msat,
+            ..
+        } => {
+            let hash = payment_hash.0;
+            let preimage = payment_preimage.0;
+            let result = ledger
+                .blocking(move |l| l.mark_succeeded(&hash, &preimage, fee_paid_msat, amount_msat))
+                .await;
+            finish("payment sent", notifier, &hash, result)
+        }
+        Event::PaymentFailed {
+            payment_id,
+            payment_hash,
+            reason,
+        } => {
+            let Some(payment_hash) = payment_hash else {
+                tracing::debug!(?payment_id, "payment failed before it had a hash (BOLT 12); not ours");
+                return Ok(());
+            };
+            let hash = payment_hash.0;
+            let row = match ledger.blocking(move |l| l.get_payment(&hash)).await {
+                Ok(row) => row,
+                Err(e) => return replay("payment failed", &hash, &e),
+            };
+            let Some(row) = row else {
+                tracing::warn!(hash = %hex::encode(hash), "failed payment is not in the ledger");
+                return Ok(());
+            };
+            // A late failure of an attempt that a retry already replaced.
+            if payment_id != payment_id_for(&hash, row.attempts) {
+                tracing::info!(hash = %hex::encode(hash), "failure of a superseded attempt ignored");
+                return Ok(());
+            }
+            let failure = payment_failed(reason);
+            tracing::info!(hash = %hex::encode(hash), reason = %failure.reason, "payment failed");
+            let result = ledger
+                .blocking(move |l| l.mark_failed(&hash, failure.code, &failure.reason))
+                .await;
+            finish("payment failed", notifier, &hash, result)
+        }
+        Event::PaymentPathFailed {
+            payment_hash,
+            payment_failed_permanently,
+            failure,
+            short_channel_id,
+            ..
+        } => {
+            tracing::debug!(hash = %payment_hash, payment_failed_permanently, ?failure, ?short_channel_id, "payment path failed");
+            Ok(())
+        }
+        other => {
+            tracing::debug!(event = ?other, "payment event without ledger effect");
+            Ok(())
+        }
+    }
+}
+
+/// Records a claimable payment, then claims it or fails it back.
+#[allow(clippy::too_many_arguments)]
+async fn on_claimable(
+    ledger: &Ledger,
+    notifier: &PaymentNotifier,
+    allowed_even: &[u64],
+    cm: &Arc<ChannelManager>,
+    payment_hash: PaymentHash,
+    amount_msat: u64,
+    purpose: &PaymentPurpose,
+    records: Vec<(u64, Vec<u8>)>,
+) -> Result<(), ReplayEvent> {
+    let hash = payment_hash.0;
+    let preimage = purpose.preimage();
+    let claimable = InboundClaimable {
+        payment_hash: hash,
+        amount_msat,
+        preimage: preimage.map(|p| p.0),
+        custom_records: records
+            .iter()
+            .map(|(key, value)| CustomRecord {
+                key: *key,
+                value: value.clone(),
+            })
+            .collect(),
+    };
+    match ledger
+        .blocking(move |l| l.record_inbound_claimable(&claimable))
+        .await
+    {
+        Ok(applied) => {
+            if applied.payment.status == PaymentStatus::Succeeded {
+                // A replay after the claim completed: nothing left to do.
+                return Ok(());
+            }
+        }
+        Err(e) if is_transient(&e) => return replay("payment claimable", &hash, &e),
+        Err(e) => {
+            // Never claimable for us (e.g. the hash of one of our own outbound payments).
+            tracing::error!(hash = %hex::encode(hash), "claimable payment refused: {e}");
+            cm.fail_htlc_backwards(&payment_hash);
+            return Ok(());
+        }
+    }
+    notifier.notify(&hash);
+    let decision = match preimage {
+        None => ClaimDecision::Reject {
+            reason: "refused: no preimage is known for this payment hash".to_string(),
+        },
+        Some(_) => claim_decision(&records, allowed_even),
+    };
+    match (decision, preimage) {
+        (ClaimDecision::Claim, Some(preimage)) => cm.claim_funds(preimage),
+        (ClaimDecision::ClaimWithKnownEvenRecords, Some(preimage)) => {
+            cm.claim_funds_with_known_custom_tlvs(preimage)
+        }
+        (ClaimDecision::Reject { reason }, _) => {
+            let text = reason.clone();
+            let result = ledger
+                .blocking(move |l| l.mark_failed(&hash, FailureCode::ClaimFailed, &text))
+                .await;
+            if let Err(e) = &result {
+                if is_transient(e) {
+                    return replay("payment refused", &hash, e);
+                }
+            }
+            tracing::info!(hash = %hex::encode(hash), %reason, "inbound payment failed back");
+            cm.fail_htlc_backwards_with_reason(
+                &payment_hash,
+                HtlcFailureCode::InvalidOnionPayload(None),
+            );
+            notifier.notify(&hash);
+        }
+        (_, None) => cm.fail_htlc_backwards(&payment_hash),
+    }
+    Ok(())
+}
+
+/// Notifies after a committed write; a transient failure asks LDK to replay.
+fn finish(
+    what: &str,
+    notifier: &PaymentNotifier,
+    hash: &[u8; 32],
+    result: Result<crate::ledger::Applied, LedgerError>,
+) -> Result<(), ReplayEvent> {
+    match result {
+        Ok(applied) => {
+            if applied.changed {
+                notifier.notify(hash);
+            }
+            Ok(())
+        }
+        Err(e) => replay(what, hash, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALLOWED: [u64; 2] = [112_111_100, 818_818];
+
+    #[test]
+    fn odd_records_are_claimed_plainly() {
+        let records = vec![(7_629_169, b"{}".to_vec()), (7_629_171, b"hi".to_vec())];
+        assert_eq!(claim_decision(&records, &ALLOWED), ClaimDecision::Claim);
+        assert_eq!(claim_decision(&[], &ALLOWED), ClaimDecision::Claim);
+    }
+
+    #[test]
+    fn allowed_even_records_need_the_known_tlv_claim() {
+        let records = vec![(7_629_169, vec![]), (112_111_100, b"wal_x".to_vec())];
+        assert_eq!(
+            claim_decision(&records, &ALLOWED),
+            ClaimDecision::ClaimWithKnownEvenRecords
+        );
+    }
+
+    #[test]
+    fn an_unknown_even_record_is_rejected_by_name() {
+        let records = vec![(112_111_100, vec![]), (65_538, vec![1])];
+        match claim_decision(&records, &ALLOWED) {
+            ClaimDecision::Reject { reason } => assert!(reason.contains("65538"), "{reason}"),
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+}

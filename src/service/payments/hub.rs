@@ -1,0 +1,127 @@
+//! [`PaymentHub`]: the payments service's shared state (ledger, waiters, settings).
+//!
+//! It is built before the node starts, because the node's event sink needs it (the sink calls
+//! [`PaymentHub::apply_payment_event`]), and the RPC handlers get the same hub so that a send
+//! waiting for its outcome is woken by the event that settles it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::ledger::Ledger;
+
+use super::decoded_records::well_known_even_keys;
+use super::notify::PaymentNotifier;
+
+/// Default invoice expiry (KDF's default).
+pub const DEFAULT_INVOICE_EXPIRY_SECS: u32 = 3600;
+/// How long LDK keeps retrying a payment on other routes before giving up.
+pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a send may wait for its outcome (`wait_timeout_secs`).
+pub const MAX_WAIT_TIMEOUT_SECS: u64 = 600;
+
+/// Even custom record keys a received keysend may carry and still be claimed. BOLT 1 says a
+/// receiver must refuse unknown even types; these are the value-for-value keys wallets use
+/// (LNPay wallet id, Hive, Fountain, Sphinx, Whatsat message).
+pub const DEFAULT_ALLOWED_EVEN_RECORDS: [u64; 5] =
+    [112_111_100, 818_818, 906_608, 133_773_310, 34_349_334];
+
+/// Configurable rules of the payments service.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// Even custom record keys we accept on inbound payments (see
+    /// [`DEFAULT_ALLOWED_EVEN_RECORDS`]). Odd keys are always accepted.
+    pub allowed_even_records: Vec<u64>,
+    /// `Retry::Timeout` given to LDK for every send.
+    pub retry_timeout: Duration,
+    /// Expiry of generated invoices when the request gives none.
+    pub default_invoice_expiry_secs: u32,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        let mut allowed: Vec<u64> = DEFAULT_ALLOWED_EVEN_RECORDS.to_vec();
+        // Keep the decoder's list and the claim policy in step.
+        for key in well_known_even_keys() {
+            if !allowed.contains(&key) {
+                allowed.push(key);
+            }
+        }
+        allowed.sort_unstable();
+        PaymentSettings {
+            allowed_even_records: allowed,
+            retry_timeout: DEFAULT_RETRY_TIMEOUT,
+            default_invoice_expiry_secs: DEFAULT_INVOICE_EXPIRY_SECS,
+        }
+    }
+}
+
+/// The payments service. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct PaymentHub {
+    pub(super) ledger: Ledger,
+    pub(super) notifier: PaymentNotifier,
+    pub(super) settings: Arc<PaymentSettings>,
+}
+
+impl PaymentHub {
+    pub fn new(ledger: Ledger, settings: PaymentSettings) -> Self {
+        PaymentHub {
+            ledger,
+            notifier: PaymentNotifier::new(),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The hub of the daemon whose ledger is `ledger`: the same waiters for every caller in
+    /// this process that holds that ledger (the node's event sink and the RPC handlers), with
+    /// default settings. Keyed by the database path, so several daemons in one process (tests,
+    /// the sandbox) each get their own.
+    pub fn for_ledger(ledger: &Ledger) -> PaymentHub {
+        static NOTIFIERS: OnceLock<Mutex<HashMap<PathBuf, PaymentNotifier>>> = OnceLock::new();
+        let key = ledger
+            .path()
+            .canonicalize()
+            .unwrap_or_else(|_| ledger.path().to_path_buf());
+        let notifier = NOTIFIERS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        PaymentHub {
+            ledger: ledger.clone(),
+            notifier,
+            settings: Arc::new(PaymentSettings::default()),
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn notifier(&self) -> &PaymentNotifier {
+        &self.notifier
+    }
+
+    pub fn settings(&self) -> &PaymentSettings {
+        &self.settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_allow_list_holds_the_value_for_value_keys_and_no_odd_key() {
+        let settings = PaymentSettings::default();
+        for key in DEFAULT_ALLOWED_EVEN_RECORDS {
+            assert!(settings.allowed_even_records.contains(&key), "{key}");
+        }
+        assert!(settings.allowed_even_records.iter().all(|k| k % 2 == 0));
+        assert!(!settings.allowed_even_records.contains(&5_482_373_484));
+    }
+}
