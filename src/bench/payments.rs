@@ -286,7 +286,12 @@ async fn pay_one(shared: &Shared, n: u64) -> Result<(), PayError> {
         ));
     };
     if let Some(done) = status_in(&sent).and_then(final_outcome) {
-        return Ok(done?);
+        return done.map_err(
+            |e| match sent.get("failure_reason").and_then(Value::as_str) {
+                Some(reason) => PayError::Failed(format!("{e}: {reason}")),
+                None => PayError::Failed(e),
+            },
+        );
     }
     poll_until_final(shared, hash).await
 }

@@ -5,6 +5,6 @@ pub mod channels;
 pub mod events;
 pub mod filter;
 pub mod nodes;
-pub mod payments;
 pub mod payment_events;
+pub mod payments;
 pub mod wallet;

@@ -32,7 +32,9 @@ pub enum ClaimDecision {
     Claim,
     /// Even custom records that are all in the allow-list.
     ClaimWithKnownEvenRecords,
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
 }
 
 /// Decides the claim from the received custom records (see the module docs).
@@ -176,7 +178,10 @@ pub async fn apply_payment_event(
             reason,
         } => {
             let Some(payment_hash) = payment_hash else {
-                tracing::debug!(?payment_id, "payment failed before it had a hash (BOLT 12); not ours");
+                tracing::debug!(
+                    ?payment_id,
+                    "payment failed before it had a hash (BOLT 12); not ours"
+                );
                 return Ok(());
             };
             let hash = payment_hash.0;

@@ -35,7 +35,9 @@ pub struct InvoiceRequest {
 pub enum InvoiceError {
     #[error("invalid description: {0} bytes, more than the 639 bytes an invoice can carry")]
     DescriptionTooLong(usize),
-    #[error("invalid amount_in_msat: must be greater than zero (omit it for an amountless invoice)")]
+    #[error(
+        "invalid amount_in_msat: must be greater than zero (omit it for an amountless invoice)"
+    )]
     ZeroAmount,
     #[error("invalid expiry {0}: must be between 1 and {MAX_INVOICE_EXPIRY_SECS} seconds")]
     InvalidExpiry(u32),

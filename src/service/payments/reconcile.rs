@@ -91,13 +91,20 @@ impl PaymentHub {
                     Some(EngineView::Abandoned) => {
                         report.outbound_failed += 1;
                         Some(
-                            self.fail(hash, FailureCode::UserAbandoned, "abandoned by the Lightning engine")
-                                .await?,
+                            self.fail(
+                                hash,
+                                FailureCode::UserAbandoned,
+                                "abandoned by the Lightning engine",
+                            )
+                            .await?,
                         )
                     }
                     None => {
                         report.outbound_failed += 1;
-                        Some(self.fail(hash, FailureCode::Other, NOT_IN_FLIGHT_REASON).await?)
+                        Some(
+                            self.fail(hash, FailureCode::Other, NOT_IN_FLIGHT_REASON)
+                                .await?,
+                        )
                     }
                 },
                 Direction::Inbound => {

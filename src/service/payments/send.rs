@@ -23,15 +23,17 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::hashes::{sha256, Hash};
-use lightning::ln::channelmanager::{PaymentId, Retry};
 use lightning::ln::channelmanager::RecipientOnionFields;
+use lightning::ln::channelmanager::{PaymentId, Retry};
 use lightning::routing::router::{PaymentParameters, RouteParameters, RouteParametersConfig};
 use lightning::sign::EntropySource;
 use lightning::types::payment::PaymentPreimage;
 use lightning_invoice::Bolt11InvoiceDescriptionRef;
 use serde_json::Value;
 
-use crate::ledger::{LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus};
+use crate::ledger::{
+    LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+};
 use crate::node::Node;
 
 use super::custom_records::CustomRecordsError;
