@@ -14,6 +14,7 @@
 //! daemon uses, so that tests and the sandbox run the production chain code path.
 
 pub mod app;
+pub mod bench;
 pub mod chain;
 pub mod config;
 pub mod ledger;

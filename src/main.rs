@@ -25,6 +25,8 @@ enum Command {
     Sandbox(mmln::sandbox::SandboxArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(mmln::regtest::cli::ChainArgs),
+    /// Benchmark a network built in-process (invoice, keysend or ledger mode); JSON on stdout.
+    Bench(mmln::bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +35,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => run_daemon(&args),
         Command::Sandbox(args) => mmln::sandbox::cli::run(&args),
         Command::Chain(args) => mmln::regtest::cli::run(args),
+        Command::Bench(args) => mmln::bench::run(args),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::ledger::filter::{conditions_for, RangeAccess};
 use crate::ledger::model::{IndexKind, Paging, PaymentFilter, PaymentStatus, PaymentTypeFilter};
 use crate::ledger::query::list_sql;
 use crate::ledger::{Ledger, LedgerOptions, Synchronous};
-use fill::{DESTINATIONS, EPOCH, SPAN_SECS, WORDS};
+pub(crate) use fill::{DESTINATIONS, EPOCH, SPAN_SECS, WORDS};
 
 /// Latency figures of one query kind, in microseconds.
 #[derive(Debug, Clone)]

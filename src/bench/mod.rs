@@ -1,0 +1,294 @@
+//! `mmln bench`: the benchmark program (never run by `cargo test`; tests check behaviour, this
+//! measures). It builds what it measures in this process and drives it through the public RPC
+//! over HTTP, printing one JSON report on stdout and progress lines on stderr.
+//!
+//! - `invoice`: W workers; each asks the receiver for an invoice and the sender to pay it;
+//! - `keysend`: the same with keysend and a ~200-byte bLIP-10 record;
+//! - `ledger`: a ledger of N payments, every filter and paging option timed, direct and RPC.
+//!
+//! ```text
+//! cargo run --release -- bench invoice --workers 100 --payments 10000
+//! ```
+
+pub mod client;
+pub mod ledger_mode;
+pub mod network;
+pub mod payments;
+pub mod report;
+pub mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use self::network::{BenchNetwork, NetworkOptions};
+use self::payments::{Completion, PaymentKind, PaymentLoad};
+use self::report::{progress, Durability, ProcessUsage, UsageDelta};
+use self::stats::{rate_per_sec, round3, LatencyStats};
+
+/// Targets of the payment modes, reported (never asserted).
+pub const TARGET_PAYMENTS_PER_SEC: f64 = 150.0;
+pub const TARGET_P50_MS: f64 = 250.0;
+
+/// Why a benchmark could not produce figures.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("setting up the benchmark failed: {0}")]
+    SetupFailed(String),
+    #[error("the benchmark run failed: {0}")]
+    RunFailed(String),
+    #[error("could not write the report: {0}")]
+    ReportFailed(#[from] std::io::Error),
+}
+
+/// `mmln bench <mode>`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub mode: BenchMode,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchMode {
+    /// W workers: generate_invoice on the receiver, send_payment on the sender, wait.
+    Invoice(PaymentArgs),
+    /// W workers: keysend with a ~200-byte bLIP-10 (7629169) record, wait.
+    Keysend(PaymentArgs),
+    /// Fill a ledger, time every filter and paging option and get_payment_details.
+    Ledger(LedgerArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaymentArgs {
+    /// Concurrent workers.
+    #[arg(long, default_value_t = 100)]
+    pub workers: usize,
+    /// Payments in all.
+    #[arg(long, default_value_t = 10_000)]
+    pub payments: u64,
+    /// Amount of each payment.
+    #[arg(long, default_value_t = 10_000)]
+    pub amount_msat: u64,
+    /// Channels from sender to receiver.
+    #[arg(long, default_value_t = 1)]
+    pub channels: u32,
+    /// Size of each channel.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub channel_sat: u64,
+    /// How workers learn outcomes: send_payment's wait, polling, or auto (wait if supported).
+    #[arg(long, value_enum, default_value_t = CompletionArg::Auto)]
+    pub completion: CompletionArg,
+    /// Interval between get_payment_details polls.
+    #[arg(long, default_value_t = 20)]
+    pub poll_ms: u64,
+    /// Where the chain and nodes live during the run (removed afterwards). Default: a fresh
+    /// directory under the system temp dir.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionArg {
+    Auto,
+    Wait,
+    Poll,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LedgerArgs {
+    /// Payments in the ledger.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// Timed calls per query kind.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+    /// Directory of the ledger, kept between runs. Default: <temp>/mmln-bench-ledger-<rows>.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Delete the directory first and fill again.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Time only the direct queries, not the RPC.
+    #[arg(long)]
+    pub skip_rpc: bool,
+}
+
+/// Runs the benchmark; the exit code is non-zero when it could not run or a payment failed.
+pub fn run(args: BenchArgs) -> ExitCode {
+    crate::app::init_tracing(Some("warn"));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match args.mode {
+            BenchMode::Invoice(a) => run_payments(PaymentKind::Invoice, a).await,
+            BenchMode::Keysend(a) => run_payments(PaymentKind::Keysend, a).await,
+            BenchMode::Ledger(a) => run_ledger(a).await,
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The payment modes' report.
+#[derive(Debug, Serialize)]
+struct PaymentReport {
+    mode: &'static str,
+    workers: usize,
+    payments: u64,
+    amount_msat: u64,
+    channels: u32,
+    channel_sat: u64,
+    completion: &'static str,
+    setup_secs: f64,
+    duration_secs: f64,
+    payments_per_sec: f64,
+    succeeded: usize,
+    failures: u64,
+    first_failures: Vec<String>,
+    latency_ms: LatencyStats,
+    /// CPU and peak RSS during the payment phase.
+    nodes: UsageDelta,
+    durability: Durability,
+    targets: PaymentTargets,
+}
+
+#[derive(Debug, Serialize)]
+struct PaymentTargets {
+    payments_per_sec: f64,
+    p50_ms: f64,
+    failures: u64,
+    met: bool,
+}
+
+async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, BenchError> {
+    let setup_started = Instant::now();
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("mmln-bench-{:016x}", rand::random::<u64>()))
+    });
+    let network = BenchNetwork::start(&NetworkOptions {
+        dir,
+        channels: args.channels.max(1),
+        channel_sat: args.channel_sat,
+    })
+    .await?;
+    let setup = setup_started.elapsed();
+    progress(&format!(
+        "network ready in {:.1} s; {} mode: {} payments of {} msat by {} workers",
+        setup.as_secs_f64(),
+        kind.name(),
+        args.payments,
+        args.amount_msat,
+        args.workers
+    ));
+    let clients = (
+        client::RpcClient::new(network.sender.rpc_addr(), &network.rpc_password),
+        client::RpcClient::new(network.receiver.rpc_addr(), &network.rpc_password),
+    );
+    let (sender, receiver) = match clients {
+        (Ok(s), Ok(r)) => (s, r),
+        (Err(e), _) | (_, Err(e)) => {
+            network.shutdown().await;
+            return Err(BenchError::SetupFailed(e.to_string()));
+        }
+    };
+    let load = PaymentLoad {
+        kind,
+        workers: args.workers,
+        payments: args.payments,
+        amount_msat: args.amount_msat,
+        completion: match args.completion {
+            CompletionArg::Auto => Completion::Auto,
+            CompletionArg::Wait => Completion::Wait,
+            CompletionArg::Poll => Completion::Poll,
+        },
+        poll_interval: Duration::from_millis(args.poll_ms.max(1)),
+        coin: network.sender.config().coin_ticker(),
+        receiver_id: network.receiver.node().node_id().to_string(),
+    };
+    let before = ProcessUsage::now();
+    let outcome = payments::run(load, sender, receiver).await;
+    let after = ProcessUsage::now();
+    network.shutdown().await;
+
+    let latency = LatencyStats::from_samples(&outcome.latencies);
+    let rate = rate_per_sec(outcome.latencies.len() as u64, outcome.elapsed);
+    let report = PaymentReport {
+        mode: kind.name(),
+        workers: args.workers,
+        payments: args.payments,
+        amount_msat: args.amount_msat,
+        channels: args.channels.max(1),
+        channel_sat: args.channel_sat,
+        completion: outcome.completion,
+        setup_secs: round3(setup.as_secs_f64()),
+        duration_secs: round3(outcome.elapsed.as_secs_f64()),
+        payments_per_sec: rate,
+        succeeded: outcome.latencies.len(),
+        failures: outcome.failures,
+        first_failures: outcome.first_failures,
+        latency_ms: latency,
+        nodes: UsageDelta::between(before, after, outcome.elapsed.as_secs_f64()),
+        durability: Durability::production(),
+        targets: PaymentTargets {
+            payments_per_sec: TARGET_PAYMENTS_PER_SEC,
+            p50_ms: TARGET_P50_MS,
+            failures: 0,
+            met: rate >= TARGET_PAYMENTS_PER_SEC
+                && latency.p50_ms < TARGET_P50_MS
+                && outcome.failures == 0,
+        },
+    };
+    report::print_json(&report)?;
+    Ok(outcome.failures == 0)
+}
+
+/// Ledger mode's report.
+#[derive(Debug, Serialize)]
+struct LedgerReport {
+    mode: &'static str,
+    #[serde(flatten)]
+    figures: ledger_mode::LedgerFigures,
+    process: UsageDelta,
+    durability: Durability,
+}
+
+async fn run_ledger(args: LedgerArgs) -> Result<bool, BenchError> {
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("mmln-bench-ledger-{}", args.rows)));
+    let started = Instant::now();
+    let before = ProcessUsage::now();
+    let figures = ledger_mode::run(ledger_mode::LedgerLoad {
+        rows: args.rows,
+        samples: args.samples.max(1),
+        dir,
+        fresh: args.fresh,
+        skip_rpc: args.skip_rpc,
+    })
+    .await?;
+    let after = ProcessUsage::now();
+    report::print_json(&LedgerReport {
+        mode: "ledger",
+        figures,
+        process: UsageDelta::between(before, after, started.elapsed().as_secs_f64()),
+        durability: Durability::production(),
+    })?;
+    Ok(true)
+}
