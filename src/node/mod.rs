@@ -23,6 +23,7 @@ mod start;
 pub mod sweeper;
 pub mod types;
 pub mod wallet;
+pub mod wallet_db;
 mod wallet_listen;
 
 use std::collections::HashSet;
