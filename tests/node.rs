@@ -7,5 +7,7 @@ mod harness;
 mod channels;
 #[path = "node/errors.rs"]
 mod errors;
+#[path = "node/reconcile.rs"]
+mod reconcile;
 #[path = "node/wallet.rs"]
 mod wallet;

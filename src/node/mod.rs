@@ -18,6 +18,7 @@ mod logger;
 mod maintenance;
 pub mod peers;
 pub mod persist;
+mod reconcile;
 pub mod signer;
 mod start;
 pub mod sweeper;

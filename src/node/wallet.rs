@@ -332,6 +332,30 @@ impl OnchainWallet {
         state.persist()
     }
 
+    /// Forgets several unconfirmed transactions at once (one persist), releasing their inputs.
+    pub fn forget_unconfirmed_all(&self, txids: &[Txid]) -> Result<(), WalletError> {
+        if txids.is_empty() {
+            return Ok(());
+        }
+        let mut state = self.lock();
+        let now = now_secs();
+        state
+            .wallet
+            .apply_evicted_txs(txids.iter().map(|txid| (*txid, now)));
+        state.persist()
+    }
+
+    /// The wallet's transactions that are not confirmed on the chain it has synced to: ours,
+    /// built or broadcast but not yet mined (the wallet learns of others' only from blocks).
+    pub fn unconfirmed_txs(&self) -> Vec<Transaction> {
+        self.lock()
+            .wallet
+            .transactions()
+            .filter(|t| !t.chain_position.is_confirmed())
+            .map(|t| t.tx_node.tx.as_ref().clone())
+            .collect()
+    }
+
     pub fn persist(&self) -> Result<(), WalletError> {
         self.lock().persist()
     }
