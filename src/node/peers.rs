@@ -127,8 +127,12 @@ impl PeerConnector {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        self.book
-            .insert(node_id, addr.to_string())
+        // The address book is a file write with fsync: keep it off the runtime's threads.
+        let book = Arc::clone(&self.book);
+        let addr = addr.to_string();
+        tokio::task::spawn_blocking(move || book.insert(node_id, addr))
+            .await
+            .map_err(|e| ConnectError::PersistFailed(format!("address book task failed: {e}")))?
             .map_err(ConnectError::PersistFailed)
     }
 }
