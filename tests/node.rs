@@ -7,5 +7,9 @@ mod harness;
 mod channels;
 #[path = "node/errors.rs"]
 mod errors;
+#[path = "node/peers.rs"]
+mod peers;
+#[path = "node/reconcile.rs"]
+mod reconcile;
 #[path = "node/wallet.rs"]
 mod wallet;

@@ -144,12 +144,7 @@ impl Node {
         {
             return Ok(c);
         }
-        if self
-            .closed_channels
-            .lock()
-            .map(|c| c.contains(&id))
-            .unwrap_or(false)
-        {
+        if super::lock_unpoisoned(&self.closed_channels).contains(&id) {
             return Err(ChannelError::AlreadyClosing(uuid));
         }
         Err(ChannelError::UnknownChannel(uuid))
@@ -177,9 +172,7 @@ impl Node {
                 .close_channel(&channel.channel_id, &peer)
         };
         result.map_err(|e| ChannelError::CloseFailed(format!("{e:?}")))?;
-        if let Ok(mut closed) = self.closed_channels.lock() {
-            closed.insert(uuid.as_u128());
-        }
+        super::lock_unpoisoned(&self.closed_channels).insert(uuid.as_u128());
         Ok(())
     }
 

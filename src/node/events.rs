@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use lightning::chain::chaininterface::ConfirmationTarget;
 use lightning::events::{ClosureReason, Event, FundingInfo, PaymentPurpose, ReplayEvent};
 
+use super::lock_unpoisoned;
 use super::peers::PeerConnector;
 use super::persist::TrustedNodes;
 use super::types::{ChannelClosedRecord, ChannelManager, Sweeper};
@@ -136,9 +137,8 @@ impl NodeEventHandler {
                     Ok(()) => {}
                     Err(reason) => {
                         tracing::error!(%counterparty_node_id, "channel funding failed: {reason}");
-                        if let Ok(mut failures) = self.funding_failures.lock() {
-                            failures.insert(user_channel_id, format!("funding failed: {reason}"));
-                        }
+                        lock_unpoisoned(&self.funding_failures)
+                            .insert(user_channel_id, format!("funding failed: {reason}"));
                         let _ = self.channel_manager.force_close_broadcasting_latest_txn(
                             &temporary_channel_id,
                             &counterparty_node_id,
@@ -204,14 +204,10 @@ impl NodeEventHandler {
                 channel_funding_txo,
                 last_local_balance_msat,
             } => {
-                if let Ok(mut closed) = self.closed_channels.lock() {
-                    closed.insert(user_channel_id);
-                }
-                let funding_failure = self
-                    .funding_failures
-                    .lock()
-                    .ok()
-                    .and_then(|f| f.get(&user_channel_id).cloned());
+                lock_unpoisoned(&self.closed_channels).insert(user_channel_id);
+                let funding_failure = lock_unpoisoned(&self.funding_failures)
+                    .get(&user_channel_id)
+                    .cloned();
                 let initiated_locally = matches!(
                     reason,
                     ClosureReason::HolderForceClosed { .. }
@@ -232,9 +228,7 @@ impl NodeEventHandler {
                 tracing::info!(%channel_id, uuid = %record.uuid, reason = %record.reason, "channel closed");
                 self.sink.channel_closed(record).await?;
                 // Only now: a replayed event must still find the funding failure reason.
-                if let Ok(mut failures) = self.funding_failures.lock() {
-                    failures.remove(&user_channel_id);
-                }
+                lock_unpoisoned(&self.funding_failures).remove(&user_channel_id);
                 Ok(())
             }
             Event::SpendableOutputs {

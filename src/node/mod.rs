@@ -18,17 +18,21 @@ mod logger;
 mod maintenance;
 pub mod peers;
 pub mod persist;
+mod reconcile;
 pub mod signer;
 mod start;
+#[cfg(test)]
+mod stop_tests;
 pub mod sweeper;
 pub mod types;
 pub mod wallet;
+pub mod wallet_db;
 mod wallet_listen;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use bitcoin::secp256k1::PublicKey;
@@ -53,6 +57,15 @@ use types::{
     ChainMonitor, GossipSync, NetworkGraph, OnionMessenger, PeerManager, Scorer, Store, Sweeper,
 };
 use wallet::OnchainWallet;
+
+/// Locks `mutex` even if a thread panicked while holding it. Every mutex in this layer guards
+/// plain data that is consistent between statements (maps, sets, task handles), and a
+/// poisoned lock must never make shutdown or bookkeeping silently skip its work.
+pub(crate) fn lock_unpoisoned<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Whether a JSON-RPC call failed because Core answered with an error (as opposed to no answer).
 fn is_rpc_rejection(e: &std::io::Error) -> bool {
@@ -112,7 +125,7 @@ impl Node {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
-        let tasks = self.tasks.lock().ok().and_then(|mut t| t.take());
+        let tasks = lock_unpoisoned(&self.tasks).take();
         // 1. No new connections, no redials; then drop the peers we have.
         let _ = self.shutdown.send(true);
         self.peer_manager.disconnect_all_peers();

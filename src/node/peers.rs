@@ -45,7 +45,8 @@ impl PeerConnector {
     }
 
     /// Dials `addr` ("host:port") and completes the Lightning handshake with `node_id`, all
-    /// within `timeout`. On success the address is remembered for reconnection.
+    /// within `timeout`. On success the address is remembered for reconnection. On timeout the
+    /// attempt is cancelled (its socket closed), so it cannot connect later behind our back.
     pub async fn connect(
         &self,
         node_id: PublicKey,
@@ -89,10 +90,13 @@ impl PeerConnector {
                     addr: addr.to_string(),
                     reason: e.to_string(),
                 })?;
-        let std_stream = stream.into_std().map_err(|e| ConnectError::ConnectFailed {
+        let connect_failed = |e: std::io::Error| ConnectError::ConnectFailed {
             addr: addr.to_string(),
             reason: e.to_string(),
-        })?;
+        };
+        let std_stream = stream.into_std().map_err(connect_failed)?;
+        // A second handle on the socket, to cancel the attempt on timeout (below).
+        let canceller = std_stream.try_clone().map_err(connect_failed)?;
         let connection = tokio::spawn(lightning_net_tokio::setup_outbound(
             Arc::clone(&self.peer_manager),
             node_id,
@@ -111,12 +115,24 @@ impl PeerConnector {
                 });
             }
             if Instant::now() >= deadline {
+                // Cancel the attempt rather than let it finish unseen: a handshake completing
+                // after we reported a timeout would leave a peer connected whose address was
+                // never saved. Shutting the socket down ends the connection task's read loop,
+                // which tells the peer manager the socket is gone (aborting the task would not,
+                // and would leave a stale peer behind).
+                if let Err(e) = canceller.shutdown(std::net::Shutdown::Both) {
+                    tracing::debug!(%node_id, %addr, "timed-out connection already closed: {e}");
+                }
                 return Err(timed_out());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        self.book
-            .insert(node_id, addr.to_string())
+        // The address book is a file write with fsync: keep it off the runtime's threads.
+        let book = Arc::clone(&self.book);
+        let addr = addr.to_string();
+        tokio::task::spawn_blocking(move || book.insert(node_id, addr))
+            .await
+            .map_err(|e| ConnectError::PersistFailed(format!("address book task failed: {e}")))?
             .map_err(ConnectError::PersistFailed)
     }
 }

@@ -17,6 +17,7 @@ use lightning::util::persist::{
 use lightning::util::ser::ReadableArgs;
 
 use super::error::NodeError;
+use super::lock_unpoisoned;
 use super::logger::NodeLogger;
 use super::types::{NetworkGraph, Scorer, Store};
 
@@ -125,21 +126,20 @@ impl PeerAddressBook {
     }
 
     pub fn get(&self, node_id: &PublicKey) -> Option<String> {
-        self.peers.lock().ok()?.get(node_id).cloned()
+        lock_unpoisoned(&self.peers).get(node_id).cloned()
     }
 
     pub fn all(&self) -> Vec<(PublicKey, String)> {
-        match self.peers.lock() {
-            Ok(p) => p.iter().map(|(k, v)| (*k, v.clone())).collect(),
-            Err(_) => Vec::new(),
-        }
+        lock_unpoisoned(&self.peers)
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect()
     }
 
     pub fn insert(&self, node_id: PublicKey, addr: String) -> Result<(), String> {
-        let mut peers = self
-            .peers
-            .lock()
-            .map_err(|_| "peer address book lock poisoned".to_string())?;
+        // The map only changes after the store has the new book, so it is sound even if a
+        // writer panicked.
+        let mut peers = lock_unpoisoned(&self.peers);
         if peers.get(&node_id) == Some(&addr) {
             return Ok(());
         }
@@ -177,25 +177,16 @@ impl TrustedNodes {
     }
 
     pub fn contains(&self, node_id: &PublicKey) -> bool {
-        self.nodes
-            .lock()
-            .map(|n| n.contains(node_id))
-            .unwrap_or(false)
+        lock_unpoisoned(&self.nodes).contains(node_id)
     }
 
     pub fn list(&self) -> Vec<PublicKey> {
-        self.nodes
-            .lock()
-            .map(|n| n.iter().copied().collect())
-            .unwrap_or_default()
+        lock_unpoisoned(&self.nodes).iter().copied().collect()
     }
 
     /// Returns whether the set changed.
     pub fn set(&self, node_id: PublicKey, trusted: bool) -> Result<bool, String> {
-        let mut nodes = self
-            .nodes
-            .lock()
-            .map_err(|_| "trusted node lock poisoned".to_string())?;
+        let mut nodes = lock_unpoisoned(&self.nodes);
         // Persist first: a failed write must leave the trust set as it was, not report an
         // error while the running node already acts on the change.
         let mut updated = nodes.clone();

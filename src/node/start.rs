@@ -35,6 +35,7 @@ use super::logger::NodeLogger;
 use super::maintenance;
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
+use super::reconcile;
 use super::signer::WalletSignerProvider;
 use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
@@ -277,6 +278,9 @@ pub(super) async fn start(
         },
     )
     .await?;
+    // Release coins reserved by transactions that will never confirm; re-send the rest (the
+    // broadcaster's queue did not survive the restart).
+    reconcile::reconcile_unconfirmed(&chain, &wallet, &channel_manager, &chain_monitor).await;
     let (chain_shutdown, chain_shutdown_rx) = watch::channel(false);
     let chain_poller = chain
         .start(

@@ -1,5 +1,6 @@
 //! The on-chain wallet: BDK with BIP84 descriptors derived from the node seed, persisted in
-//! `<data_dir>/mmln.sqlite` (BDK's own tables; the ledger adds its own to the same file).
+//! `<data_dir>/mmln.sqlite` (BDK's own tables; the ledger adds its own to the same file, and
+//! [`WalletDb`] makes the two writers wait for each other instead of failing).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -9,7 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bdk_wallet::chain::BlockId;
 use bdk_wallet::descriptor::IntoWalletDescriptor;
 use bdk_wallet::error::CreateTxError;
-use bdk_wallet::rusqlite::Connection;
 use bdk_wallet::signer::SignersContainer;
 use bdk_wallet::{KeychainKind, PersistedWallet, SignOptions, Update, Wallet};
 use bitcoin::address::NetworkUnchecked;
@@ -21,12 +21,13 @@ use lightning::chain::BestBlock;
 
 use super::error::WalletError;
 use super::types::{DynFeeEstimator, SendAmount, WalletBalance};
+use super::wallet_db::WalletDb;
 
 pub const WALLET_DB_FILE: &str = "mmln.sqlite";
 
 pub(super) struct WalletState {
-    pub(super) wallet: PersistedWallet<Connection>,
-    pub(super) db: Connection,
+    pub(super) wallet: PersistedWallet<WalletDb>,
+    pub(super) db: WalletDb,
 }
 
 impl WalletState {
@@ -54,17 +55,6 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Opens the shared SQLite file with the settings the design asks of it.
-pub fn open_database(path: &Path) -> Result<Connection, WalletError> {
-    let db = Connection::open(path)
-        .map_err(|e| WalletError::OpenFailed(format!("{}: {e}", path.display())))?;
-    db.pragma_update(None, "journal_mode", "WAL")
-        .and_then(|_| db.pragma_update(None, "synchronous", "FULL"))
-        .and_then(|_| db.busy_timeout(std::time::Duration::from_secs(5)))
-        .map_err(|e| WalletError::OpenFailed(format!("{}: {e}", path.display())))?;
-    Ok(db)
-}
-
 impl OnchainWallet {
     pub fn open(
         db_path: &Path,
@@ -72,7 +62,7 @@ impl OnchainWallet {
         master: &Xpriv,
         fee_estimator: Arc<DynFeeEstimator>,
     ) -> Result<Self, WalletError> {
-        let mut db = open_database(db_path)?;
+        let mut db = WalletDb::open(db_path)?;
         let coin = if network == Network::Bitcoin { 0 } else { 1 };
         let external = format!("wpkh({master}/84'/{coin}'/0'/0/*)");
         let internal = format!("wpkh({master}/84'/{coin}'/0'/1/*)");
@@ -340,6 +330,30 @@ impl OnchainWallet {
         let mut state = self.lock();
         state.wallet.apply_evicted_txs([(txid, now_secs())]);
         state.persist()
+    }
+
+    /// Forgets several unconfirmed transactions at once (one persist), releasing their inputs.
+    pub fn forget_unconfirmed_all(&self, txids: &[Txid]) -> Result<(), WalletError> {
+        if txids.is_empty() {
+            return Ok(());
+        }
+        let mut state = self.lock();
+        let now = now_secs();
+        state
+            .wallet
+            .apply_evicted_txs(txids.iter().map(|txid| (*txid, now)));
+        state.persist()
+    }
+
+    /// The wallet's transactions that are not confirmed on the chain it has synced to: ours,
+    /// built or broadcast but not yet mined (the wallet learns of others' only from blocks).
+    pub fn unconfirmed_txs(&self) -> Vec<Transaction> {
+        self.lock()
+            .wallet
+            .transactions()
+            .filter(|t| !t.chain_position.is_confirmed())
+            .map(|t| t.tx_node.tx.as_ref().clone())
+            .collect()
     }
 
     pub fn persist(&self) -> Result<(), WalletError> {

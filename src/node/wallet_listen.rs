@@ -43,13 +43,27 @@ impl Listen for OnchainWallet {
             return;
         }
         // Persist after every block so a restart resumes from here, not from an older tip.
-        if let Err(e) = state.persist() {
+        // The chain poller calls this on a runtime thread, and the write fsyncs.
+        if let Err(e) = off_the_runtime(|| state.persist()) {
             tracing::error!(height, "wallet could not persist after block: {e}");
         }
     }
 
     fn blocks_disconnected(&self, fork_point_block: BestBlock) {
         tracing::info!(height = fork_point_block.height, hash = %fork_point_block.block_hash, "wallet: blocks disconnected; the next connected block replaces them");
+    }
+}
+
+/// Runs blocking I/O from a synchronous callback that may be on a tokio worker: on the
+/// multi-threaded runtime the worker's other tasks move elsewhere meanwhile
+/// (`block_in_place`); elsewhere (no runtime, or a current-thread one, where `block_in_place`
+/// would panic) it simply runs.
+fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

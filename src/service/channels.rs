@@ -102,13 +102,56 @@ pub fn spawn_history_sync(
     })
 }
 
+/// Where the search for one closed channel's closing transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClosingScan {
+    /// The next block height to search for the funding spend.
+    NextBlock(u32),
+    /// The funding transaction was not found confirmed (a channel closed before its funding
+    /// confirmed, which may never happen): looked for first at `first`, last at `last`.
+    FundingUnconfirmed { first: u32, last: u32 },
+}
+
+/// Blocks between two looks for a funding transaction not yet confirmed.
+const FUNDING_RETRY_BLOCKS: u32 = 6;
+/// Blocks after which a funding transaction still unconfirmed is taken as abandoned: its
+/// closed channel has no closing transaction to find (until the next restart looks again).
+const FUNDING_GIVE_UP_BLOCKS: u32 = 2016;
+
+impl ClosingScan {
+    /// Whether to look for the funding transaction again at `tip`, rather than spend an RPC
+    /// call every round on one that is not confirmed.
+    fn funding_lookup_due(self, tip: u32) -> bool {
+        match self {
+            ClosingScan::NextBlock(_) => true,
+            ClosingScan::FundingUnconfirmed { first, last } => {
+                tip.saturating_sub(first) < FUNDING_GIVE_UP_BLOCKS
+                    && tip.saturating_sub(last) >= FUNDING_RETRY_BLOCKS
+            }
+        }
+    }
+
+    /// Records a failed look at `tip`.
+    fn funding_not_found(previous: Option<ClosingScan>, tip: u32) -> ClosingScan {
+        match previous {
+            Some(ClosingScan::FundingUnconfirmed { first, .. }) => {
+                ClosingScan::FundingUnconfirmed { first, last: tip }
+            }
+            _ => ClosingScan::FundingUnconfirmed {
+                first: tip,
+                last: tip,
+            },
+        }
+    }
+}
+
 /// Fills in closing and claiming transactions of closed channels that lack them. `scans`
-/// remembers, per channel uuid, the next block height to search for the funding spend.
+/// remembers, per channel uuid, how far the search for the funding spend got.
 async fn complete_closed_channels(
     node: &Node,
     ledger: &Ledger,
     rpc: &CoreRpc,
-    scans: &mut HashMap<String, u32>,
+    scans: &mut HashMap<String, ClosingScan>,
 ) {
     let closed = match ledger.blocking(|l| l.incomplete_closed_channels()).await {
         Ok(closed) => closed,
@@ -163,10 +206,15 @@ async fn find_closing_tx(
     node: &Node,
     record: &ChannelRecord,
     rpc: &CoreRpc,
-    scans: &mut HashMap<String, u32>,
+    scans: &mut HashMap<String, ClosingScan>,
 ) -> Option<Txid> {
     let funding = funding_outpoint(record)?;
     let channel_id = channel_id_of(record)?;
+    let tip = node.best_block().height;
+    let previous = scans.get(&record.uuid).copied();
+    if previous.is_some_and(|scan| !scan.funding_lookup_due(tip)) {
+        return None;
+    }
     // With their block hashes: Core finds a confirmed transaction by txid alone only with
     // `-txindex`, which a node need not run.
     let relevant = match node.chain_monitor().get_monitor(channel_id) {
@@ -182,19 +230,30 @@ async fn find_closing_tx(
             return Some(*txid);
         }
     }
-    let tip = node.best_block().height;
-    let start = match scans.get(&record.uuid) {
-        Some(next) => *next,
+    let start = match previous {
+        Some(ClosingScan::NextBlock(next)) => next,
         // The funding spend confirms after the close event, or (a close learned from the
         // chain after time offline) at most that long before; two weeks back bounds the search.
-        None => {
+        _ => {
             let known = relevant
                 .iter()
                 .find(|(txid, _, _)| *txid == funding.txid)
                 .map(|(_, height, _)| *height);
             let funded_at = match known {
                 Some(height) => height,
-                None => funding_height(rpc, funding.txid).await?,
+                None => match funding_height(rpc, funding.txid).await {
+                    Some(height) => height,
+                    None => {
+                        let scan = ClosingScan::funding_not_found(previous, tip);
+                        if let ClosingScan::FundingUnconfirmed { first, .. } = scan {
+                            if first == tip {
+                                tracing::info!(uuid = %record.uuid, txid = %funding.txid, "closed channel's funding is not confirmed; looking again every {FUNDING_RETRY_BLOCKS} blocks, for at most {FUNDING_GIVE_UP_BLOCKS}");
+                            }
+                        }
+                        scans.insert(record.uuid.clone(), scan);
+                        return None;
+                    }
+                },
             };
             funded_at.max(tip.saturating_sub(SCAN_LOOKBACK_BLOCKS))
         }
@@ -202,7 +261,7 @@ async fn find_closing_tx(
     let end = tip.min(start.saturating_add(MAX_BLOCKS_PER_SCAN - 1));
     for height in start..=end {
         let Some(block) = block_at(rpc, height).await else {
-            scans.insert(record.uuid.clone(), height);
+            scans.insert(record.uuid.clone(), ClosingScan::NextBlock(height));
             return None;
         };
         if let Some(tx) = block.txdata.iter().find(|tx| spends(tx, funding)) {
@@ -210,7 +269,10 @@ async fn find_closing_tx(
             return Some(tx.compute_txid());
         }
     }
-    scans.insert(record.uuid.clone(), end.saturating_add(1).max(start));
+    scans.insert(
+        record.uuid.clone(),
+        ClosingScan::NextBlock(end.saturating_add(1).max(start)),
+    );
     None
 }
 
@@ -285,4 +347,45 @@ fn find_claiming_tx(node: &Node, record: &ChannelRecord) -> Option<(Txid, u64)> 
             }
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unconfirmed_funding_is_looked_up_every_few_blocks_then_given_up() {
+        let first = ClosingScan::funding_not_found(None, 1000);
+        assert_eq!(
+            first,
+            ClosingScan::FundingUnconfirmed {
+                first: 1000,
+                last: 1000
+            }
+        );
+        assert!(
+            !first.funding_lookup_due(1000),
+            "not again in the same block"
+        );
+        assert!(!first.funding_lookup_due(1000 + FUNDING_RETRY_BLOCKS - 1));
+        assert!(first.funding_lookup_due(1000 + FUNDING_RETRY_BLOCKS));
+
+        let again = ClosingScan::funding_not_found(Some(first), 1006);
+        assert_eq!(
+            again,
+            ClosingScan::FundingUnconfirmed {
+                first: 1000,
+                last: 1006
+            }
+        );
+        let late = ClosingScan::FundingUnconfirmed {
+            first: 1000,
+            last: 1000 + FUNDING_GIVE_UP_BLOCKS - 10,
+        };
+        assert!(
+            !late.funding_lookup_due(1000 + FUNDING_GIVE_UP_BLOCKS),
+            "given up after {FUNDING_GIVE_UP_BLOCKS} blocks"
+        );
+        assert!(ClosingScan::NextBlock(5).funding_lookup_due(5));
+    }
 }

@@ -29,6 +29,12 @@ pub struct Chain {
 
 impl Chain {
     pub async fn start() -> Chain {
+        Chain::start_in(None).await
+    }
+
+    /// A chain kept in `data_dir`, so it can be restarted from disk (see
+    /// [`Chain::restart_without_mempool`]).
+    pub async fn start_in(data_dir: Option<&Path>) -> Chain {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -36,6 +42,7 @@ impl Chain {
         // A fixed fee estimate keeps LDK's fee checks deterministic (Core would say "no data").
         let config = RegtestConfig {
             fee_rate_sat_per_vb: Some(2.0),
+            data_dir: data_dir.map(Path::to_path_buf),
             ..RegtestConfig::ephemeral()
         };
         let handle = RegtestServer::start(config)
@@ -45,6 +52,38 @@ impl Chain {
             handle,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Restarts a chain started with a data directory on the same port and credentials, with
+    /// its blocks but an empty mempool (as a bitcoind whose mempool was lost).
+    pub async fn restart_without_mempool(self) -> Chain {
+        let config = self.handle.config().clone();
+        let dir = config
+            .data_dir
+            .clone()
+            .expect("only a chain with a data directory restarts from disk");
+        self.handle.shutdown().await.expect("chain stops");
+        let mempool = dir.join("mempool.dat");
+        if mempool.exists() {
+            std::fs::remove_file(&mempool).expect("mempool snapshot removed");
+        }
+        let handle = RegtestServer::start(config).await.expect("chain restarts");
+        Chain {
+            handle,
+            http: self.http,
+        }
+    }
+
+    pub async fn mempool_txids(&self) -> Vec<String> {
+        self.rpc("getrawmempool", json!([]))
+            .await
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn chain_config(&self) -> ChainConfig {

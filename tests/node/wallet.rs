@@ -101,3 +101,53 @@ async fn a_rejected_send_releases_its_coins() {
         .expect("a send with a proper fee uses the released coin");
     a.node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_writes_wait_for_concurrent_ledger_writes() {
+    use mmln::ledger::{Ledger, NewInboundInvoice};
+    let chain = Chain::start().await;
+    let dir_a = tempfile::tempdir().unwrap();
+    let a = start_node(node_config(&chain, dir_a.path())).await;
+    // The ledger shares the wallet's database file, as in the daemon.
+    let ledger = Ledger::open(dir_a.path().join(mmln::node::wallet::WALLET_DB_FILE))
+        .expect("ledger opens next to the wallet");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammer = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut n: u64 = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut hash = [0u8; 32];
+                hash[..8].copy_from_slice(&n.to_be_bytes());
+                ledger
+                    .insert_inbound_invoice(&NewInboundInvoice {
+                        payment_hash: hash,
+                        description: format!("hammer {n}"),
+                        amount_msat: Some(1000),
+                        payment_secret: None,
+                        preimage: None,
+                        invoice: format!("lnbcrt{n}"),
+                        expires_at: None,
+                        metadata: None,
+                    })
+                    .expect("ledger write");
+                n += 1;
+            }
+            n
+        })
+    };
+    let wallet = Arc::clone(a.node.wallet());
+    let persisted = tokio::task::spawn_blocking(move || {
+        for i in 0..300 {
+            wallet
+                .new_address()
+                .unwrap_or_else(|e| panic!("wallet write {i} failed next to ledger writes: {e}"));
+        }
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let ledger_writes = hammer.join().expect("ledger writer thread");
+    persisted.expect("wallet writes");
+    assert!(ledger_writes > 0, "the ledger wrote while the wallet did");
+    a.node.stop().await;
+}
