@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use lightning::chain::chaininterface::ConfirmationTarget;
 use lightning::events::{ClosureReason, Event, FundingInfo, PaymentPurpose, ReplayEvent};
@@ -89,13 +88,6 @@ pub(super) struct NodeEventHandler {
     pub funding_failures: Mutex<HashMap<u128, String>>,
     /// `user_channel_id`s of channels that closed this session (for "already closed" errors).
     pub closed_channels: Arc<Mutex<HashSet<u128>>>,
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl NodeEventHandler {
@@ -223,7 +215,7 @@ impl NodeEventHandler {
                     last_local_balance_msat,
                     reason: funding_failure.unwrap_or_else(|| reason.to_string()),
                     initiated_locally,
-                    closed_at: now_secs(),
+                    closed_at: super::unix_now_secs(),
                 };
                 tracing::info!(%channel_id, uuid = %record.uuid, reason = %record.reason, "channel closed");
                 self.sink.channel_closed(record).await?;

@@ -322,3 +322,12 @@ impl Node {
         Ok(txid)
     }
 }
+
+/// Seconds since the unix epoch, for records that carry a timestamp (0 if the clock is before
+/// 1970, which no record should make fatal).
+pub(crate) fn unix_now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bdk_wallet::chain::BlockId;
 use bdk_wallet::descriptor::IntoWalletDescriptor;
@@ -46,13 +45,6 @@ pub struct OnchainWallet {
     signers: [SignersContainer; 2],
     network: Network,
     fee_estimator: Arc<DynFeeEstimator>,
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl OnchainWallet {
@@ -301,7 +293,7 @@ impl OnchainWallet {
         // concurrently must never pick the same coins (one of them would never confirm). The
         // caller releases them with `forget_unconfirmed` if the transaction is abandoned.
         // Persisting also keeps revealed change addresses across restarts.
-        let seen_at = now_secs();
+        let seen_at = super::unix_now_secs();
         state.wallet.apply_unconfirmed_txs([(tx.clone(), seen_at)]);
         if let Err(e) = state.persist() {
             // The caller gets an error and will not broadcast it: undo the reservation, or
@@ -321,14 +313,16 @@ impl OnchainWallet {
         let mut state = self.lock();
         state
             .wallet
-            .apply_unconfirmed_txs([(tx.clone(), now_secs())]);
+            .apply_unconfirmed_txs([(tx.clone(), super::unix_now_secs())]);
         state.persist()
     }
 
     /// Forgets an unconfirmed transaction that will never be broadcast (a discarded funding).
     pub fn forget_unconfirmed(&self, txid: Txid) -> Result<(), WalletError> {
         let mut state = self.lock();
-        state.wallet.apply_evicted_txs([(txid, now_secs())]);
+        state
+            .wallet
+            .apply_evicted_txs([(txid, super::unix_now_secs())]);
         state.persist()
     }
 
@@ -338,7 +332,7 @@ impl OnchainWallet {
             return Ok(());
         }
         let mut state = self.lock();
-        let now = now_secs();
+        let now = super::unix_now_secs();
         state
             .wallet
             .apply_evicted_txs(txids.iter().map(|txid| (*txid, now)));

@@ -75,10 +75,10 @@ pub fn run(args: &SandboxArgs) -> ExitCode {
     runtime.block_on(async {
         // Handlers first, so a signal during start-up is kept and acted on once start-up ends
         // (which is bounded), rather than killing the process halfway through.
-        let stop = match stop_signal() {
+        let stop = match crate::app::shutdown_signal() {
             Ok(stop) => stop,
             Err(e) => {
-                eprintln!("error: could not listen for shutdown signals: {e}");
+                eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -113,27 +113,4 @@ fn print_now(text: &str) {
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
-}
-
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM. The handlers are registered here, not on
-/// first poll, so a signal arriving during start-up is not lost.
-fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
 }
