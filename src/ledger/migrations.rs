@@ -177,7 +177,32 @@ CREATE INDEX channels_closed_order ON channels (is_closed, closed_at, id);
 "#;
 
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS, V3_DESCRIPTION_INDEX, V4_CHANNELS];
+/// Version 5: which HTLC set an inbound payment was claimed with, and the sets refused for it.
+/// LDK raises `PaymentClaimable` again when a payer pays an already settled hash a second
+/// time; telling that apart from a replay of the claimed set needs the set's id, and a refused
+/// set leaves a note here since it changes nothing on the payment itself.
+const V5_CLAIMED_HTLC_SETS: &str = r#"
+ALTER TABLE payments ADD COLUMN claimed_htlc_set BLOB
+    CHECK (claimed_htlc_set IS NULL OR length(claimed_htlc_set) = 32);
+CREATE TABLE refused_htlc_sets (
+    id          INTEGER PRIMARY KEY,
+    payment_id  INTEGER NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+    htlc_set    BLOB    CHECK (htlc_set IS NULL OR length(htlc_set) = 32),
+    amount_msat INTEGER NOT NULL CHECK (amount_msat >= 0),
+    reason      TEXT    NOT NULL,
+    at          INTEGER NOT NULL
+);
+-- A replayed refusal (LDK replays an event whose handler failed) is written once.
+CREATE UNIQUE INDEX refused_htlc_sets_once ON refused_htlc_sets (payment_id, htlc_set);
+"#;
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    V1_PAYMENTS,
+    V2_COUNTS,
+    V3_DESCRIPTION_INDEX,
+    V4_CHANNELS,
+    V5_CLAIMED_HTLC_SETS,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

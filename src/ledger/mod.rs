@@ -43,6 +43,7 @@ mod migrations;
 mod model;
 mod payments;
 mod query;
+mod refused_sets;
 mod row;
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,11 @@ use rusqlite::{params, Transaction};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::model::{
-    Applied, CustomRecord, Direction, FailureCode, InboundClaimable, NewInboundInvoice,
-    NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+    Applied, ClaimableOutcome, CustomRecord, Direction, FailureCode, InboundClaimable,
+    NewInboundInvoice, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+};
+use crate::ledger::refused_sets::{
+    claimed_htlc_set, note_refused_htlc_set, set_claimed_htlc_set, underpaid,
 };
 use crate::ledger::row::{key_to_db, payment_by_hash, to_db_u64};
 use crate::ledger::Ledger;
@@ -267,10 +270,21 @@ impl Ledger {
         })
     }
 
-    /// Records arrived inbound HTLCs (LDK `PaymentClaimable`). A hash we never issued an invoice
-    /// for is a keysend: its row is created here, described as "keysend". The amount is what
-    /// actually arrived (this is how an amountless invoice gets its amount).
-    pub fn record_inbound_claimable(&self, c: &InboundClaimable) -> Result<Applied, LedgerError> {
+    /// Records arrived inbound HTLCs (LDK `PaymentClaimable`) and decides whether to claim them.
+    /// A hash we never issued an invoice for is a keysend: its row is created here, described as
+    /// "keysend". The amount is what actually arrived (this is how an amountless invoice gets its
+    /// amount). The rules, by the row's state:
+    /// - pending or failed: becomes claimable with this set (an underpaid invoice is refused);
+    /// - claimable: the same set again is claimed again (a replay); another set means LDK no
+    ///   longer holds the first (it refuses a second set while one is claimable or being
+    ///   claimed), so the new set takes its place;
+    /// - succeeded: the same set is already claimed; any other set pays a settled hash a second
+    ///   time and is refused, so the payer gets its money back at once instead of the HTLC
+    ///   timing out and force-closing our channel.
+    pub fn record_inbound_claimable(
+        &self,
+        c: &InboundClaimable,
+    ) -> Result<ClaimableOutcome, LedgerError> {
         let now = self.now();
         self.write(|tx| {
             let Some(existing) = payment_by_hash(tx, &c.payment_hash)? else {
@@ -295,20 +309,47 @@ impl Ledger {
                     now,
                 )?;
                 add_custom_records(tx, id, &c.custom_records)?;
-                return Ok(Applied {
+                set_claimed_htlc_set(tx, id, c.htlc_set.as_ref())?;
+                return Ok(ClaimableOutcome::Claim(Applied {
                     payment: reload(tx, &c.payment_hash)?,
                     changed: true,
-                });
+                }));
             };
             require_direction(&existing, Direction::Inbound)?;
+            let claimed_set = claimed_htlc_set(tx, existing.id)?;
+            // Equal only when both are known: an unknown id never proves a replay.
+            let same_set = c.htlc_set.is_some() && claimed_set == c.htlc_set;
             match existing.status {
-                // A replay, or the claimable event arriving after the claim completed.
-                PaymentStatus::Claimable | PaymentStatus::Succeeded => Ok(Applied {
+                PaymentStatus::Succeeded if same_set => {
+                    Ok(ClaimableOutcome::AlreadyClaimed(existing))
+                }
+                PaymentStatus::Succeeded => {
+                    let reason = format!(
+                        "refused: payment hash {} is already settled; a second payment of it \
+                         is failed back",
+                        hex::encode(c.payment_hash)
+                    );
+                    note_refused_htlc_set(tx, &existing, c, &reason, now)?;
+                    Ok(ClaimableOutcome::Refuse {
+                        payment: existing,
+                        reason,
+                    })
+                }
+                PaymentStatus::Claimable if same_set => Ok(ClaimableOutcome::Claim(Applied {
                     payment: existing,
                     changed: false,
-                }),
-                PaymentStatus::Pending | PaymentStatus::Failed => {
-                    guard(&existing, PaymentStatus::Claimable)?;
+                })),
+                PaymentStatus::Claimable | PaymentStatus::Pending | PaymentStatus::Failed => {
+                    if let Some(reason) = underpaid(&existing, c) {
+                        note_refused_htlc_set(tx, &existing, c, &reason, now)?;
+                        return Ok(ClaimableOutcome::Refuse {
+                            payment: existing,
+                            reason,
+                        });
+                    }
+                    if existing.status != PaymentStatus::Claimable {
+                        guard(&existing, PaymentStatus::Claimable)?;
+                    }
                     tx.prepare_cached(
                         "UPDATE payments SET status = 'claimable', amount_msat = ?2, \
                          preimage = COALESCE(preimage, ?3), failure_code = NULL, \
@@ -320,11 +361,12 @@ impl Ledger {
                         c.preimage.as_ref().map(|p| &p[..]),
                     ])?;
                     add_custom_records(tx, existing.id, &c.custom_records)?;
+                    set_claimed_htlc_set(tx, existing.id, c.htlc_set.as_ref())?;
                     touch(tx, existing.id, now)?;
-                    Ok(Applied {
+                    Ok(ClaimableOutcome::Claim(Applied {
                         payment: reload(tx, &c.payment_hash)?,
                         changed: true,
-                    })
+                    }))
                 }
             }
         })
