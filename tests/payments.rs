@@ -15,3 +15,5 @@ mod balances;
 mod ledger_paging;
 #[path = "payments/network.rs"]
 mod network;
+#[path = "payments/onchain.rs"]
+mod onchain;
