@@ -282,3 +282,34 @@ async fn stop(s: Setup) {
     s.a.app.shutdown().await.expect("A stops");
     s.b.stop().await;
 }
+
+/// The payer is down while the payee closes and claims on chain, and catches up at start-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payer_learns_the_preimages_from_the_chain_after_a_restart() {
+    let (mut s, hashes) = held_payments().await;
+    let dir = s.a.dir.clone();
+    s.a.app.shutdown().await.expect("A stops");
+    let b_uuid = s.b.list_channels()[0].uuid;
+    s.b.close_channel(b_uuid, true).expect("B force-closes");
+    s.chain.mine(1).await;
+    for (_, preimage) in s.sink.held() {
+        s.b.channel_manager().claim_funds(preimage);
+    }
+    // Blocks while A is down: B's claims (broadcast as soon as it claims) confirm in them.
+    // Should they be late, they confirm after A is back, which the test also accepts.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        s.chain.mine(1).await;
+    }
+    s.a = Daemon::start(&s.chain, dir).await;
+    let rows = mine_until_final(&s, &hashes).await;
+    for (hash, preimage) in s.sink.held() {
+        let row = rows
+            .iter()
+            .find(|r| r["payment_hash"] == hex::encode(hash.0))
+            .expect("A's row");
+        assert_eq!(row["status"], "succeeded", "{row}");
+        assert_eq!(row["preimage"], hex::encode(preimage.0), "{row}");
+    }
+    stop(s).await;
+}
