@@ -102,6 +102,11 @@ const HELD: usize = 3;
 
 /// A (a full daemon) with a usable channel to B, and [`HELD`] HTLCs of A's payments held by B.
 async fn held_payments() -> (Setup, Vec<Value>) {
+    held_payments_of(&[AMOUNT_MSAT; HELD]).await
+}
+
+/// A with a usable channel to B, and HTLCs of A's payments of `amounts` held by B.
+async fn held_payments_of(amounts: &[u64]) -> (Setup, Vec<Value>) {
     let chain = Chain::start().await;
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let a = Daemon::start(&chain, dirs[0].path().to_path_buf()).await;
@@ -128,11 +133,11 @@ async fn held_payments() -> (Setup, Vec<Value>) {
     .await;
 
     let mut hashes = Vec::new();
-    for i in 0..HELD {
+    for (i, amount) in amounts.iter().enumerate() {
         let invoice = b
             .channel_manager()
             .create_bolt11_invoice(Bolt11InvoiceParameters {
-                amount_msats: Some(AMOUNT_MSAT),
+                amount_msats: Some(*amount),
                 description: Bolt11InvoiceDescription::Direct(
                     Description::new(format!("held {i}")).unwrap(),
                 ),
@@ -150,7 +155,7 @@ async fn held_payments() -> (Setup, Vec<Value>) {
         hashes.push(hash);
     }
     wait_until("B holds every HTLC", WAIT, || async {
-        sink.held().len() == HELD
+        sink.held().len() == amounts.len()
     })
     .await;
 
@@ -159,10 +164,8 @@ async fn held_payments() -> (Setup, Vec<Value>) {
         .as_u64()
         .unwrap();
     let theirs = b.list_channels()[0].balance_msat;
-    assert_eq!(
-        ours + theirs + HELD as u64 * AMOUNT_MSAT,
-        CHANNEL_SAT * 1000
-    );
+    let in_flight: u64 = amounts.iter().sum();
+    assert_eq!(ours + theirs + in_flight, CHANNEL_SAT * 1000);
     assert_eq!(theirs, 0, "B had nothing and has not claimed yet");
 
     let setup = Setup {
@@ -310,6 +313,28 @@ async fn payer_learns_the_preimages_from_the_chain_after_a_restart() {
             .expect("A's row");
         assert_eq!(row["status"], "succeeded", "{row}");
         assert_eq!(row["preimage"], hex::encode(preimage.0), "{row}");
+    }
+    stop(s).await;
+}
+
+/// A dust HTLC has no output on the commitment, so the payee cannot claim it on chain even with
+/// the preimage: the payer must not wait for a claim that cannot come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payer_ends_final_for_dust_htlcs_claimed_after_a_force_close() {
+    let (s, hashes) = held_payments_of(&[10_000, 20_000, AMOUNT_MSAT]).await;
+    force_close(&s, Closer::Payer).await;
+    for (_, preimage) in s.sink.held() {
+        s.b.channel_manager().claim_funds(preimage);
+    }
+    // Final: the large one through B's claim on chain, the dust ones failed once A's
+    // commitment is six blocks deep (LDK then retries them and finds no channel left).
+    for row in mine_until_final(&s, &hashes).await {
+        let want = if row["amount_in_msat"] == AMOUNT_MSAT {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        assert_eq!(row["status"], want, "{row}");
     }
     stop(s).await;
 }
