@@ -65,6 +65,14 @@ pub const KEYS: &[Key] = &[
           help: "Largest accepted request body, in bytes" },
     Key { name: "rpc_max_connections", value_name: "N", default: "512", heading: RPC,
           help: "Most HTTP connections served at once" },
+    Key { name: "rpc_max_connections_per_ip", value_name: "N", default: "128", heading: RPC,
+          help: "Most HTTP connections served at once for one client IP; more are answered 503 TooManyConnections and closed, so one client cannot take every slot" },
+    Key { name: "rpc_header_read_timeout_secs", value_name: "SECS", default: "10", heading: RPC,
+          help: "A new connection must send a complete request head within this time, and a kept-alive one within this time of its next request's first byte; else it is closed" },
+    Key { name: "rpc_body_read_timeout_secs", value_name: "SECS", default: "30", heading: RPC,
+          help: "Once the head is in, the whole body must arrive within this time; else the request is answered 408 BodyReadTimeout and the connection closed" },
+    Key { name: "rpc_keepalive_timeout_secs", value_name: "SECS", default: "30", heading: RPC,
+          help: "A kept-alive connection with no request in progress that sends nothing for this long is closed" },
     Key { name: "rpc_max_failed_attempts", value_name: "N", default: "10", heading: RPC,
           help: "Wrong userpass attempts from one IP before it is answered with Banned" },
     Key { name: "rpc_failed_attempts_window_secs", value_name: "SECS", default: "600", heading: RPC,
@@ -130,6 +138,18 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
         "allow_weak_password" => config.allow_weak_password = boolean(raw)?,
         "rpc_max_body_bytes" => config.rpc_max_body_bytes = positive(integer(raw)?)?,
         "rpc_max_connections" => config.rpc_max_connections = positive(integer(raw)?)?,
+        "rpc_max_connections_per_ip" => {
+            config.rpc_max_connections_per_ip = positive(integer(raw)?)?
+        }
+        "rpc_header_read_timeout_secs" => {
+            config.rpc_header_read_timeout_secs = positive(integer(raw)?)?
+        }
+        "rpc_body_read_timeout_secs" => {
+            config.rpc_body_read_timeout_secs = positive(integer(raw)?)?
+        }
+        "rpc_keepalive_timeout_secs" => {
+            config.rpc_keepalive_timeout_secs = positive(integer(raw)?)?
+        }
         "rpc_max_failed_attempts" => config.rpc_max_failed_attempts = positive(integer(raw)?)?,
         "rpc_failed_attempts_window_secs" => {
             config.rpc_failed_attempts_window_secs = positive(integer(raw)?)?

@@ -47,6 +47,14 @@ pub struct Config {
     pub rpc_max_body_bytes: usize,
     /// Most HTTP connections served at once.
     pub rpc_max_connections: usize,
+    /// Most HTTP connections served at once for one client IP; more are refused.
+    pub rpc_max_connections_per_ip: usize,
+    /// Time a connection has to deliver a request head (see the key's help).
+    pub rpc_header_read_timeout_secs: u64,
+    /// Time a request's whole body has to arrive once its head is in.
+    pub rpc_body_read_timeout_secs: u64,
+    /// Time a kept-alive connection may stay silent between requests.
+    pub rpc_keepalive_timeout_secs: u64,
     /// Wrong `userpass` attempts from one IP before it is refused with `Banned`.
     pub rpc_max_failed_attempts: u32,
     /// Window over which failed attempts decay: a ban lifts once the window has passed with no
@@ -96,6 +104,10 @@ impl Default for Config {
             allow_weak_password: false,
             rpc_max_body_bytes: 1024 * 1024,
             rpc_max_connections: 512,
+            rpc_max_connections_per_ip: 128,
+            rpc_header_read_timeout_secs: 10,
+            rpc_body_read_timeout_secs: 30,
+            rpc_keepalive_timeout_secs: 30,
             rpc_max_failed_attempts: 10,
             rpc_failed_attempts_window_secs: 600,
             data_dir: PathBuf::from("mmln-data"),

@@ -146,7 +146,8 @@ pub struct ChannelInfo {
     pub funding_txo: Option<OutPoint>,
     pub short_channel_id: Option<u64>,
     pub capacity_sat: u64,
-    /// Our balance, not counting pending HTLCs' resolution.
+    /// Our share of the current commitment, HTLCs in flight excluded, before the opener's
+    /// commitment fee and anchors (see `current_balance_msat`).
     pub balance_msat: u64,
     pub outbound_capacity_msat: u64,
     pub inbound_capacity_msat: u64,
