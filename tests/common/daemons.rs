@@ -108,7 +108,9 @@ impl Daemon {
         let log_path = self.dir.join(format!("run-{}.log", self.starts));
         let log = std::fs::File::create(&log_path).expect("log file");
         let err = log.try_clone().expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mmln"))
+        // `MMLN_TEST_BIN` runs another build (e.g. an older release) under the same test.
+        let bin = std::env::var("MMLN_TEST_BIN").unwrap_or(env!("CARGO_BIN_EXE_mmln").to_string());
+        let child = Command::new(bin)
             .arg("run")
             .env("MMLN_DATA_DIR", &self.dir)
             .env("MMLN_RPC_PASSWORD", PASSWORD)
