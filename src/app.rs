@@ -21,6 +21,7 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
 use crate::service::payments::{PaymentHub, PaymentSettings};
+use crate::service::Engine;
 use crate::transport::{RpcServerState, TransportError};
 
 /// Why the daemon could not start or stop cleanly.
@@ -178,11 +179,11 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         shutdown_rx.clone(),
     );
     let config_arc = Arc::new(config.clone());
-    let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(
+    let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(Engine::new(
         Arc::clone(&node),
         ledger.clone(),
         payments,
-    );
+    ));
     let state = match RpcServerState::new(ctx, router) {
         Ok(state) => Arc::new(state),
         Err(e) => {

@@ -106,7 +106,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// The default of `keysend_accepted_even_tlvs` as `--help` shows it; a unit test keeps it equal
-/// to the payments service's default list.
+/// to [`super::DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS`].
 pub const KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT: &str =
     "818818,906608,7629168,34349334,112111100,133773310";
 

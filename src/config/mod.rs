@@ -27,6 +27,19 @@ use std::path::PathBuf;
 
 use bitcoin::Network;
 
+/// The default of `keysend_accepted_even_tlvs`: the value-for-value keys wallets send (LNPay
+/// wallet id, Hive, Fountain, Sphinx, Whatsat message) and the even keys of the well-known
+/// records, sorted. The payments service derives the same list from its own tables; its unit
+/// test keeps the two equal (config sits below the services and does not import them).
+pub const DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS: [u64; 6] = [
+    818_818,
+    906_608,
+    7_629_168,
+    34_349_334,
+    112_111_100,
+    133_773_310,
+];
+
 /// Every setting the daemon reads. Key names follow KDF where KDF has one.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -121,8 +134,7 @@ impl Default for Config {
             bitcoind_rpc_cookie: None,
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
-            keysend_accepted_even_tlvs: crate::service::payments::PaymentSettings::default()
-                .allowed_even_records,
+            keysend_accepted_even_tlvs: DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec(),
             log_level: None,
         }
     }

@@ -235,6 +235,11 @@ impl Node {
         &self.wallet
     }
 
+    /// The chain backend, for lookups of confirmed transactions and blocks.
+    pub fn chain(&self) -> &Arc<crate::chain::ChainBackend> {
+        &self.chain
+    }
+
     // --- peers ---
 
     /// Connects to `node_id` at "host:port", bounded by `timeout`.

@@ -121,7 +121,7 @@ impl RpcMethod for EnableLightningInit {
         params: InitParams,
     ) -> MmResult<InitResponse, EnableLightningError> {
         check_lightning_coin(ctx.coin_ticker(), &params.ticker).map_mm_err()?;
-        ctx.node().map_to_mm(EnableLightningError::from)?;
+        ctx.engine().map_to_mm(EnableLightningError::from)?;
         Ok(InitResponse {
             task_id: ctx.activation_tasks().issue(),
         })
@@ -174,17 +174,13 @@ impl RpcMethod for EnableLightningStatus {
         if !ctx.activation_tasks().known(params.task_id) {
             return MmError::err(EnableLightningError::NoSuchTask(params.task_id));
         }
-        let node = ctx.node().map_to_mm(EnableLightningError::from)?;
-        let channels = node.list_channels();
-        let spendable_msat: u64 = channels
-            .iter()
-            .filter(|c| c.is_usable)
-            .map(|c| c.outbound_capacity_msat)
-            .sum();
-        let total_msat: u64 = channels.iter().map(|c| c.balance_msat).sum();
+        let engine = ctx.engine().map_to_mm(EnableLightningError::from)?;
+        let info = engine.nodes().info();
+        let spendable_msat = info.lightning_spendable_msat;
+        let total_msat = info.lightning_balance_msat;
         Ok(StatusResponse::Ok(ActivationResult {
             platform_coin: platform_ticker(ctx.coin_ticker()),
-            address: node.node_id().to_string(),
+            address: info.node_id.to_string(),
             balance: CoinBalance {
                 spendable: sats_to_btc_string(spendable_msat / 1000),
                 unspendable: sats_to_btc_string(total_msat.saturating_sub(spendable_msat) / 1000),

@@ -109,4 +109,12 @@ mod tests {
         assert!(settings.allowed_even_records.iter().all(|k| k % 2 == 0));
         assert!(!settings.allowed_even_records.contains(&5_482_373_484));
     }
+
+    #[test]
+    fn the_configured_default_is_the_payments_default() {
+        assert_eq!(
+            PaymentSettings::default().allowed_even_records,
+            crate::config::DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec()
+        );
+    }
 }

@@ -4,11 +4,10 @@
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::node::ConnectError;
 use crate::rpc::context::{EngineNotRunning, RpcContext};
 use crate::rpc::error::{MapToMmResult, MmResult, RpcError};
 use crate::rpc::method::RpcMethod;
-use crate::service::nodes::{connect, parse_node_address, Connected, NodeAddressError};
+use crate::service::nodes::{ConnectError, ConnectToError, Connected};
 
 pub struct ConnectToNode;
 
@@ -51,9 +50,15 @@ impl From<EngineNotRunning> for ConnectToNodeError {
     }
 }
 
-impl From<NodeAddressError> for ConnectToNodeError {
-    fn from(e: NodeAddressError) -> Self {
-        ConnectToNodeError::InvalidNodeAddress(e.to_string())
+impl From<ConnectToError> for ConnectToNodeError {
+    fn from(e: ConnectToError) -> Self {
+        let message = e.to_string();
+        match e {
+            ConnectToError::InvalidNodeAddress(_) => {
+                ConnectToNodeError::InvalidNodeAddress(message)
+            }
+            ConnectToError::Connect(e) => e.into(),
+        }
     }
 }
 
@@ -82,14 +87,14 @@ impl RpcMethod for ConnectToNode {
         ctx: &RpcContext,
         params: ConnectToNodeParams,
     ) -> MmResult<String, ConnectToNodeError> {
-        let node = ctx.node().map_to_mm(ConnectToNodeError::from)?;
-        let address =
-            parse_node_address(&params.node_address).map_to_mm(ConnectToNodeError::from)?;
-        // KDF's exact wording, spaces included: clients match on these.
-        match connect(node, &address)
+        let engine = ctx.engine().map_to_mm(ConnectToNodeError::from)?;
+        let (address, connected) = engine
+            .nodes()
+            .connect(&params.node_address)
             .await
-            .map_to_mm(ConnectToNodeError::from)?
-        {
+            .map_to_mm(ConnectToNodeError::from)?;
+        // KDF's exact wording, spaces included: clients match on these.
+        match connected {
             Connected::Now => Ok(format!("Connected successfully to node : {address}")),
             Connected::Already => Ok(format!("Already connected to node: {address}")),
         }

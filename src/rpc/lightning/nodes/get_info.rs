@@ -71,32 +71,26 @@ impl RpcMethod for GetInfo {
         ctx: &RpcContext,
         _params: NoParams,
     ) -> MmResult<GetInfoResponse, GetInfoError> {
-        let node = ctx.node().map_to_mm(GetInfoError::from)?;
-        let channels = node.list_channels();
-        let counts = ChannelCounts {
-            pending: channels.iter().filter(|c| !c.is_channel_ready).count(),
-            usable: channels.iter().filter(|c| c.is_usable).count(),
-            inactive: channels
-                .iter()
-                .filter(|c| c.is_channel_ready && !c.is_usable)
-                .count(),
-        };
-        let best = node.best_block();
-        let wallet = node.wallet_balance();
+        let engine = ctx.engine().map_to_mm(GetInfoError::from)?;
+        let info = engine.nodes().info();
         Ok(GetInfoResponse {
-            node_id: node.node_id().to_string(),
-            network: node.network().to_string(),
+            node_id: info.node_id.to_string(),
+            network: info.network.to_string(),
             coin: ctx.coin_ticker().to_string(),
-            block_height: best.height,
-            block_hash: best.block_hash.to_string(),
-            peers_count: node.list_peers().len(),
-            channels: counts,
-            lightning_balance_msat: channels.iter().map(|c| c.balance_msat).sum(),
-            onchain_spendable_sats: wallet.spendable_sat,
-            onchain_unconfirmed_sats: wallet.unconfirmed_sat,
-            onchain_immature_sats: wallet.immature_sat,
-            listening_addresses: node
-                .listening_addresses()
+            block_height: info.block_height,
+            block_hash: info.block_hash.to_string(),
+            peers_count: info.peers_count,
+            channels: ChannelCounts {
+                pending: info.channels.pending,
+                usable: info.channels.usable,
+                inactive: info.channels.inactive,
+            },
+            lightning_balance_msat: info.lightning_balance_msat,
+            onchain_spendable_sats: info.wallet.spendable_sat,
+            onchain_unconfirmed_sats: info.wallet.unconfirmed_sat,
+            onchain_immature_sats: info.wallet.immature_sat,
+            listening_addresses: info
+                .listening_addresses
                 .iter()
                 .map(|a| a.to_string())
                 .collect(),

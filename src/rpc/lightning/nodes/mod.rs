@@ -9,10 +9,9 @@ pub mod remove_trusted_node;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::node::TrustError;
 use crate::rpc::context::EngineNotRunning;
 use crate::rpc::error::RpcError;
-use crate::service::nodes::NodeAddressError;
+use crate::service::nodes::{TrustError, TrustedNodeChangeError};
 
 /// Errors of the trusted-node methods (`add_trusted_node`, `remove_trusted_node`,
 /// `list_trusted_nodes`).
@@ -43,16 +42,15 @@ impl From<EngineNotRunning> for TrustedNodeError {
     }
 }
 
-impl From<NodeAddressError> for TrustedNodeError {
-    fn from(e: NodeAddressError) -> Self {
-        TrustedNodeError::InvalidNodeId(e.to_string())
-    }
-}
-
-impl From<TrustError> for TrustedNodeError {
-    fn from(e: TrustError) -> Self {
+impl From<TrustedNodeChangeError> for TrustedNodeError {
+    fn from(e: TrustedNodeChangeError) -> Self {
         match e {
-            TrustError::PersistFailed(reason) => TrustedNodeError::DbError(reason),
+            TrustedNodeChangeError::InvalidNodeId(e) => {
+                TrustedNodeError::InvalidNodeId(e.to_string())
+            }
+            TrustedNodeChangeError::Trust(TrustError::PersistFailed(reason)) => {
+                TrustedNodeError::DbError(reason)
+            }
         }
     }
 }

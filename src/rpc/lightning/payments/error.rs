@@ -4,10 +4,9 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::ledger::{LedgerError, Payment};
 use crate::rpc::context::EngineNotRunning;
 use crate::rpc::error::RpcError;
-use crate::service::payments::{InvoiceError, SendError};
+use crate::service::payments::{InvoiceError, LedgerError, Payment, SendError};
 
 #[derive(Debug, Serialize, thiserror::Error)]
 #[serde(tag = "error_type", content = "error_data")]

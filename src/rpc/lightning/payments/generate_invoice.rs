@@ -42,18 +42,15 @@ impl RpcMethod for GenerateInvoice {
         ctx: &RpcContext,
         params: GenerateInvoiceParams,
     ) -> MmResult<GenerateInvoiceResponse, PaymentsError> {
-        let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
-        let generated = payments
-            .generate_invoice(
-                node,
-                InvoiceRequest {
-                    description: params.description,
-                    amount_msat: params.amount_in_msat,
-                    expiry_secs: params.expiry,
-                    metadata: params.metadata,
-                },
-            )
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
+        let generated = engine
+            .payments()
+            .generate_invoice(InvoiceRequest {
+                description: params.description,
+                amount_msat: params.amount_in_msat,
+                expiry_secs: params.expiry,
+                metadata: params.metadata,
+            })
             .await
             .map_to_mm(PaymentsError::from)?;
         Ok(GenerateInvoiceResponse {

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PaymentsError;
 use super::wire::{PagingOptions, PaymentDetails, PaymentTypeWire, StatusWire};
-use crate::ledger::PaymentFilter;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
+use crate::service::payments::PaymentFilter;
 
 pub struct ListPaymentsByFilter;
 
@@ -91,7 +91,7 @@ impl RpcMethod for ListPaymentsByFilter {
         ctx: &RpcContext,
         params: ListPaymentsParams,
     ) -> MmResult<ListPaymentsResponse, PaymentsError> {
-        let ledger = ctx.ledger().map_to_mm(PaymentsError::from)?;
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
         let filter = params
             .filter
             .unwrap_or_default()
@@ -100,8 +100,9 @@ impl RpcMethod for ListPaymentsByFilter {
         let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
         let paging_options = params.paging_options.unwrap_or_default();
         let paging = paging_options.to_paging();
-        let page = ledger
-            .blocking(move |l| l.list_payments(&filter, limit, paging))
+        let page = engine
+            .payments()
+            .list(filter, limit, paging)
             .await
             .map_to_mm(PaymentsError::from)?;
         Ok(ListPaymentsResponse {

@@ -11,12 +11,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::PaymentsError;
-use crate::ledger::PaymentStatus;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::payments::keysend::KeysendParams;
-use crate::service::payments::SendRequest;
+use crate::service::payments::{PaymentStatus, SendRequest};
 
 pub struct SendPayment;
 
@@ -73,8 +72,7 @@ impl RpcMethod for SendPayment {
         ctx: &RpcContext,
         params: SendPaymentParams,
     ) -> MmResult<SendPaymentResponse, PaymentsError> {
-        let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
         let request = match params.payment {
             PaymentParam::Invoice(p) => SendRequest::Invoice {
                 invoice: p.invoice,
@@ -85,8 +83,9 @@ impl RpcMethod for SendPayment {
             PaymentParam::Keysend(p) => SendRequest::Keysend(p),
         };
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
-        let outcome = payments
-            .send_payment(node, request, wait)
+        let outcome = engine
+            .payments()
+            .send(request, wait)
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;

@@ -8,10 +8,9 @@ pub mod send_to_address;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::node::WalletError as NodeWalletError;
 use crate::rpc::context::EngineNotRunning;
 use crate::rpc::error::RpcError;
-use crate::service::wallet::AmountError;
+use crate::service::wallet::{SendToAddressError, WalletError as NodeWalletError};
 
 /// Errors of the wallet methods.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -63,9 +62,13 @@ impl From<EngineNotRunning> for WalletError {
     }
 }
 
-impl From<AmountError> for WalletError {
-    fn from(e: AmountError) -> Self {
-        WalletError::InvalidAmount(e.to_string())
+impl From<SendToAddressError> for WalletError {
+    fn from(e: SendToAddressError) -> Self {
+        match e {
+            SendToAddressError::InvalidAmount(e) => WalletError::InvalidAmount(e.to_string()),
+            SendToAddressError::InvalidFeeRate(m) => WalletError::InvalidFeeRate(m),
+            SendToAddressError::Wallet(e) => e.into(),
+        }
     }
 }
 
