@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::chain::CoreRpc;
-use crate::ledger::{ChannelRecord, Ledger, OpenChannelSighting};
+use crate::ledger::{ChannelRecord, ChannelState, Ledger, OpenChannelSighting};
 use crate::node::{ChannelInfo, Node};
 
 pub use super::channel_filter::{sats_to_btc, ClosedChannelsFilter, OpenChannelsFilter};
@@ -32,6 +32,13 @@ pub fn sighting(c: &ChannelInfo) -> OpenChannelSighting {
         funding_value_sats: c.capacity_sat,
         is_outbound: c.is_outbound,
         is_public: c.is_public,
+        state: if c.is_shutting_down {
+            ChannelState::Closing
+        } else if c.is_channel_ready {
+            ChannelState::Usable
+        } else {
+            ChannelState::Opening
+        },
     }
 }
 

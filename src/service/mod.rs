@@ -4,6 +4,7 @@
 pub mod channel_filter;
 pub mod channels;
 pub mod events;
+pub mod feeds;
 pub mod filter;
 pub mod nodes;
 pub mod payments;

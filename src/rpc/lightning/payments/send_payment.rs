@@ -45,6 +45,9 @@ pub struct SendPaymentParams {
     /// mmln: wait up to this many seconds for the final outcome (at most 600).
     #[serde(default)]
     wait_timeout_secs: Option<u64>,
+    /// mmln: every event of this payment is also POSTed here (webhook_allowed_hosts).
+    #[serde(default)]
+    webhook_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,7 +89,7 @@ impl RpcMethod for SendPayment {
         };
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
         let outcome = payments
-            .send_payment(node, request, wait)
+            .send_payment_with_webhook(node, request, wait, params.webhook_url)
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;
