@@ -80,6 +80,10 @@ impl ChannelInfo {
             is_public: c.is_announced,
             is_channel_ready: c.is_channel_ready,
             is_usable: c.is_usable,
+            is_shutting_down: !matches!(
+                c.channel_shutdown_state,
+                None | Some(ChannelShutdownState::NotShuttingDown)
+            ),
             confirmations: c.confirmations,
             confirmations_required: c.confirmations_required,
             forwarding_fee_base_msat: c.config.map(|cfg| cfg.forwarding_fee_base_msat),

@@ -130,6 +130,9 @@ pub(super) async fn start(
         &wallet_master,
         Arc::clone(&fee_estimator),
     )?);
+    if let Some(journal) = sink.wallet_journal() {
+        wallet.set_journal(journal);
+    }
     let tip = chain.best_block().await.map_err(chain_err)?;
     if !seed_existed {
         // A brand-new seed cannot have history: start the wallet at the tip instead of

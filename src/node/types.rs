@@ -161,6 +161,8 @@ pub struct ChannelInfo {
     pub is_channel_ready: bool,
     /// Ready and the peer is connected.
     pub is_usable: bool,
+    /// A cooperative close has started (shutdown exchanged or being negotiated).
+    pub is_shutting_down: bool,
     pub confirmations: Option<u32>,
     pub confirmations_required: Option<u32>,
     pub forwarding_fee_base_msat: Option<u32>,
