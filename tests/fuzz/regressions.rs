@@ -1,7 +1,7 @@
 //! Inputs the fuzz targets found crashing or misbehaving, kept as plain tests so that they are
 //! checked on every run whatever the random seed.
 //!
-//! No run so far (3,000 cases per target) has found a crash; the cases below pin the edges the
+//! No run so far (20,000 cases per target) has found a crash; the cases below pin the edges the
 //! strategies aim at, so that they are checked whatever the seed.
 
 use mmln::service::payments::blip10::Blip10Metadata;

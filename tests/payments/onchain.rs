@@ -32,11 +32,18 @@ const ONCHAIN_WAIT: Duration = Duration::from_secs(240);
 #[derive(Default)]
 struct HoldingSink {
     held: Mutex<Vec<(PaymentHash, PaymentPreimage)>>,
+    /// Every `PaymentClaimable`, in order (LDK hands one per HTLC set).
+    claimable_events: Mutex<Vec<PaymentHash>>,
 }
 
 impl HoldingSink {
     fn held(&self) -> Vec<(PaymentHash, PaymentPreimage)> {
         self.held.lock().unwrap().clone()
+    }
+
+    fn claimable_events_for(&self, hash: &PaymentHash) -> usize {
+        let events = self.claimable_events.lock().unwrap();
+        events.iter().filter(|h| *h == hash).count()
     }
 }
 
@@ -49,6 +56,7 @@ impl NodeEventSink for HoldingSink {
         } = &event
         {
             let preimage = purpose.preimage().expect("B's own invoice");
+            self.claimable_events.lock().unwrap().push(*payment_hash);
             let mut held = self.held.lock().unwrap();
             if !held.iter().any(|(h, _)| h == payment_hash) {
                 held.push((*payment_hash, preimage));
@@ -336,5 +344,46 @@ async fn payer_ends_final_for_dust_htlcs_claimed_after_a_force_close() {
         };
         assert_eq!(row["status"], want, "{row}");
     }
+    stop(s).await;
+}
+
+/// How a payment can stay pending on the payer long after the payee claimed it: B claims a
+/// dust HTLC after the channel was force-closed (nothing reaches the chain), A's HTLC fails
+/// once the commitment is deep enough, and LDK retries the payment over A's other channel.
+/// That second HTLC reaches a payee that has already settled the hash. A payee that neither
+/// claims nor fails it back (what mmln's `PaymentClaimable` handler did for a settled hash)
+/// keeps A pending until the HTLC nears its expiry, tens of blocks later. B here holds every
+/// HTLC, as that handler did; the fix belongs to the payee, which must fail it back at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_an_onchain_failure_reaches_a_payee_that_already_claimed() {
+    let (s, hashes) = held_payments_of(&[10_000]).await;
+    let b_address = format!("{}@{}", s.b.node_id(), s.b.listening_addresses()[0]);
+    let second =
+        s.a.ok(
+            "lightning::channels::open_channel",
+            json!({ "node_address": b_address, "amount": {"type": "Exact", "value": 0.01} }),
+        )
+        .await;
+    let second = second["uuid"].as_str().unwrap().to_string();
+    mine_until(&s.chain, "A's second channel is usable", WAIT, || async {
+        s.a.open_channel(&second)
+            .await
+            .is_some_and(|c| c["is_usable"] == true)
+    })
+    .await;
+    s.a.ok(
+        "lightning::channels::close_channel",
+        json!({ "uuid": s.uuid, "force_close": true }),
+    )
+    .await;
+    s.chain.mine(1).await;
+    let (hash, preimage) = s.sink.held()[0];
+    s.b.channel_manager().claim_funds(preimage);
+    mine_until(&s.chain, "A's retry reaches B", WAIT, || async {
+        s.sink.claimable_events_for(&hash) >= 2
+    })
+    .await;
+    let row = details(&s.a, &hashes[0]).await;
+    assert_eq!(row["status"], "pending", "held by the payee: {row}");
     stop(s).await;
 }
