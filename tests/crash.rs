@@ -161,6 +161,9 @@ async fn fund(chain: &ProcessChain, client: &RpcClient) {
 async fn restart(d: &mut Daemon, a: &RpcClient, b: &RpcClient) {
     d.start().await;
     wait_until("both channels are usable on both sides again", || async {
+        // A closed channel never comes back: say so at once instead of timing out.
+        assert_eq!(closed_count(a).await, 0, "A saw a channel close");
+        assert_eq!(closed_count(b).await, 0, "B saw a channel close");
         usable_channels(a).await == 2 && usable_channels(b).await == 2
     })
     .await;
