@@ -22,6 +22,9 @@
 //! `sandbox/` run the production chain code path; `bench/` drives a network through the public
 //! API.
 
+// No unwrap or expect on the daemon's paths: input and I/O errors are typed. Tests may use them.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod bench;
 pub mod chain;
