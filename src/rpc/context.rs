@@ -24,7 +24,7 @@ pub struct RpcContext {
 }
 
 /// The context has no engine attached (only possible in transport tests). Methods turn it into
-/// their `NoSuchCoin` variant (see [`crate::rpc::error::no_such_coin_without_engine`]).
+/// their `NoSuchCoin` variant (the `no_such_coin_without_engine!` macro in `rpc/error.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("No such coin {ticker}")]
 pub struct EngineNotRunning {

@@ -1,4 +1,6 @@
-//! The one list of methods the daemon serves. Adding a method: write its file, add one line.
+//! The one list of methods the daemon serves: one `.with::<Method>()` line makes a method exist.
+//! Adding a method takes a few more steps (service, schema, curl example, README row): see
+//! `rpc-spec/README.md`.
 
 use super::cln::wait::ClnWait;
 use super::dispatcher::Router;

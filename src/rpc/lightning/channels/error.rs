@@ -4,8 +4,7 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
+use crate::rpc::error::{no_such_coin_without_engine, RpcError};
 use crate::service::channels::{ChannelError, ChannelServiceError, ConnectError, WalletError};
 use crate::service::filter::PagingError;
 
@@ -74,11 +73,7 @@ impl RpcError for ChannelsError {
     }
 }
 
-impl From<EngineNotRunning> for ChannelsError {
-    fn from(e: EngineNotRunning) -> Self {
-        ChannelsError::NoSuchCoin(e.ticker)
-    }
-}
+no_such_coin_without_engine!(ChannelsError);
 
 impl From<ChannelServiceError> for ChannelsError {
     fn from(e: ChannelServiceError) -> Self {

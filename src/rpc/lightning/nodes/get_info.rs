@@ -1,35 +1,13 @@
 //! `lightning::nodes::get_info` (ours, not in KDF): the node at a glance.
 
-use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::rpc::context::{EngineNotRunning, RpcContext};
-use crate::rpc::error::{MapToMmResult, MmResult, RpcError};
+use super::error::GetInfoError;
+use crate::rpc::context::RpcContext;
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::{NoParams, RpcMethod};
 
 pub struct GetInfo;
-
-/// `get_info` reads in-memory state only; it fails only without a running node.
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum GetInfoError {
-    #[error("No such coin {0}")]
-    NoSuchCoin(String),
-}
-
-impl RpcError for GetInfoError {
-    fn status(&self) -> StatusCode {
-        match self {
-            GetInfoError::NoSuchCoin(_) => StatusCode::NOT_FOUND,
-        }
-    }
-}
-
-impl From<EngineNotRunning> for GetInfoError {
-    fn from(e: EngineNotRunning) -> Self {
-        GetInfoError::NoSuchCoin(e.ticker)
-    }
-}
 
 #[derive(Debug, Serialize)]
 pub struct ChannelCounts {

@@ -4,8 +4,7 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
+use crate::rpc::error::{no_such_coin_without_engine, RpcError};
 use crate::service::payments::{InvoiceError, LedgerError, Payment, SendError};
 
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -68,11 +67,7 @@ impl RpcError for PaymentsError {
     }
 }
 
-impl From<EngineNotRunning> for PaymentsError {
-    fn from(e: EngineNotRunning) -> Self {
-        PaymentsError::NoSuchCoin(e.ticker)
-    }
-}
+no_such_coin_without_engine!(PaymentsError);
 
 impl From<LedgerError> for PaymentsError {
     fn from(e: LedgerError) -> Self {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::WalletError;
+use super::error::WalletError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::{NoParams, RpcMethod};

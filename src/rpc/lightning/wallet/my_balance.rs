@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::{platform_ticker, WalletError};
+use super::error::WalletError;
+use super::platform_ticker;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::{NoParams, RpcMethod};

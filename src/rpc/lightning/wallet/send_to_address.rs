@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::WalletError;
+use super::error::WalletError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
