@@ -127,17 +127,21 @@ async fn webhooks_owed_at_a_sigkill_are_delivered_after_restart() {
     for d in receiver.deliveries() {
         assert!(verify(SECRET.as_bytes(), &d.signature, &d.body).is_some());
     }
-    let after = rpc
-        .ok(
-            "lightning::events::list_webhook_deliveries",
-            json!({ "coin": COIN, "limit": 1000 }),
-        )
-        .await;
-    assert!(after["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|d| d["state"] == "delivered"));
+    // The receiver answers before the daemon records the answer: wait for the records.
+    wait_until("every delivery is recorded as delivered", WAIT, || async {
+        let after = rpc
+            .ok(
+                "lightning::events::list_webhook_deliveries",
+                json!({ "coin": COIN, "limit": 1000 }),
+            )
+            .await;
+        after["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] == "delivered")
+    })
+    .await;
 
     let _ = child.kill();
     let _ = child.wait();

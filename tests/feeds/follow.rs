@@ -186,12 +186,26 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
             "payment {hash}: created once, then succeeded once"
         );
     }
-    let channel: Vec<&str> = log
+    // B knows the channel by its own uuid (each side picks one).
+    let channel: Vec<&Value> = log
         .iter()
-        .filter(|e| e["subject"] == uuid.as_str())
+        .filter(|e| e["kind"].as_str().unwrap().starts_with("channel_"))
+        .collect();
+    let channel_kinds: Vec<&str> = channel
+        .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(channel, ["channel_opened", "channel_usable"], "{channel:?}");
+    assert_eq!(
+        channel_kinds,
+        ["channel_opened", "channel_usable"],
+        "{channel:?}"
+    );
+    assert_eq!(channel[0]["subject"], channel[1]["subject"]);
+    assert_eq!(channel[1]["data"]["state"], "usable");
+    assert_eq!(
+        channel[1]["data"]["counterparty_node_id"],
+        a.node_id().as_str()
+    );
 
     // --- The wait loop saw exactly the same sequence.
     stop.store(true, Ordering::SeqCst);
@@ -256,6 +270,23 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
     assert!(
         payment_body["payment"]["custom_records"].is_array(),
         "{payment_body}"
+    );
+
+    // A's wallet: the coinbase that funded it was received and confirmed, in one block.
+    let a_log = list_all(&a, 0).await;
+    let received = a_log
+        .iter()
+        .find(|e| e["kind"] == "wallet_received")
+        .expect("wallet_received on A");
+    assert!(
+        received["data"]["net_sat"].as_i64().unwrap() > 0,
+        "{received}"
+    );
+    assert!(
+        a_log
+            .iter()
+            .any(|e| e["kind"] == "wallet_confirmed" && e["subject"] == received["subject"]),
+        "the received coinbase is confirmed too"
     );
 
     per_call_webhooks_and_retries(&a, &b).await;

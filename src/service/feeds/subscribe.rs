@@ -143,3 +143,86 @@ async fn pump(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::NewInboundInvoice;
+    use std::time::Duration;
+
+    fn invoice(hash: u8) -> NewInboundInvoice {
+        NewInboundInvoice {
+            payment_hash: [hash; 32],
+            description: "x".into(),
+            amount_msat: Some(1000),
+            payment_secret: None,
+            preimage: None,
+            invoice: "lntb1...".into(),
+            expires_at: None,
+            metadata: None,
+        }
+    }
+
+    async fn next(sub: &mut Subscription) -> SubscriptionItem {
+        tokio::time::timeout(Duration::from_secs(10), sub.items.recv())
+            .await
+            .expect("an item within 10 s")
+            .expect("the subscription is open")
+    }
+
+    fn index_of(item: SubscriptionItem) -> u64 {
+        match item {
+            SubscriptionItem::Event(e) => e.event_index,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn replays_then_follows_live_without_gap_or_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path().join("l.sqlite")).unwrap();
+        for h in 1..=3 {
+            ledger.insert_inbound_invoice(&invoice(h)).unwrap();
+        }
+        let mut sub = subscribe(ledger.clone(), 2, Vec::new(), 16);
+        assert_eq!(index_of(next(&mut sub).await), 2);
+        assert_eq!(index_of(next(&mut sub).await), 3);
+        for h in 4..=6 {
+            ledger.insert_inbound_invoice(&invoice(h)).unwrap();
+        }
+        for expected in 4..=6 {
+            assert_eq!(index_of(next(&mut sub).await), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_closed_with_where_to_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path().join("l.sqlite")).unwrap();
+        for h in 1..=10 {
+            ledger.insert_inbound_invoice(&invoice(h)).unwrap();
+        }
+        // Nobody reads while the pump fills the queue of 4.
+        let mut sub = subscribe(ledger.clone(), 0, Vec::new(), 4);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut got = Vec::new();
+        loop {
+            match next(&mut sub).await {
+                SubscriptionItem::Event(e) => got.push(e.event_index),
+                SubscriptionItem::Closed {
+                    reason,
+                    resume_from,
+                } => {
+                    assert_eq!(reason, CloseReason::Lagged { capacity: 4 });
+                    assert_eq!(resume_from, got.last().map_or(0, |i| i + 1));
+                    break;
+                }
+            }
+        }
+        assert_eq!(got, [1, 2, 3, 4], "at most the capacity was queued");
+        assert!(sub.items.recv().await.is_none(), "nothing after Closed");
+        // Resuming from there continues without a gap.
+        let mut again = subscribe(ledger, 5, Vec::new(), 64);
+        assert_eq!(index_of(next(&mut again).await), 5);
+    }
+}
