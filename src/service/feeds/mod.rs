@@ -23,12 +23,15 @@ pub mod webhooks;
 
 use std::time::Duration;
 
-use crate::ledger::{EventKind, EventPage, Ledger, LedgerError};
+use crate::ledger::{EventKind, EventPage, Ledger};
 
 pub use cln_wait::{ClnIndex, ClnSubsystem, ClnWaitResult};
 pub use settings::{FeedSettings, WebhookSettings};
 pub use subscribe::{Subscription, SubscriptionItem};
 pub use view::Feeds;
+
+// The ledger's event types, as the RPC layer sees them through this service.
+pub use crate::ledger::{Event, LedgerError, WebhookDelivery};
 
 /// Events a `list` or `wait` returns when the caller names no limit.
 pub const DEFAULT_EVENT_LIMIT: u32 = 100;

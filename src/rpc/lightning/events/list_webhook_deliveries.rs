@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::EventsError;
-use crate::ledger::WebhookDelivery;
+use crate::service::feeds::WebhookDelivery;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ledger::{Event, LedgerError};
+use crate::service::feeds::{Event, LedgerError};
 use crate::rpc::context::EngineNotRunning;
 use crate::rpc::error::RpcError;
 use crate::service::feeds::FeedError;
