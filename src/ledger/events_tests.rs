@@ -37,6 +37,7 @@ fn claimable(hash: u8) -> InboundClaimable {
         amount_msat: 1000,
         preimage: Some([hash ^ 0xff; 32]),
         custom_records: Vec::new(),
+        htlc_set: Some([hash; 32]),
     }
 }
 
