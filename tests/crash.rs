@@ -185,8 +185,8 @@ async fn sigkills_never_close_a_channel_nor_lose_a_payment() {
     let kills = env_u32("MMLN_CRASH_KILLS", 6);
     let burst = env_u32("MMLN_CRASH_BURST", 15);
     let chain = ProcessChain::start().await;
-    let dir_a = tempfile::tempdir().unwrap();
-    let dir_b = tempfile::tempdir().unwrap();
+    let mut dir_a = tempfile::tempdir().unwrap();
+    let mut dir_b = tempfile::tempdir().unwrap();
     let mut a = Daemon::new("A", dir_a.path(), &chain);
     let mut b = Daemon::new("B", dir_b.path(), &chain);
     a.start().await;
@@ -269,10 +269,30 @@ async fn sigkills_never_close_a_channel_nor_lose_a_payment() {
     }
 
     // 3. Everything settles: nothing stays pending.
-    wait_until("no payment is pending on either side", || async {
-        pending_count(&ca).await == 0 && pending_count(&cb).await == 0
-    })
-    .await;
+    let deadline = Instant::now() + WAIT;
+    while pending_count(&ca).await + pending_count(&cb).await > 0 {
+        if Instant::now() > deadline {
+            let (la, lb) = (ledger(&ca).await, ledger(&cb).await);
+            let stuck: Vec<String> = [("A", &la), ("B", &lb)]
+                .iter()
+                .flat_map(|(name, l)| {
+                    l.values()
+                        .filter(|p| p["status"] == json!("pending"))
+                        .map(move |p| format!("{name}: {p}"))
+                })
+                .collect();
+            // Keep the data dirs and the daemons' logs for a post-mortem.
+            dir_a.disable_cleanup(true);
+            dir_b.disable_cleanup(true);
+            panic!(
+                "payments still pending (logs in {} and {}):\n{}",
+                a.dir.display(),
+                b.dir.display(),
+                stuck.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // 4. No channel closed.
     assert_none_closed(&ca, &cb).await;
