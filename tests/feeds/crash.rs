@@ -23,8 +23,18 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn mmln_run(chain: &Chain, dir: &Path, port: u16, hook: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_mmln"))
+/// The daemon process; killed when dropped, so a failing assertion leaves no process behind.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn mmln_run(chain: &Chain, dir: &Path, port: u16, hook: &str) -> Daemon {
+    let child = Command::new(env!("CARGO_BIN_EXE_mmln"))
         .arg("run")
         .arg("--data-dir")
         .arg(dir)
@@ -43,7 +53,8 @@ fn mmln_run(chain: &Chain, dir: &Path, port: u16, hook: &str) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn mmln run")
+        .expect("spawn mmln run");
+    Daemon(child)
 }
 
 /// Polls with a plain HTTP client (the test client panics on a refused connection).
@@ -70,7 +81,7 @@ async fn webhooks_owed_at_a_sigkill_are_delivered_after_restart() {
     // The receiver takes every request and never answers, so each delivery stays owed.
     let receiver = Receiver::start(Behaviour::Hang).await;
     let port = free_port();
-    let mut child = mmln_run(&chain, dir.path(), port, &receiver.url());
+    let mut daemon = mmln_run(&chain, dir.path(), port, &receiver.url());
     let rpc = RpcClient::new(format!("127.0.0.1:{port}").parse().unwrap(), PASSWORD);
     until_serving(port).await;
 
@@ -98,12 +109,13 @@ async fn webhooks_owed_at_a_sigkill_are_delivered_after_restart() {
     );
 
     // SIGKILL: no shutdown code runs.
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    daemon.0.kill().expect("SIGKILL");
+    daemon.0.wait().expect("reaped");
+    drop(daemon);
     assert!(receiver.deliveries().is_empty());
 
     receiver.set_behaviour(Behaviour::Ok);
-    let mut child = mmln_run(&chain, dir.path(), port, &receiver.url());
+    let _daemon = mmln_run(&chain, dir.path(), port, &receiver.url());
     until_serving(port).await;
     let owed_indexes: Vec<u64> = owed
         .iter()
@@ -142,8 +154,4 @@ async fn webhooks_owed_at_a_sigkill_are_delivered_after_restart() {
             .all(|d| d["state"] == "delivered")
     })
     .await;
-
-    let _ = child.kill();
-    let _ = child.wait();
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }
