@@ -1,6 +1,10 @@
 //! The one raw Bitcoin Core JSON-RPC client of the tests, independent of the code under test
 //! (the daemon's own client is `mmln::chain::CoreRpc`). It talks to the regtest chain a test
-//! started, or to any Core-compatible endpoint.
+//! started, or to any Core-compatible endpoint. Suites that need only this client include the
+//! file alone (`#[path = "common/core_rpc.rs"] mod core_rpc;`).
+
+// Each test binary uses a different part of it.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
