@@ -20,6 +20,7 @@ use crate::node::{Node, NodeConfig, NodeError};
 use crate::rpc::context::RpcContext;
 use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
+use crate::service::feeds::FeedSettings;
 use crate::service::payments::{PaymentHub, PaymentSettings};
 use crate::service::Engine;
 use crate::transport::{RpcServerState, TransportError};
@@ -34,6 +35,8 @@ pub enum AppError {
     },
     #[error("could not open the ledger: {0}")]
     OpenLedgerFailed(#[source] LedgerError),
+    #[error("could not set up feeds: {0}")]
+    FeedSetupFailed(String),
     #[error("could not start the Lightning node: {0}")]
     StartNodeFailed(#[source] NodeError),
     #[error("could not start the RPC server: {0}")]
@@ -72,6 +75,8 @@ pub struct AppHandle {
     shutdown: watch::Sender<bool>,
     rpc_server: JoinHandle<Result<(), TransportError>>,
     history_sync: JoinHandle<()>,
+    /// The webhook delivery worker and the event pruning task.
+    feed_tasks: Vec<JoinHandle<()>>,
 }
 
 /// The former name of [`AppHandle`].
@@ -107,6 +112,9 @@ impl AppHandle {
             Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
         };
         let _ = self.history_sync.await;
+        for task in self.feed_tasks {
+            let _ = task.await;
+        }
         tracing::info!("shutdown 2/3: stopping the Lightning node");
         self.node.stop().await;
         tracing::info!("shutdown 3/3: closing the ledger");
@@ -153,6 +161,13 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     // Step 3: the ledger (payments and channel history).
     let ledger_path = config.data_dir.join("mmln.sqlite");
     let ledger = Ledger::open(&ledger_path).map_err(AppError::OpenLedgerFailed)?;
+    // The configured webhook routes are read by the ledger's own writes (the outbox is filled
+    // in the transaction of each change), so they are in place before the node starts.
+    let feeds =
+        FeedSettings::from_config(&config).map_err(|e| AppError::FeedSetupFailed(e.to_string()))?;
+    ledger
+        .set_webhook_routes(&feeds.webhooks.routes)
+        .map_err(AppError::OpenLedgerFailed)?;
     tracing::info!("start-up 3/5: ledger {}", ledger_path.display());
 
     // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
@@ -178,6 +193,15 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         ledger.clone(),
         shutdown_rx.clone(),
     );
+    // Webhooks owed from before a stop or crash are delivered from here on.
+    let feed_tasks = vec![
+        crate::service::feeds::webhooks::spawn(
+            ledger.clone(),
+            feeds.webhooks.clone(),
+            shutdown_rx.clone(),
+        ),
+        crate::service::feeds::prune::spawn(ledger.clone(), feeds.retention, shutdown_rx.clone()),
+    ];
     let config_arc = Arc::new(config.clone());
     let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(Engine::new(
         Arc::clone(&node),
@@ -206,6 +230,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         shutdown,
         rpc_server,
         history_sync,
+        feed_tasks,
     })
 }
 

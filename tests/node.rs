@@ -6,6 +6,8 @@ mod common;
 mod channels;
 #[path = "node/errors.rs"]
 mod errors;
+#[path = "node/migration.rs"]
+mod migration;
 #[path = "node/peers.rs"]
 mod peers;
 #[path = "node/reconcile.rs"]

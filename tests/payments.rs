@@ -5,7 +5,11 @@
 
 mod common;
 
+#[path = "payments/balances.rs"]
+mod balances;
 #[path = "payments/ledger_paging.rs"]
 mod ledger_paging;
 #[path = "payments/network.rs"]
 mod network;
+#[path = "payments/onchain.rs"]
+mod onchain;

@@ -2,6 +2,7 @@
 //! Adding a method takes a few more steps (service, schema, curl example, README row): see
 //! `rpc-spec/README.md`.
 
+use super::cln::wait::ClnWait;
 use super::dispatcher::Router;
 use super::lightning::channels::{
     close_channel::CloseChannel, get_channel_details::GetChannelDetails,
@@ -9,6 +10,9 @@ use super::lightning::channels::{
     list_closed_channels_by_filter::ListClosedChannelsByFilter,
     list_open_channels_by_filter::ListOpenChannelsByFilter, open_channel::OpenChannel,
     update_channel::UpdateChannel,
+};
+use super::lightning::events::{
+    list::ListEvents, list_webhook_deliveries::ListWebhookDeliveries, wait::WaitEvents,
 };
 use super::lightning::nodes::{
     add_trusted_node::AddTrustedNode, connect_to_node::ConnectToNode, get_info::GetInfo,
@@ -49,6 +53,10 @@ pub fn product_router() -> Router {
         .with::<SendPayment>()
         .with::<GetPaymentDetails>()
         .with::<ListPaymentsByFilter>()
+        .with::<ListEvents>()
+        .with::<WaitEvents>()
+        .with::<ListWebhookDeliveries>()
+        .with::<ClnWait>()
 }
 
 /// The wire names of every routed method, sorted.

@@ -10,6 +10,7 @@ use crate::ledger::Ledger;
 use crate::node::Node;
 
 use super::channels::Channels;
+use super::feeds::Feeds;
 use super::nodes::Nodes;
 use super::payments::{PaymentHub, Payments};
 use super::wallet::Wallet;
@@ -46,6 +47,11 @@ impl Engine {
     /// Peers, trusted nodes and the node's summary.
     pub fn nodes(&self) -> Nodes<'_> {
         Nodes::new(&self.node)
+    }
+
+    /// The event log, Core Lightning's `wait` and webhook deliveries.
+    pub fn feeds(&self) -> Feeds<'_> {
+        Feeds::new(&self.ledger)
     }
 
     /// The on-chain wallet.

@@ -10,6 +10,7 @@ pub mod channel_filter;
 pub mod channels;
 pub mod engine;
 pub mod events;
+pub mod feeds;
 pub mod filter;
 pub mod nodes;
 pub mod payments;

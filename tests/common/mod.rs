@@ -6,7 +6,8 @@
 //! - `core_rpc`: the one raw Bitcoin Core JSON-RPC client.
 //! - `chain`: the regtest chain a test starts, mining, and bounded waits.
 //! - `node`: in-process LDK nodes on that chain (node engine tests).
-//! - `daemon`: full daemons on that chain, driven over HTTP (method tests).
+//! - `daemon`: full daemons on that chain, in-process, driven over HTTP (method tests).
+//! - `daemons`: real `mmln run` processes on an in-process regtest chain, to kill and restart.
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
@@ -16,6 +17,7 @@ pub mod check;
 pub mod client;
 pub mod core_rpc;
 pub mod daemon;
+pub mod daemons;
 pub mod node;
 pub mod spec;
 

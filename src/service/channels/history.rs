@@ -11,7 +11,7 @@ use lightning::util::sweep::OutputSpendStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::ledger::{ChannelRecord, Ledger, OpenChannelSighting};
+use crate::ledger::{ChannelRecord, ChannelState, Ledger, OpenChannelSighting};
 use crate::node::{ChannelInfo, Node};
 
 /// How often live channels are recorded and closed ones completed.
@@ -28,6 +28,13 @@ pub fn sighting(c: &ChannelInfo) -> OpenChannelSighting {
         funding_value_sats: c.capacity_sat,
         is_outbound: c.is_outbound,
         is_public: c.is_public,
+        state: if c.is_shutting_down {
+            ChannelState::Closing
+        } else if c.is_channel_ready {
+            ChannelState::Usable
+        } else {
+            ChannelState::Opening
+        },
     }
 }
 

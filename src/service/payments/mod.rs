@@ -38,5 +38,6 @@ pub use view::Payments;
 
 // The ledger's payment types, as the RPC layer sees them through this service.
 pub use crate::ledger::{
-    Direction, LedgerError, Page, Paging, Payment, PaymentFilter, PaymentStatus, PaymentTypeFilter,
+    Direction, IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter, PaymentStatus,
+    PaymentTypeFilter,
 };

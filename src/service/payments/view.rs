@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ledger::{LedgerError, Page, Paging, Payment, PaymentFilter};
+use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter};
 use crate::node::Node;
+use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
+use crate::service::feeds::FeedError;
 
 use super::hub::PaymentHub;
 use super::receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
@@ -30,12 +32,16 @@ impl<'a> Payments<'a> {
     }
 
     /// Pays an invoice or keysends; with `wait`, returns once final or when `wait` has passed.
+    /// `webhook_url` (checked against `webhook_allowed_hosts`) hears of this payment's changes.
     pub async fn send(
         &self,
         request: SendRequest,
         wait: Option<Duration>,
+        webhook_url: Option<String>,
     ) -> Result<SendOutcome, SendError> {
-        self.hub.send_payment(self.node, request, wait).await
+        self.hub
+            .send_payment_with_webhook(self.node, request, wait, webhook_url)
+            .await
     }
 
     /// The payment with this hash; `LedgerError::NoSuchPayment` when there is none.
@@ -58,5 +64,17 @@ impl<'a> Payments<'a> {
             .ledger()
             .blocking(move |l| l.list_payments(&filter, limit, paging))
             .await
+    }
+
+    /// Core Lightning-style cursor paging: payments whose `created_index` (or `updated_index`)
+    /// is at least `start`, in that order, and where the next page starts.
+    pub async fn list_by_index(
+        &self,
+        filter: PaymentFilter,
+        index: IndexKind,
+        start: u64,
+        limit: u32,
+    ) -> Result<IndexPage, FeedError> {
+        payments_by_index(self.hub.ledger(), filter, index, start, limit).await
     }
 }

@@ -89,6 +89,7 @@ impl From<SendError> for PaymentsError {
             | SendError::InvalidKeysend(_)
             | SendError::InvalidMetadata(_)
             | SendError::InvalidWaitTimeout(_)
+            | SendError::InvalidWebhookUrl(_)
             | SendError::AmountDiffersFromPending { .. } => {
                 PaymentsError::InvalidRequest(e.to_string())
             }
@@ -108,7 +109,8 @@ impl From<InvoiceError> for PaymentsError {
             InvoiceError::DescriptionTooLong(_)
             | InvoiceError::ZeroAmount
             | InvoiceError::InvalidExpiry(_)
-            | InvoiceError::InvalidMetadata(_) => PaymentsError::InvalidRequest(e.to_string()),
+            | InvoiceError::InvalidMetadata(_)
+            | InvoiceError::InvalidWebhookUrl(_) => PaymentsError::InvalidRequest(e.to_string()),
             InvoiceError::CreateFailed(_) => PaymentsError::PaymentError(e.to_string()),
             InvoiceError::Ledger(e) => PaymentsError::from(e),
         }

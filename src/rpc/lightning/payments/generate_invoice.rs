@@ -23,6 +23,9 @@ pub struct GenerateInvoiceParams {
     /// mmln: opaque client object stored with the payment.
     #[serde(default)]
     metadata: Option<Value>,
+    /// mmln: every event of this invoice is also POSTed here (webhook_allowed_hosts).
+    #[serde(default)]
+    webhook_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +53,7 @@ impl RpcMethod for GenerateInvoice {
                 amount_msat: params.amount_in_msat,
                 expiry_secs: params.expiry,
                 metadata: params.metadata,
+                webhook_url: params.webhook_url,
             })
             .await
             .map_to_mm(PaymentsError::from)?;

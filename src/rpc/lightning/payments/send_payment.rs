@@ -44,6 +44,9 @@ pub struct SendPaymentParams {
     /// mmln: wait up to this many seconds for the final outcome (at most 600).
     #[serde(default)]
     wait_timeout_secs: Option<u64>,
+    /// mmln: every event of this payment is also POSTed here (webhook_allowed_hosts).
+    #[serde(default)]
+    webhook_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,7 +88,7 @@ impl RpcMethod for SendPayment {
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
         let outcome = engine
             .payments()
-            .send(request, wait)
+            .send(request, wait, params.webhook_url)
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;
