@@ -1,6 +1,8 @@
 //! Integration tests of the Bitcoin Core chain backend (`mmln::chain`) over real HTTP, against
 //! a regtest chain (`mmln::regtest`) started in-process on an ephemeral loopback port.
 
+#[path = "common/core_rpc.rs"]
+mod core_rpc;
 #[path = "chain_backend/support.rs"]
 mod support;
 

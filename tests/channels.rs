@@ -7,7 +7,5 @@ mod common;
 mod bad_inputs;
 #[path = "channels/force_close.rs"]
 mod force_close;
-#[path = "channels/harness.rs"]
-mod harness;
 #[path = "channels/lifecycle.rs"]
 mod lifecycle;

@@ -5,10 +5,6 @@
 
 mod common;
 
-#[path = "channels/harness.rs"]
-#[allow(dead_code)]
-mod harness;
-
 #[path = "feeds/crash.rs"]
 mod crash;
 #[path = "feeds/follow.rs"]

@@ -1,7 +1,6 @@
 //! Node engine tests: real nodes over loopback TCP on an in-process regtest chain.
 
-#[path = "node/harness.rs"]
-mod harness;
+mod common;
 
 #[path = "node/channels.rs"]
 mod channels;

@@ -5,10 +5,6 @@
 
 mod common;
 
-#[path = "channels/harness.rs"]
-#[allow(dead_code)]
-mod harness;
-
 #[path = "payments/balances.rs"]
 mod balances;
 #[path = "payments/ledger_paging.rs"]

@@ -4,6 +4,8 @@
 
 #[path = "regtest_rpc/common.rs"]
 mod common;
+#[path = "common/core_rpc.rs"]
+mod core_rpc;
 
 #[path = "regtest_rpc/block_sync.rs"]
 mod block_sync;

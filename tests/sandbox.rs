@@ -77,20 +77,9 @@ where
 }
 
 async fn chain_call(sandbox: &SandboxHandle, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params});
-    let chain = sandbox.chain();
-    let answer: Value = reqwest::Client::new()
-        .post(chain.url())
-        .basic_auth(chain.user(), Some(chain.password()))
-        .json(&body)
-        .send()
+    common::CoreClient::for_chain(sandbox.chain())
+        .call(method, params)
         .await
-        .expect("chain answers")
-        .json()
-        .await
-        .expect("chain JSON");
-    assert!(answer["error"].is_null(), "{method}: {}", answer["error"]);
-    answer["result"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -18,6 +18,8 @@ use lightning::chain::transaction::TransactionData;
 use lightning::chain::{BestBlock, Listen};
 use serde_json::{json, Value};
 
+use crate::core_rpc::CoreClient;
+
 /// What a listener saw, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
@@ -92,51 +94,27 @@ where
     }
 }
 
-/// A plain JSON-RPC client, independent of the code under test, to drive the chain.
+/// Typed calls over the tests' one raw Core client (`tests/common/core_rpc.rs`), to drive the
+/// chain independently of the code under test.
 #[derive(Clone)]
 pub struct Rpc {
-    pub url: String,
-    pub user: String,
-    pub password: String,
-    http: reqwest::Client,
+    core: CoreClient,
 }
 
 impl Rpc {
     pub fn new(url: &str, user: &str, password: &str) -> Self {
         Rpc {
-            url: url.to_string(),
-            user: user.to_string(),
-            password: password.to_string(),
-            http: reqwest::Client::new(),
+            core: CoreClient::new(url, user, password),
         }
     }
 
     /// Calls `method`; `Err` carries Core's error object.
     pub async fn try_call(&self, method: &str, params: Value) -> Result<Value, Value> {
-        let body = json!({"jsonrpc": "1.0", "id": "test", "method": method, "params": params});
-        let response = self
-            .http
-            .post(&self.url)
-            .basic_auth(&self.user, Some(&self.password))
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method}: {e}"));
-        let answer: Value = response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("{method}: {e}"));
-        if answer["error"].is_null() {
-            Ok(answer["result"].clone())
-        } else {
-            Err(answer["error"].clone())
-        }
+        self.core.try_call(method, params).await
     }
 
     pub async fn call(&self, method: &str, params: Value) -> Value {
-        self.try_call(method, params)
-            .await
-            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+        self.core.call(method, params).await
     }
 
     pub async fn mine(&self, blocks: u32, address: &Address) -> Vec<BlockHash> {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{wait_until, Chain, Daemon, WAIT};
+use crate::common::{wait_until, Chain, Daemon, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_are_typed_errors() {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::harness::{mine_until, wait_until, Chain, Daemon, WAIT};
+use crate::common::{mine_until, wait_until, Chain, Daemon, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn force_close_sweeps_the_delayed_output() {

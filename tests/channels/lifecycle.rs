@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
+use crate::common::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
 
 const AB_SAT: u64 = 200_000;
 const PUSH_MSAT: u64 = 50_000_000;

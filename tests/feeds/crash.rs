@@ -10,7 +10,7 @@ use serde_json::json;
 use mmln::service::feeds::signature::verify;
 
 use crate::common::RpcClient;
-use crate::harness::{wait_until, Chain, COIN, PASSWORD, WAIT};
+use crate::common::{wait_until, Chain, COIN, PASSWORD, WAIT};
 use crate::receiver::{Behaviour, Receiver};
 
 const SECRET: &str = "crash-test-secret";

@@ -10,7 +10,7 @@ use mmln::app::App;
 use mmln::service::feeds::signature::verify;
 
 use crate::common::RpcClient;
-use crate::harness::{daemon_config, mine_until, wait_until, Chain, Daemon, PASSWORD, WAIT};
+use crate::common::{daemon_config, mine_until, wait_until, Chain, Daemon, PASSWORD, WAIT};
 use crate::receiver::{Behaviour, Receiver};
 
 const SEND: &str = "lightning::payments::send_payment";
@@ -67,7 +67,7 @@ async fn follow_with_wait(b: RpcClient, stop: Arc<AtomicBool>) -> Vec<Value> {
         let page = b
             .ok(
                 WAIT_EVENTS,
-                json!({ "coin": crate::harness::COIN, "from_index": cursor, "timeout_secs": 2, "limit": 50 }),
+                json!({ "coin": crate::common::COIN, "from_index": cursor, "timeout_secs": 2, "limit": 50 }),
             )
             .await;
         let batch = page["events"].as_array().expect("events").clone();
@@ -122,7 +122,7 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
                 let sent = rpc
                     .ok(
                         SEND,
-                        json!({ "coin": crate::harness::COIN,
+                        json!({ "coin": crate::common::COIN,
                                 "payment": {"type": "keysend", "destination": b_id,
                                             "amount_in_msat": 1000 + (s * 1000 + i) as u64},
                                 "wait_timeout_secs": 60 }),
@@ -465,7 +465,7 @@ async fn cln_wait_and_index_paging(a: &Daemon, b: &Daemon, hashes: &[String]) {
         for i in 0..20 {
             rpc.ok(
                 INVOICE,
-                json!({ "coin": crate::harness::COIN, "description": format!("during paging {i}"),
+                json!({ "coin": crate::common::COIN, "description": format!("during paging {i}"),
                         "amount_in_msat": 1000 }),
             )
             .await;

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::harness::{
-    connect, fund, mine_until, node_config, peer_channel_usable, start_node, usable, wait_until,
-    Chain, CHANNEL_SAT, WAIT,
+use crate::common::{
+    connect, fund, mine_until_sync, node_config, peer_channel_usable, start_node, usable,
+    wait_until, Chain, CHANNEL_SAT, WAIT,
 };
 use lightning::ln::channelmanager::{
     Bolt11InvoiceParameters, PaymentId, RecipientOnionFields, Retry,
@@ -43,7 +43,7 @@ async fn open_restart_and_cooperatively_close_a_channel() {
         || async { chain.mempool_len().await > 0 },
     )
     .await;
-    mine_until(&chain, "the channel is usable on both sides", WAIT, || {
+    mine_until_sync(&chain, "the channel is usable on both sides", WAIT, || {
         usable(&a, uuid) && peer_channel_usable(&b, a.node.node_id())
     })
     .await;
@@ -104,7 +104,7 @@ async fn open_restart_and_cooperatively_close_a_channel() {
     })
     .await;
     let before_close = a.node.wallet_balance().spendable_sat;
-    mine_until(&chain, "the closing funds are in A's wallet", WAIT, || {
+    mine_until_sync(&chain, "the closing funds are in A's wallet", WAIT, || {
         a.node.wallet_balance().confirmed_sat > before_close + CHANNEL_SAT - 10_000
     })
     .await;
@@ -234,7 +234,7 @@ async fn force_close_sweeps_both_sides_back_to_the_wallets() {
             OpenChannelOptions::default(),
         )
         .expect("open");
-    mine_until(&chain, "the channel is usable", WAIT, || usable(&a, uuid)).await;
+    mine_until_sync(&chain, "the channel is usable", WAIT, || usable(&a, uuid)).await;
     let a_before = a.node.wallet_balance().confirmed_sat;
 
     a.node.close_channel(uuid, true).expect("force close");
@@ -252,7 +252,7 @@ async fn force_close_sweeps_both_sides_back_to_the_wallets() {
     // B's output is spendable right away (after LDK's reorg safety depth); A's waits for the
     // to_self_delay B asked for (144 blocks by default).
     let bn = Arc::clone(&b.node);
-    mine_until(
+    mine_until_sync(
         &chain,
         "B's pushed balance is swept into its wallet",
         WAIT,
@@ -261,7 +261,7 @@ async fn force_close_sweeps_both_sides_back_to_the_wallets() {
     .await;
     chain.mine(144).await;
     let an = Arc::clone(&a.node);
-    mine_until(
+    mine_until_sync(
         &chain,
         "A's delayed balance is swept into its wallet",
         WAIT,
@@ -287,7 +287,7 @@ async fn a_cooperative_close_does_not_block_a_later_force_close_sweep() {
     let b = start_node(node_config(&chain, dir_b.path())).await;
     fund(&chain, &a, 1).await;
     connect(&a, &b).await;
-    let open = |a: &crate::harness::TestNode| {
+    let open = |a: &crate::common::TestNode| {
         a.node
             .open_channel(
                 b.node.node_id(),
@@ -298,12 +298,12 @@ async fn a_cooperative_close_does_not_block_a_later_force_close_sweep() {
             .expect("open")
     };
     let first = open(&a);
-    mine_until(&chain, "the first channel is usable", WAIT, || {
+    mine_until_sync(&chain, "the first channel is usable", WAIT, || {
         usable(&a, first)
     })
     .await;
     let second = open(&a);
-    mine_until(&chain, "the second channel is usable", WAIT, || {
+    mine_until_sync(&chain, "the second channel is usable", WAIT, || {
         usable(&a, second)
     })
     .await;
@@ -318,7 +318,7 @@ async fn a_cooperative_close_does_not_block_a_later_force_close_sweep() {
     })
     .await;
     let before_close = a.node.wallet_balance().confirmed_sat;
-    mine_until(&chain, "the closing funds are in A's wallet", WAIT, || {
+    mine_until_sync(&chain, "the closing funds are in A's wallet", WAIT, || {
         a.node.wallet_balance().confirmed_sat > before_close + CHANNEL_SAT - 10_000
     })
     .await;
@@ -333,7 +333,7 @@ async fn a_cooperative_close_does_not_block_a_later_force_close_sweep() {
     .await;
     chain.mine(145).await;
     let an = Arc::clone(&a.node);
-    mine_until(
+    mine_until_sync(
         &chain,
         "A's delayed balance is swept into its wallet",
         WAIT,

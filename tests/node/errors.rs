@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use crate::harness::{
-    connect, fund, mine_until, node_config, start_node, start_node_with_sink, usable, wait_until,
-    Chain, RecordingSink, CHANNEL_SAT, WAIT,
+use crate::common::{
+    connect, fund, mine_until_sync, node_config, start_node, start_node_with_sink, usable,
+    wait_until, Chain, RecordingSink, CHANNEL_SAT, WAIT,
 };
 use mmln::node::{
     ChannelAmount, ChannelError, ConnectError, OpenChannelOptions, SendAmount, WalletError,
@@ -123,7 +123,7 @@ async fn peer_and_amount_errors_are_distinct() {
         .await
         .expect("send");
     let bn = Arc::clone(&b.node);
-    mine_until(&chain, "B's wallet receives the send", WAIT, move || {
+    mine_until_sync(&chain, "B's wallet receives the send", WAIT, move || {
         bn.wallet_balance().confirmed_sat == 250_000
     })
     .await;
@@ -144,7 +144,7 @@ async fn peer_and_amount_errors_are_distinct() {
         capacity < 250_000 && capacity > 240_000,
         "max channel of {capacity} sat"
     );
-    mine_until(&chain, "B's max channel is usable", WAIT, || {
+    mine_until_sync(&chain, "B's max channel is usable", WAIT, || {
         usable(&b, uuid)
     })
     .await;
@@ -173,7 +173,7 @@ async fn a_funding_failure_closes_the_pending_channel_with_its_reason() {
         .await
         .expect("send");
     let bn = Arc::clone(&b.node);
-    mine_until(&chain, "B is funded", WAIT, move || {
+    mine_until_sync(&chain, "B is funded", WAIT, move || {
         bn.wallet_balance().confirmed_sat == 250_000
     })
     .await;
@@ -226,7 +226,7 @@ async fn a_funding_failure_closes_the_pending_channel_with_its_reason() {
         record.reason
     );
     let funded = if record.uuid == second { first } else { second };
-    mine_until(&chain, "the funded channel is usable", WAIT, || {
+    mine_until_sync(&chain, "the funded channel is usable", WAIT, || {
         usable(&b, funded)
     })
     .await;

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::harness::{
-    connect, fund, mine_until, node_config, peer_channel_usable, start_node, usable, wait_until,
-    Chain, CHANNEL_SAT, WAIT,
+use crate::common::{
+    connect, fund, mine_until_sync, node_config, peer_channel_usable, start_node, usable,
+    wait_until, Chain, CHANNEL_SAT, WAIT,
 };
 use lightning::ln::channelmanager::{PaymentId, RecipientOnionFields, Retry};
 use lightning::routing::router::{PaymentParameters, RouteParameters};
@@ -19,7 +19,7 @@ use mmln::kvstore::KvStore;
 use mmln::node::store::{LdkStore, LDK_STORE_FILE, LEGACY_LDK_DIR};
 use mmln::node::{ChannelAmount, OpenChannelOptions};
 
-fn keysend(from: &crate::harness::TestNode, to: &crate::harness::TestNode, id: u8, msat: u64) {
+fn keysend(from: &crate::common::TestNode, to: &crate::common::TestNode, id: u8, msat: u64) {
     let route = RouteParameters::from_payment_params_and_value(
         PaymentParameters::for_keysend(to.node.node_id(), 40, false),
         msat,
@@ -79,7 +79,7 @@ async fn a_filesystem_store_directory_is_migrated_on_first_start() {
             OpenChannelOptions::default(),
         )
         .expect("open");
-    mine_until(&chain, "the channel is usable on both sides", WAIT, || {
+    mine_until_sync(&chain, "the channel is usable on both sides", WAIT, || {
         usable(&a, uuid) && peer_channel_usable(&b, a.node.node_id())
     })
     .await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use mmln::node::ConnectError;
 use tokio::io::AsyncReadExt;
 
-use crate::harness::{node_config, start_node, Chain};
+use crate::common::{node_config, start_node, Chain};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_connection_attempt_is_cancelled() {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use mmln::node::{ChannelAmount, OpenChannelOptions, SendAmount};
 
-use crate::harness::{
-    burn_address, connect, fund, mine_until, node_config, peer_channel_usable, start_node, usable,
-    wait_until, Chain, CHANNEL_SAT, WAIT,
+use crate::common::{
+    burn_address, connect, fund, mine_until_sync, node_config, peer_channel_usable, start_node,
+    usable, wait_until, Chain, CHANNEL_SAT, WAIT,
 };
 
 const COINBASE_SAT: u64 = 50 * 100_000_000;
@@ -135,7 +135,7 @@ async fn a_channel_funding_lost_from_the_mempool_is_broadcast_again() {
     );
     let b_id = b.node.node_id();
     let (an, bn) = (Arc::clone(&a.node), Arc::clone(&b.node));
-    mine_until(&chain, "the channel is usable on both sides", WAIT, || {
+    mine_until_sync(&chain, "the channel is usable on both sides", WAIT, || {
         usable(&a, uuid) && peer_channel_usable(&b, an.node_id()) && bn.node_id() == b_id
     })
     .await;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bitcoin::FeeRate;
 use mmln::node::{SendAmount, WalletError};
 
-use crate::harness::{burn_address, fund, node_config, start_node, wait_until, Chain, WAIT};
+use crate::common::{burn_address, fund, node_config, start_node, wait_until, Chain, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wallet_follows_a_reorg_that_removes_its_coins() {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{wait_until, Chain, Daemon, WAIT};
+use crate::common::{wait_until, Chain, Daemon, WAIT};
 use crate::network::network;
 
 const SEND: &str = "lightning::payments::send_payment";

@@ -9,7 +9,7 @@ use mmln::ledger::{
 };
 use serde_json::{json, Value};
 
-use crate::harness::{Chain, Daemon};
+use crate::common::{Chain, Daemon};
 
 const LIST: &str = "lightning::payments::list_payments_by_filter";
 const DETAILS: &str = "lightning::payments::get_payment_details";

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use mmln::app::App;
 
 use crate::common::RpcClient;
-use crate::harness::{daemon_config, mine_until, wait_until, Chain, Daemon, COIN, PASSWORD, WAIT};
+use crate::common::{daemon_config, mine_until, wait_until, Chain, Daemon, COIN, PASSWORD, WAIT};
 
 const INVOICE: &str = "lightning::payments::generate_invoice";
 const SEND: &str = "lightning::payments::send_payment";

@@ -18,7 +18,7 @@ use mmln::node::{
     ChannelClosedRecord, ChannelManager, Node, NodeConfig, NodeEventSink, SinkFuture,
 };
 
-use crate::harness::{mine_until, wait_until, Chain, Daemon, WAIT};
+use crate::common::{mine_until, wait_until, Chain, Daemon, WAIT};
 
 const SEND: &str = "lightning::payments::send_payment";
 const DETAILS: &str = "lightning::payments::get_payment_details";

@@ -70,18 +70,10 @@ async fn chain_serves_and_stops_on_sigterm() {
     assert_eq!(user, "alice");
     assert!(password.len() >= 16, "a generated password is printed");
 
-    let body = json!({"jsonrpc": "1.0", "id": 1, "method": "estimatesmartfee", "params": [6]});
-    let reply: serde_json::Value = reqwest::Client::new()
-        .post(&url)
-        .basic_auth(&user, Some(&password))
-        .json(&body)
-        .send()
-        .await
-        .expect("call mmln chain")
-        .json()
-        .await
-        .expect("JSON");
-    assert_eq!(reply["result"]["feerate"], 0.00003);
+    let estimate = crate::core_rpc::CoreClient::new(&url, &user, &password)
+        .call("estimatesmartfee", json!([6]))
+        .await;
+    assert_eq!(estimate["feerate"], 0.00003);
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -1,7 +1,6 @@
-//! Test harness: a JSON-RPC client over HTTP and a P2WPKH test key that builds and signs real
+//! Test harness: typed calls over the tests' one raw Core client (`tests/common/core_rpc.rs`)
+//! and a P2WPKH test key that builds and signs real
 //! transactions.
-
-use std::time::Duration;
 
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{All, Message, Secp256k1, SecretKey};
@@ -16,50 +15,27 @@ use mmln::regtest::{RegtestConfig, RegtestHandle, RegtestServer};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-/// Generous bound for one RPC call (mining hundreds of blocks included).
-const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+use crate::core_rpc::CoreClient;
 
+/// The tests' one raw Core client, with the typed helpers these tests need.
 pub struct Rpc {
-    client: reqwest::Client,
-    url: String,
-    user: String,
-    password: String,
+    core: CoreClient,
 }
 
 impl Rpc {
     pub fn new(chain: &RegtestHandle) -> Self {
         Self {
-            client: reqwest::Client::new(),
-            url: chain.url(),
-            user: chain.user().to_string(),
-            password: chain.password().to_string(),
+            core: CoreClient::for_chain(chain),
         }
     }
 
     /// Posts a raw body with our credentials; returns the HTTP status and the JSON body.
     pub async fn post(&self, body: Value) -> (u16, Value) {
-        self.post_as(&self.user, &self.password, body).await
+        self.core.post(body).await
     }
 
     pub async fn post_as(&self, user: &str, password: &str, body: Value) -> (u16, Value) {
-        let request = self
-            .client
-            .post(&self.url)
-            .basic_auth(user, Some(password))
-            .json(&body)
-            .send();
-        let response = tokio::time::timeout(CALL_TIMEOUT, request)
-            .await
-            .unwrap_or_else(|_| panic!("RPC {body} got no answer within {CALL_TIMEOUT:?}"))
-            .unwrap_or_else(|e| panic!("RPC {body} failed at the HTTP level: {e}"));
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("read RPC body");
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).expect("JSON body")
-        };
-        (status, json)
+        self.core.post_as(user, password, body).await
     }
 
     /// A 1.0-style call that must succeed; the result deserialised as `T`.

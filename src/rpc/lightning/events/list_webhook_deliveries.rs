@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::EventsError;
-use crate::service::feeds::WebhookDelivery;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
+use crate::service::feeds::WebhookDelivery;
 use crate::service::feeds::DEFAULT_EVENT_LIMIT;
 
 pub struct ListWebhookDeliveries;

@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::service::feeds::{Event, LedgerError};
 use crate::rpc::context::EngineNotRunning;
 use crate::rpc::error::RpcError;
 use crate::service::feeds::FeedError;
+use crate::service::feeds::{Event, LedgerError};
 
 /// Errors of the events methods.
 #[derive(Debug, Serialize, thiserror::Error)]

@@ -1,61 +1,17 @@
-//! The network for the channel tests: a regtest chain and full mmln daemons (App::start) on
-//! ephemeral ports, driven over HTTP through the schema-validating client.
+//! Full mmln daemons (`App::start`) on ephemeral ports over the test's chain, driven over HTTP
+//! through the schema-validating client.
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use mmln::app::{App, AppHandle};
 use mmln::config::Config;
-use mmln::regtest::{RegtestConfig, RegtestHandle, RegtestServer};
 use serde_json::{json, Value};
 
-use crate::common::RpcClient;
+use super::chain::Chain;
+use super::client::RpcClient;
 
 pub const PASSWORD: &str = "Str0ng!Secret";
 pub const COIN: &str = "tBTC-lightning";
-pub const WAIT: Duration = Duration::from_secs(90);
-
-/// An address no daemon owns, for blocks whose reward should go nowhere in particular.
-pub fn burn_address() -> String {
-    let secp = bitcoin::secp256k1::Secp256k1::new();
-    let key = bitcoin::secp256k1::SecretKey::from_slice(&[0x42; 32]).expect("key");
-    let pk = bitcoin::CompressedPublicKey(key.public_key(&secp));
-    bitcoin::Address::p2wpkh(&pk, bitcoin::Network::Regtest).to_string()
-}
-
-pub struct Chain {
-    pub handle: RegtestHandle,
-}
-
-impl Chain {
-    pub async fn start() -> Chain {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
-        // A fixed fee estimate keeps LDK's fee checks deterministic.
-        let config = RegtestConfig {
-            fee_rate_sat_per_vb: Some(2.0),
-            ..RegtestConfig::ephemeral()
-        };
-        let handle = RegtestServer::start(config).await.expect("regtest chain");
-        Chain { handle }
-    }
-
-    pub async fn mine_to(&self, blocks: u32, address: &str) {
-        let address: bitcoin::Address<bitcoin::address::NetworkUnchecked> =
-            address.parse().expect("address");
-        self.handle
-            .generate_to_address(blocks, &address.assume_checked())
-            .await
-            .expect("mining");
-    }
-
-    pub async fn mine(&self, blocks: u32) {
-        self.mine_to(blocks, &burn_address()).await;
-    }
-}
 
 /// One daemon and a client for it.
 pub struct Daemon {
@@ -171,44 +127,5 @@ impl Daemon {
             .expect("address")
             .to_string();
         chain.mine_to(blocks, &address).await;
-    }
-}
-
-/// Polls `check` until it returns true, failing with `what` after `timeout`.
-pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Mines a block at a time until `check` holds.
-pub async fn mine_until<F, Fut>(chain: &Chain, what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} mining until {what}"
-        );
-        chain.mine(1).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
