@@ -71,6 +71,7 @@ pub struct AppHandle {
     shutdown: watch::Sender<bool>,
     rpc_server: JoinHandle<Result<(), TransportError>>,
     history_sync: JoinHandle<()>,
+    hold_watch: JoinHandle<()>,
 }
 
 /// The former name of [`AppHandle`].
@@ -106,6 +107,7 @@ impl AppHandle {
             Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
         };
         let _ = self.history_sync.await;
+        let _ = self.hold_watch.await;
         tracing::info!("shutdown 2/3: stopping the Lightning node");
         self.node.stop().await;
         tracing::info!("shutdown 3/3: closing the ledger");
@@ -170,13 +172,14 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         tracing::error!("payment reconciliation failed (payments stay as recorded): {e}");
     }
 
-    // Step 5: channel history and the mmrpc server.
+    // Step 5: channel history, the hold-invoice auto-cancel and the mmrpc server.
     let (shutdown, shutdown_rx) = watch::channel(false);
     let history_sync = crate::service::channels::spawn_history_sync(
         Arc::clone(&node),
         ledger.clone(),
         shutdown_rx.clone(),
     );
+    let hold_watch = payments.spawn_hold_watch(Arc::clone(&node), shutdown_rx.clone());
     let config_arc = Arc::new(config.clone());
     let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(
         Arc::clone(&node),
@@ -205,6 +208,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         shutdown,
         rpc_server,
         history_sync,
+        hold_watch,
     })
 }
 

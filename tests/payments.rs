@@ -9,6 +9,8 @@ mod common;
 #[allow(dead_code)]
 mod harness;
 
+#[path = "payments/hold.rs"]
+mod hold;
 #[path = "payments/ledger_paging.rs"]
 mod ledger_paging;
 #[path = "payments/network.rs"]

@@ -80,6 +80,8 @@ pub struct Config {
     // --- Payments ---
     /// Even custom record keys an inbound payment may carry and still be claimed (sorted).
     pub keysend_accepted_even_tlvs: Vec<u64>,
+    /// Blocks before a held payment's claim deadline at which it is canceled automatically.
+    pub hold_invoice_cancel_before_blocks: u32,
 
     // --- Logging ---
     /// Log filter (tracing EnvFilter syntax). When unset, `RUST_LOG` applies, else `info`.
@@ -111,6 +113,8 @@ impl Default for Config {
             fallback_fee_rate_sat_per_kw: 2500,
             keysend_accepted_even_tlvs: crate::service::payments::PaymentSettings::default()
                 .allowed_even_records,
+            hold_invoice_cancel_before_blocks:
+                crate::service::payments::hub::DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             log_level: None,
         }
     }

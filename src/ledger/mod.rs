@@ -39,6 +39,9 @@ pub mod bench;
 mod channels;
 mod error;
 mod filter;
+mod hold;
+#[cfg(test)]
+mod hold_tests;
 mod migrations;
 mod model;
 mod payments;
