@@ -317,6 +317,12 @@ async fn hold_invoices_between_two_daemons() {
     wait_status(&b, &h3, "held").await;
     let b = b.restart(&chain).await;
     assert_eq!(details(&b, &h3).await["status"], "held");
+    // B listens on a new port now: it dials A.
+    b.ok(
+        "lightning::nodes::connect_to_node",
+        json!({ "node_address": a.node_address() }),
+    )
+    .await;
     wait_until("A->B is usable again after B's restart", WAIT, || async {
         usable_channels(&a).await == 1
     })
