@@ -108,9 +108,9 @@ def main():
     # 3. The taker pays; the maker's node holds the HTLCs.
     call(taker, "lightning::payments::send_payment", {"payment": {"type": "invoice", "invoice": invoice}})
     held = wait_for(maker, payment_hash, {"held"})
-    print(f"3. maker: payment held ({held['amount_in_msat']} msat), HTLCs expire at height "
-          f"{held['htlc_expiry_height']}, auto-cancel before {held['claim_deadline_height']}; "
-          f"taker: {status(taker, payment_hash)['status']}")
+    print(f"3. maker: payment held ({held['amount_in_msat']} msat); its HTLCs expire at height "
+          f"{held['htlc_expiry_height']}, the claim deadline is {held['claim_deadline_height']} "
+          f"(auto-cancel some blocks before); taker: {status(taker, payment_hash)['status']}")
 
     if args.cancel:
         # 4'. The other leg failed (e.g. the maker never locked its coins): give the money back.
