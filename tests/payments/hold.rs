@@ -88,6 +88,24 @@ fn has_htlc(d: &Daemon, hash: &str) -> bool {
         })
 }
 
+/// Pays `invoice` from `from` through LDK directly, bypassing `from`'s ledger.
+fn repay_through_ldk(from: &Daemon, invoice: &Value) {
+    use lightning::ln::channelmanager::{PaymentId, Retry};
+    use lightning::routing::router::RouteParametersConfig;
+    let invoice: lightning_invoice::Bolt11Invoice = invoice.as_str().unwrap().parse().unwrap();
+    from.app
+        .node()
+        .channel_manager()
+        .pay_for_bolt11_invoice(
+            &invoice,
+            PaymentId([0xbb; 32]),
+            None,
+            RouteParametersConfig::default(),
+            Retry::Attempts(0),
+        )
+        .expect("the second payment leaves");
+}
+
 fn refused_sets(d: &Daemon, hash: &str) -> usize {
     let hash: [u8; 32] = hex::decode(hash).unwrap().try_into().unwrap();
     d.app.ledger().refused_htlc_sets(&hash).unwrap().len()
@@ -268,6 +286,20 @@ async fn hold_invoices_between_two_daemons() {
     );
     b.error(CANCEL, json!({"payment_hash": h1}), "AlreadySettled", 409)
         .await;
+    // A second payment of the settled hash (sent through LDK directly: A's ledger would refuse
+    // it) is failed back at once and noted; the settled row is unchanged.
+    repay_through_ldk(&a, &inv["invoice"]);
+    wait_until(
+        "B refuses the second payment of a settled hash",
+        WAIT,
+        || async { refused_sets(&b, &h1) == 1 },
+    )
+    .await;
+    wait_until("the second payment's HTLC is failed back", WAIT, || async {
+        !has_htlc(&a, &h1) && !has_htlc(&b, &h1)
+    })
+    .await;
+    assert_eq!(details(&b, &h1).await["status"], "succeeded");
 
     // --- Held, then canceled: A fails with a reason, B is canceled.
     let (p2, h2) = secret(20);
