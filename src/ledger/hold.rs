@@ -7,6 +7,7 @@
 use rusqlite::{params, Transaction};
 
 use crate::ledger::error::LedgerError;
+use crate::ledger::events::EventKind;
 use crate::ledger::model::{
     Applied, CancelOutcome, ClaimableOutcome, Direction, FailureCode, HeldPayment,
     InboundClaimable, NewInboundInvoice, Payment, PaymentKind, PaymentStatus, SettleOutcome,
@@ -77,7 +78,7 @@ pub(crate) fn hold_claimable(
             ])?;
             add_custom_records(tx, existing.id, &c.custom_records)?;
             set_claimed_htlc_set(tx, existing.id, c.htlc_set.as_ref())?;
-            touch(tx, existing.id, now)?;
+            touch(tx, existing.id, now, EventKind::PaymentHeld)?;
             let applied = Applied {
                 payment: reload(tx, &c.payment_hash)?,
                 changed: true,
@@ -100,7 +101,11 @@ impl Ledger {
     /// Records a hold invoice we generated (its preimage is unknown). Unlike an ordinary
     /// invoice, a hash already in the ledger is refused (`HashInUse`): the client chose it, and
     /// reusing a hash would let a payer's proof of payment cover two invoices.
-    pub fn insert_hold_invoice(&self, new: &NewInboundInvoice) -> Result<Applied, LedgerError> {
+    pub fn insert_hold_invoice(
+        &self,
+        new: &NewInboundInvoice,
+        webhook_url: Option<&str>,
+    ) -> Result<Applied, LedgerError> {
         let now = self.now();
         self.write(|tx| {
             if payment_by_hash(tx, &new.payment_hash)?.is_some() {
@@ -124,6 +129,7 @@ impl Ledger {
                     metadata: new.metadata.as_deref(),
                     attempts: 0,
                     hold: true,
+                    webhook_url,
                 },
                 now,
             )?;
@@ -195,7 +201,7 @@ impl Ledger {
                         FailureCode::Canceled.as_str(),
                         reason
                     ])?;
-                    touch(tx, existing.id, now)?;
+                    touch(tx, existing.id, now, EventKind::PaymentCanceled)?;
                     Ok(CancelOutcome::Canceled(Applied {
                         payment: reload(tx, hash)?,
                         changed: true,

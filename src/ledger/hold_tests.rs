@@ -10,16 +10,19 @@ fn ledger() -> (tempfile::TempDir, Ledger) {
 
 fn hold(ledger: &Ledger, hash: u8) {
     ledger
-        .insert_hold_invoice(&NewInboundInvoice {
-            payment_hash: [hash; 32],
-            description: "swap leg".into(),
-            amount_msat: Some(10_000),
-            payment_secret: Some([7; 32]),
-            preimage: None,
-            invoice: "lnbcrt100n1...".into(),
-            expires_at: None,
-            metadata: None,
-        })
+        .insert_hold_invoice(
+            &NewInboundInvoice {
+                payment_hash: [hash; 32],
+                description: "swap leg".into(),
+                amount_msat: Some(10_000),
+                payment_secret: Some([7; 32]),
+                preimage: None,
+                invoice: "lnbcrt100n1...".into(),
+                expires_at: None,
+                metadata: None,
+            },
+            None,
+        )
         .unwrap();
 }
 
@@ -46,16 +49,19 @@ fn a_hold_invoice_is_held_replayed_replaced_then_settled() {
     let (_dir, l) = ledger();
     hold(&l, 1);
     assert!(matches!(
-        l.insert_hold_invoice(&NewInboundInvoice {
-            payment_hash: [1; 32],
-            description: String::new(),
-            amount_msat: None,
-            payment_secret: None,
-            preimage: None,
-            invoice: String::new(),
-            expires_at: None,
-            metadata: None,
-        }),
+        l.insert_hold_invoice(
+            &NewInboundInvoice {
+                payment_hash: [1; 32],
+                description: String::new(),
+                amount_msat: None,
+                payment_secret: None,
+                preimage: None,
+                invoice: String::new(),
+                expires_at: None,
+                metadata: None,
+            },
+            None
+        ),
         Err(LedgerError::HashInUse(_))
     ));
     let nothing = l.record_settle_preimage(&[1; 32], &[9; 32]).unwrap();

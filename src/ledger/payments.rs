@@ -5,6 +5,7 @@
 use rusqlite::{params, Transaction};
 
 use crate::ledger::error::LedgerError;
+use crate::ledger::events::{append_payment_event, EventKind};
 use crate::ledger::model::{
     Applied, ClaimableOutcome, CustomRecord, Direction, FailureCode, InboundClaimable,
     NewInboundInvoice, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
@@ -41,7 +42,7 @@ fn check_metadata(metadata: &Option<String>) -> Result<(), LedgerError> {
 }
 
 /// Takes the next value of a ledger-wide counter.
-fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, LedgerError> {
+pub(crate) fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, LedgerError> {
     let mut stmt = tx.prepare_cached(
         "UPDATE ledger_counters SET value = value + 1 WHERE name = ?1 RETURNING value",
     )?;
@@ -63,13 +64,21 @@ fn record_history(
     Ok(())
 }
 
-/// Records a change of row `id`: a new `updated_index`, `last_updated`, and a history entry.
-pub(crate) fn touch(tx: &Transaction<'_>, id: i64, now: u64) -> Result<(), LedgerError> {
+/// Records a change of row `id`: a new `updated_index`, `last_updated`, a history entry and
+/// the event `kind` (with its webhook deliveries), all in the caller's transaction.
+pub(crate) fn touch(
+    tx: &Transaction<'_>,
+    id: i64,
+    now: u64,
+    kind: EventKind,
+) -> Result<(), LedgerError> {
     let index = next_counter(tx, "payments_updated")?;
-    let now = to_db_u64(now)?;
+    let now_db = to_db_u64(now)?;
     tx.prepare_cached("UPDATE payments SET updated_index = ?2, last_updated = ?3 WHERE id = ?1")?
-        .execute(params![id, index, now])?;
-    record_history(tx, id, index, now)
+        .execute(params![id, index, now_db])?;
+    record_history(tx, id, index, now_db)?;
+    append_payment_event(tx, id, kind, now)?;
+    Ok(())
 }
 
 /// Refuses a status change the lifecycle does not allow (see [`PaymentStatus`]).
@@ -119,6 +128,7 @@ pub(crate) struct NewRow<'a> {
     pub(crate) metadata: Option<&'a str>,
     pub(crate) attempts: u32,
     pub(crate) hold: bool,
+    pub(crate) webhook_url: Option<&'a str>,
 }
 
 pub(crate) fn insert_row(
@@ -132,9 +142,10 @@ pub(crate) fn insert_row(
     tx.prepare_cached(
         "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
          amount_msat, fee_limit_msat, status, preimage, payment_secret, invoice, expires_at, \
-         created_at, last_updated, created_index, updated_index, metadata, attempts, hold) \
+         created_at, last_updated, created_index, updated_index, metadata, attempts, hold, \
+         webhook_url) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, \
-         ?18)",
+         ?18, ?19)",
     )?
     .execute(params![
         &row.hash[..],
@@ -155,9 +166,11 @@ pub(crate) fn insert_row(
         row.metadata,
         row.attempts,
         row.hold,
+        row.webhook_url,
     ])?;
     let id = tx.last_insert_rowid();
     record_history(tx, id, updated_index, now_db)?;
+    append_payment_event(tx, id, EventKind::PaymentCreated, now)?;
     Ok(id)
 }
 
@@ -183,6 +196,16 @@ impl Ledger {
     /// details and `attempts + 1`, keeping its `id` and `created_at`. The caller compares the
     /// returned row with its request to refuse e.g. a different amount for a paid hash.
     pub fn insert_outbound_intent(&self, new: &NewOutbound) -> Result<OutboundIntent, LedgerError> {
+        self.insert_outbound_intent_with_webhook(new, None)
+    }
+
+    /// [`Ledger::insert_outbound_intent`], with a URL every event of this payment is also
+    /// delivered to (a retry replaces it).
+    pub fn insert_outbound_intent_with_webhook(
+        &self,
+        new: &NewOutbound,
+        webhook_url: Option<&str>,
+    ) -> Result<OutboundIntent, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
         self.write(|tx| {
@@ -205,6 +228,7 @@ impl Ledger {
                         metadata: new.metadata.as_deref(),
                         attempts: 1,
                         hold: false,
+                        webhook_url,
                     },
                     now,
                 )?;
@@ -229,7 +253,8 @@ impl Ledger {
                          amount_msat = ?5, fee_limit_msat = ?6, payment_secret = ?7, \
                          preimage = ?8, invoice = ?9, expires_at = ?10, metadata = ?11, \
                          status = 'pending', fee_paid_msat = NULL, failure_code = NULL, \
-                         failure_reason = NULL, attempts = attempts + 1 WHERE id = ?1",
+                         failure_reason = NULL, attempts = attempts + 1, \
+                         webhook_url = coalesce(?12, webhook_url) WHERE id = ?1",
                     )?
                     .execute(params![
                         existing.id,
@@ -243,11 +268,12 @@ impl Ledger {
                         new.invoice,
                         opt_u64(new.expires_at)?,
                         new.metadata,
+                        webhook_url,
                     ])?;
                     tx.prepare_cached("DELETE FROM payment_custom_records WHERE payment_id = ?1")?
                         .execute([existing.id])?;
                     add_custom_records(tx, existing.id, &new.custom_records)?;
-                    touch(tx, existing.id, now)?;
+                    touch(tx, existing.id, now, EventKind::PaymentPending)?;
                     Ok(OutboundIntent::Retrying(reload(tx, &new.payment_hash)?))
                 }
             }
@@ -256,6 +282,16 @@ impl Ledger {
 
     /// Records an invoice we generated. Replaying it returns the stored row unchanged.
     pub fn insert_inbound_invoice(&self, new: &NewInboundInvoice) -> Result<Applied, LedgerError> {
+        self.insert_inbound_invoice_with_webhook(new, None)
+    }
+
+    /// [`Ledger::insert_inbound_invoice`], with a URL every event of this payment is also
+    /// delivered to.
+    pub fn insert_inbound_invoice_with_webhook(
+        &self,
+        new: &NewInboundInvoice,
+        webhook_url: Option<&str>,
+    ) -> Result<Applied, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
         self.write(|tx| {
@@ -284,6 +320,7 @@ impl Ledger {
                     metadata: new.metadata.as_deref(),
                     attempts: 0,
                     hold: false,
+                    webhook_url,
                 },
                 now,
             )?;
@@ -330,6 +367,7 @@ impl Ledger {
                         metadata: None,
                         attempts: 0,
                         hold: false,
+                        webhook_url: None,
                     },
                     now,
                 )?;
@@ -394,7 +432,7 @@ impl Ledger {
                     ])?;
                     add_custom_records(tx, existing.id, &c.custom_records)?;
                     set_claimed_htlc_set(tx, existing.id, c.htlc_set.as_ref())?;
-                    touch(tx, existing.id, now)?;
+                    touch(tx, existing.id, now, EventKind::PaymentClaimable)?;
                     Ok(ClaimableOutcome::Claim(Applied {
                         payment: reload(tx, &c.payment_hash)?,
                         changed: true,
@@ -423,6 +461,11 @@ impl Ledger {
             if existing.preimage.is_some_and(|p| &p != preimage) {
                 return Err(LedgerError::PreimageMismatch(*hash));
             }
+            let succeeded_kind = if existing.status == PaymentStatus::Succeeded {
+                EventKind::PaymentUpdated
+            } else {
+                EventKind::PaymentSucceeded
+            };
             if existing.status == PaymentStatus::Succeeded {
                 let fills = existing.preimage.is_none()
                     || (existing.fee_paid_msat.is_none() && fee_paid_msat.is_some())
@@ -449,7 +492,7 @@ impl Ledger {
                 opt_u64(fee_paid_msat)?,
                 opt_u64(amount_msat)?,
             ])?;
-            touch(tx, existing.id, now)?;
+            touch(tx, existing.id, now, succeeded_kind)?;
             Ok(Applied {
                 payment: reload(tx, hash)?,
                 changed: true,
@@ -484,7 +527,7 @@ impl Ledger {
                          failure_reason = ?3 WHERE id = ?1",
                     )?
                     .execute(params![existing.id, code.as_str(), reason])?;
-                    touch(tx, existing.id, now)?;
+                    touch(tx, existing.id, now, EventKind::PaymentFailed)?;
                     Ok(Applied {
                         payment: reload(tx, hash)?,
                         changed: true,

@@ -3,12 +3,14 @@
 //! - `spec`: `rpc-spec/` loaded and compiled (local `$ref`s, custom formats).
 //! - `check`: validation of one request or response against it.
 //! - `client`: the mmrpc client that validates every request and response it exchanges.
+//! - `daemons`: real `mmln run` processes on an in-process regtest chain, to kill and restart.
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
 pub mod check;
 pub mod client;
+pub mod daemons;
 pub mod spec;
 
 pub use client::{RpcClient, RpcResponse};

@@ -121,7 +121,10 @@ fn resend_keysend(from: &Daemon, to: &Daemon, preimage: [u8; 32], amount_msat: u
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
 /// Both channels are unannounced (the default): A reaches C through the route hint in C's
 /// invoices, and B forwards onto B->C because mmln nodes accept forwards to private channels.
-async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
+pub(crate) async fn network(
+    chain: &Chain,
+    dirs: &[tempfile::TempDir; 3],
+) -> (Daemon, Daemon, Daemon) {
     let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
     let b = start_b(chain, dirs[1].path().to_path_buf()).await;
     let c = Daemon::start(chain, dirs[2].path().to_path_buf()).await;

@@ -42,6 +42,8 @@ pub struct PaymentSettings {
     /// A held payment is canceled this many blocks before its claim deadline (config
     /// `hold_invoice_cancel_before_blocks`).
     pub hold_cancel_before_blocks: u32,
+    /// Hosts a per-call `webhook_url` may name.
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl Default for PaymentSettings {
@@ -59,6 +61,7 @@ impl Default for PaymentSettings {
             retry_timeout: DEFAULT_RETRY_TIMEOUT,
             default_invoice_expiry_secs: DEFAULT_INVOICE_EXPIRY_SECS,
             hold_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
+            webhook_allowed_hosts: crate::config::default_webhook_allowed_hosts(),
         }
     }
 }
@@ -70,6 +73,7 @@ impl PaymentSettings {
         PaymentSettings {
             allowed_even_records: config.keysend_accepted_even_tlvs.clone(),
             hold_cancel_before_blocks: config.hold_invoice_cancel_before_blocks,
+            webhook_allowed_hosts: config.webhook_allowed_hosts.clone(),
             ..PaymentSettings::default()
         }
     }
@@ -117,5 +121,13 @@ mod tests {
         }
         assert!(settings.allowed_even_records.iter().all(|k| k % 2 == 0));
         assert!(!settings.allowed_even_records.contains(&5_482_373_484));
+    }
+
+    #[test]
+    fn the_configured_default_is_the_payments_default() {
+        assert_eq!(
+            PaymentSettings::default().allowed_even_records,
+            crate::config::DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec()
+        );
     }
 }

@@ -32,10 +32,10 @@ impl RpcMethod for CancelInvoice {
         ctx: &RpcContext,
         params: CancelInvoiceParams,
     ) -> MmResult<CancelInvoiceResponse, PaymentsError> {
-        let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
-        let payment = payments
-            .cancel_invoice(node, params.payment_hash.0)
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
+        let payment = engine
+            .payments()
+            .cancel_invoice(params.payment_hash.0)
             .await
             .map_to_mm(PaymentsError::from)?;
         Ok(CancelInvoiceResponse {

@@ -4,10 +4,8 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::ledger::{LedgerError, Payment};
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
-use crate::service::payments::{HoldError, InvoiceError, SendError};
+use crate::rpc::error::{no_such_coin_without_engine, RpcError};
+use crate::service::payments::{HoldError, InvoiceError, LedgerError, Payment, SendError};
 
 #[derive(Debug, Serialize, thiserror::Error)]
 #[serde(tag = "error_type", content = "error_data")]
@@ -101,11 +99,7 @@ impl RpcError for PaymentsError {
     }
 }
 
-impl From<EngineNotRunning> for PaymentsError {
-    fn from(e: EngineNotRunning) -> Self {
-        PaymentsError::NoSuchCoin(e.ticker)
-    }
-}
+no_such_coin_without_engine!(PaymentsError);
 
 impl From<LedgerError> for PaymentsError {
     fn from(e: LedgerError) -> Self {
@@ -128,6 +122,7 @@ impl From<SendError> for PaymentsError {
             | SendError::InvalidKeysend(_)
             | SendError::InvalidMetadata(_)
             | SendError::InvalidWaitTimeout(_)
+            | SendError::InvalidWebhookUrl(_)
             | SendError::AmountDiffersFromPending { .. } => {
                 PaymentsError::InvalidRequest(e.to_string())
             }
@@ -150,9 +145,8 @@ impl From<InvoiceError> for PaymentsError {
             | InvoiceError::InvalidMetadata(_)
             | InvoiceError::DescriptionChoice
             | InvoiceError::CltvDeltaTooShort(_)
-            | InvoiceError::HoldCltvDeltaTooShort { .. } => {
-                PaymentsError::InvalidRequest(e.to_string())
-            }
+            | InvoiceError::HoldCltvDeltaTooShort { .. }
+            | InvoiceError::InvalidWebhookUrl(_) => PaymentsError::InvalidRequest(e.to_string()),
             InvoiceError::CreateFailed(_) => PaymentsError::PaymentError(e.to_string()),
             InvoiceError::Ledger(e) => PaymentsError::from(e),
         }

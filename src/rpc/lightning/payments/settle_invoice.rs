@@ -33,10 +33,10 @@ impl RpcMethod for SettleInvoice {
         ctx: &RpcContext,
         params: SettleInvoiceParams,
     ) -> MmResult<SettleInvoiceResponse, PaymentsError> {
-        let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
-        let payment = payments
-            .settle_invoice(node, params.preimage.0)
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
+        let payment = engine
+            .payments()
+            .settle_invoice(params.preimage.0)
             .await
             .map_to_mm(PaymentsError::from)?;
         Ok(SettleInvoiceResponse {
