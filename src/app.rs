@@ -75,6 +75,7 @@ pub struct AppHandle {
     shutdown: watch::Sender<bool>,
     rpc_server: JoinHandle<Result<(), TransportError>>,
     history_sync: JoinHandle<()>,
+    hold_watch: JoinHandle<()>,
     /// The webhook delivery worker and the event pruning task.
     feed_tasks: Vec<JoinHandle<()>>,
 }
@@ -112,6 +113,7 @@ impl AppHandle {
             Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
         };
         let _ = self.history_sync.await;
+        let _ = self.hold_watch.await;
         for task in self.feed_tasks {
             let _ = task.await;
         }
@@ -186,13 +188,14 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         tracing::error!("payment reconciliation failed (payments stay as recorded): {e}");
     }
 
-    // Step 5: channel history and the mmrpc server.
+    // Step 5: channel history, the hold-invoice auto-cancel and the mmrpc server.
     let (shutdown, shutdown_rx) = watch::channel(false);
     let history_sync = crate::service::channels::spawn_history_sync(
         Arc::clone(&node),
         ledger.clone(),
         shutdown_rx.clone(),
     );
+    let hold_watch = payments.spawn_hold_watch(Arc::clone(&node), shutdown_rx.clone());
     // Webhooks owed from before a stop or crash are delivered from here on.
     let feed_tasks = vec![
         crate::service::feeds::webhooks::spawn(
@@ -230,6 +233,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         shutdown,
         rpc_server,
         history_sync,
+        hold_watch,
         feed_tasks,
     })
 }

@@ -7,6 +7,8 @@ mod common;
 
 #[path = "payments/balances.rs"]
 mod balances;
+#[path = "payments/hold.rs"]
+mod hold;
 #[path = "payments/ledger_paging.rs"]
 mod ledger_paging;
 #[path = "payments/network.rs"]

@@ -102,6 +102,8 @@ pub const KEYS: &[Key] = &[
           help: "Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units (at least 253)" },
     Key { name: "keysend_accepted_even_tlvs", value_name: "KEYS", default: KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT, heading: PAYMENTS,
           help: "Even custom record (TLV) keys an incoming payment may carry and still be claimed; odd keys are always accepted, other even keys make the payment fail back (BOLT 1). Comma-separated in flags and env vars, an integer array in the file; each key at least 65536 and not 5482373484 (the keysend preimage). Empty accepts no even key" },
+    Key { name: "hold_invoice_cancel_before_blocks", value_name: "BLOCKS", default: "18", heading: PAYMENTS,
+          help: "A held hold-invoice payment is canceled (its HTLCs failed back) this many blocks before its claim deadline, the height at which LDK would fail it back itself (the earliest HTLC expiry minus 39); at least 1" },
     Key { name: "event_retention_days", value_name: "DAYS", default: "30", heading: FEEDS,
           help: "Events older than this are pruned from the event log; a cursor older than what is kept gets CursorExpired" },
     Key { name: "webhook_urls", value_name: "URLS", default: "none", heading: FEEDS,
@@ -196,6 +198,9 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
             config.fallback_fee_rate_sat_per_kw = rate;
         }
         "keysend_accepted_even_tlvs" => config.keysend_accepted_even_tlvs = even_tlv_keys(raw)?,
+        "hold_invoice_cancel_before_blocks" => {
+            config.hold_invoice_cancel_before_blocks = positive(integer(raw)?)?
+        }
         "event_retention_days" => config.event_retention_days = positive(integer(raw)?)?,
         "webhook_urls" => config.webhook_urls = webhook_urls(raw)?,
         "webhook_secret" => config.webhook_secret = Some(non_empty(text(raw)?)?),

@@ -39,6 +39,9 @@ pub const DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS: [u64; 6] = [
     112_111_100,
     133_773_310,
 ];
+/// The default of `hold_invoice_cancel_before_blocks`.
+pub const DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS: u32 = 18;
+
 /// One entry of `webhook_urls`: a URL and the event kinds or categories it wants (`None`:
 /// every event).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +111,8 @@ pub struct Config {
     // --- Payments ---
     /// Even custom record keys an inbound payment may carry and still be claimed (sorted).
     pub keysend_accepted_even_tlvs: Vec<u64>,
+    /// Blocks before a held payment's claim deadline at which it is canceled automatically.
+    pub hold_invoice_cancel_before_blocks: u32,
 
     // --- Feeds ---
     /// Events older than this many days are pruned from the event log.
@@ -158,6 +163,7 @@ impl Default for Config {
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
             keysend_accepted_even_tlvs: DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec(),
+            hold_invoice_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             event_retention_days: 30,
             webhook_urls: Vec::new(),
             webhook_secret: None,

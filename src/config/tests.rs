@@ -242,6 +242,7 @@ fn every_key_in_the_table_is_parsed() {
         ("chain_poll_interval_ms", "250"),
         ("fallback_fee_rate_sat_per_kw", "2500"),
         ("keysend_accepted_even_tlvs", "818818,906608"),
+        ("hold_invoice_cancel_before_blocks", "18"),
         ("event_retention_days", "30"),
         (
             "webhook_urls",
@@ -373,6 +374,28 @@ fn accepted_even_tlvs_reject_odd_small_and_preimage_keys() {
         message.contains("expected an array of integers"),
         "{message}"
     );
+}
+
+#[test]
+fn hold_invoice_cancel_before_blocks_is_a_positive_block_count() {
+    let mut config = Config::default();
+    assert_eq!(config.hold_invoice_cancel_before_blocks, 18);
+    keys::apply(
+        &mut config,
+        "hold_invoice_cancel_before_blocks",
+        &keys::RawValue::Text("6".into()),
+    )
+    .unwrap();
+    assert_eq!(config.hold_invoice_cancel_before_blocks, 6);
+    for bad in ["0", "-1", "many"] {
+        let err = keys::apply(
+            &mut config,
+            "hold_invoice_cancel_before_blocks",
+            &keys::RawValue::Text(bad.into()),
+        )
+        .unwrap_err();
+        assert!(!err.is_empty(), "{bad}");
+    }
 }
 
 #[test]

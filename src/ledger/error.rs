@@ -44,6 +44,8 @@ pub enum LedgerError {
         hash: [u8; 32],
         existing: &'static str,
     },
+    #[error("payment hash {} is already in the ledger; a hold invoice needs a new hash", hex::encode(.0))]
+    HashInUse([u8; 32]),
     #[error("payment {} has a different preimage on record", hex::encode(.0))]
     PreimageMismatch([u8; 32]),
     #[error("invalid amount {0} msat: larger than the ledger can store")]

@@ -29,8 +29,12 @@ pub enum EventKind {
     /// A failed outbound payment is being retried.
     PaymentPending,
     PaymentClaimable,
+    /// A hold invoice's payment arrived and is held until settled or canceled.
+    PaymentHeld,
     PaymentSucceeded,
     PaymentFailed,
+    /// A hold invoice was canceled (by the client, or automatically before its deadline).
+    PaymentCanceled,
     /// A succeeded payment learnt a detail it lacked (fee, amount, preimage).
     PaymentUpdated,
     ChannelOpened,
@@ -44,12 +48,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::PaymentCreated,
         EventKind::PaymentPending,
         EventKind::PaymentClaimable,
+        EventKind::PaymentHeld,
         EventKind::PaymentSucceeded,
         EventKind::PaymentFailed,
+        EventKind::PaymentCanceled,
         EventKind::PaymentUpdated,
         EventKind::ChannelOpened,
         EventKind::ChannelUsable,
@@ -64,8 +70,10 @@ impl EventKind {
             EventKind::PaymentCreated => "payment_created",
             EventKind::PaymentPending => "payment_pending",
             EventKind::PaymentClaimable => "payment_claimable",
+            EventKind::PaymentHeld => "payment_held",
             EventKind::PaymentSucceeded => "payment_succeeded",
             EventKind::PaymentFailed => "payment_failed",
+            EventKind::PaymentCanceled => "payment_canceled",
             EventKind::PaymentUpdated => "payment_updated",
             EventKind::ChannelOpened => "channel_opened",
             EventKind::ChannelUsable => "channel_usable",

@@ -38,6 +38,7 @@ fn claimable(hash: u8) -> InboundClaimable {
         preimage: Some([hash ^ 0xff; 32]),
         custom_records: Vec::new(),
         htlc_set: Some([hash; 32]),
+        claim_deadline_height: None,
     }
 }
 

@@ -250,6 +250,32 @@ CREATE TABLE refused_htlc_sets (
 CREATE UNIQUE INDEX refused_htlc_sets_once ON refused_htlc_sets (payment_id, htlc_set);
 "#;
 
+/// Version 7: hold invoices. A hold invoice's payment is accepted and kept (`held`) until the
+/// client settles or cancels it (`canceled`); `hold` marks such rows and
+/// `claim_deadline_height` is the height at which LDK itself would fail the HTLCs back.
+///
+/// The status CHECK is widened in place with SQLite's documented `writable_schema` procedure
+/// for changing a constraint every existing row satisfies (no table rebuild, so the triggers,
+/// indexes and the full-text index stay as they are). The columns are added first: `ADD
+/// COLUMN` splices the stored `CREATE TABLE` text at an offset computed from the schema it
+/// loaded, which the edit would shift. `writable_schema = RESET` reloads this connection's
+/// schema; the index created last bumps `schema_version`, so other connections reload theirs.
+const V7_HOLD_INVOICES: &str = r#"
+ALTER TABLE payments ADD COLUMN hold INTEGER NOT NULL DEFAULT 0 CHECK (hold IN (0, 1));
+ALTER TABLE payments ADD COLUMN claim_deadline_height INTEGER
+    CHECK (claim_deadline_height IS NULL OR claim_deadline_height >= 0);
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master
+    SET sql = replace(sql,
+        'CHECK (status IN (''pending'', ''claimable'', ''succeeded'', ''failed''))',
+        'CHECK (status IN (''pending'', ''claimable'', ''succeeded'', ''failed'', ''held'', ''canceled''))')
+    WHERE type = 'table' AND name = 'payments';
+PRAGMA writable_schema = RESET;
+-- The auto-cancel task's question: which held payments near their deadline.
+CREATE INDEX payments_held_by_deadline ON payments (claim_deadline_height)
+    WHERE status = 'held';
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     V1_PAYMENTS,
@@ -258,6 +284,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V4_CHANNELS,
     V5_CLAIMED_HTLC_SETS,
     V6_EVENTS,
+    V7_HOLD_INVOICES,
 ];
 
 /// The schema version this build writes.
@@ -359,6 +386,56 @@ mod tests {
         );
         assert_eq!(user_version(&conn).unwrap(), 1);
         assert_eq!(table_names(&conn), vec!["a"]);
+    }
+
+    #[test]
+    fn version_6_widens_the_status_check_in_place_and_keeps_the_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate_with(&mut conn, &MIGRATIONS[..5]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO payments (payment_hash, direction, kind, description, status, \
+             created_at, last_updated, created_index, updated_index) VALUES \
+             (randomblob(32), 'inbound', 'invoice', 'burger', 'pending', 1, 1, 1, 1)",
+        )
+        .unwrap();
+        let held = "INSERT INTO payments (payment_hash, direction, kind, description, status, \
+             created_at, last_updated, created_index, updated_index, hold) VALUES \
+             (randomblob(32), 'inbound', 'invoice', 'swap', 'held', 1, 1, 2, 2, 1)";
+        assert!(conn.execute_batch(held).is_err(), "no hold column yet");
+        migrate(&mut conn).unwrap();
+        // The migrating connection uses the new CHECK at once...
+        conn.execute_batch(held).unwrap();
+        conn.execute("UPDATE payments SET status = 'canceled' WHERE id = 1", [])
+            .unwrap();
+        let bogus = conn.execute("UPDATE payments SET status = 'bogus' WHERE id = 1", []);
+        assert!(bogus.is_err(), "the CHECK still refuses unknown words");
+        // ... and so does a fresh one, and the file is sound.
+        drop(conn);
+        let conn = Connection::open(&path).unwrap();
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let counts: Vec<(String, i64)> = conn
+            .prepare("SELECT status, n FROM payment_counts WHERE n > 0 ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            counts,
+            vec![("canceled".to_string(), 1), ("held".to_string(), 1)]
+        );
+        assert!(conn
+            .execute("UPDATE payments SET status = 'bogus' WHERE id = 1", [])
+            .is_err());
+        let hold: i64 = conn
+            .query_row("SELECT hold FROM payments WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(hold, 0, "existing rows are not hold invoices");
     }
 
     #[test]

@@ -42,6 +42,9 @@ mod events;
 #[cfg(test)]
 mod events_tests;
 mod filter;
+mod hold;
+#[cfg(test)]
+mod hold_tests;
 mod index_feed;
 mod migrations;
 mod model;

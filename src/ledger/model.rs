@@ -27,7 +27,9 @@ pub enum PaymentKind {
 /// - `pending -> claimable` (inbound only), `pending | claimable -> succeeded | failed`;
 /// - `failed -> pending` (outbound retry reusing the row), `failed -> claimable` (inbound: money
 ///   arrived after we gave up), `failed -> succeeded` (a preimage proves the payment happened);
-/// - `succeeded` is final.
+/// - hold invoices (inbound): `pending -> held` (the HTLCs arrived and are kept), `held ->
+///   succeeded` (settled), `pending | held -> canceled`;
+/// - `succeeded` and `canceled` are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaymentStatus {
     Pending,
@@ -35,6 +37,10 @@ pub enum PaymentStatus {
     Claimable,
     Succeeded,
     Failed,
+    /// Inbound hold invoice: the HTLCs have arrived and are kept until settled or canceled.
+    Held,
+    /// Inbound hold invoice: canceled by the client or before its HTLCs would expire.
+    Canceled,
 }
 
 impl PaymentStatus {
@@ -44,9 +50,10 @@ impl PaymentStatus {
         use PaymentStatus::*;
         match (self, to) {
             (Pending | Failed, Claimable) => direction == Direction::Inbound,
-            (Pending | Claimable | Failed, Succeeded) => true,
+            (Pending | Claimable | Failed | Held, Succeeded) => true,
             (Pending | Claimable, Failed) => true,
             (Failed, Pending) => direction == Direction::Outbound,
+            (Pending, Held) | (Pending | Held, Canceled) => direction == Direction::Inbound,
             _ => false,
         }
     }
@@ -69,6 +76,8 @@ pub enum FailureCode {
     SendFailed,
     /// Inbound: the HTLCs were failed back (e.g. the claim could not complete).
     ClaimFailed,
+    /// Inbound hold invoice: canceled (by the client, or automatically before its deadline).
+    Canceled,
     /// Anything else; the text says what.
     Other,
 }
@@ -124,6 +133,11 @@ pub struct Payment {
     pub failure: Option<Failure>,
     /// Outbound: how many times the payment was handed to the engine (1 on first send).
     pub attempts: u32,
+    /// Inbound: a hold invoice (we did not choose the preimage; the client settles it).
+    pub hold: bool,
+    /// Hold invoices, once HTLCs arrived: the height at which LDK would fail them back
+    /// (`PaymentClaimable::claim_deadline`, the earliest HTLC expiry minus 39 blocks).
+    pub claim_deadline_height: Option<u32>,
 }
 
 /// What to record before an outbound payment is handed to the engine.
@@ -169,6 +183,8 @@ pub struct InboundClaimable {
     /// LDK's id of the HTLC set (`PaymentClaimable::payment_id`), derived from its HTLCs: the
     /// same set replayed has the same id, a second payment of the same hash another.
     pub htlc_set: Option<[u8; 32]>,
+    /// `PaymentClaimable::claim_deadline`: recorded for hold invoices.
+    pub claim_deadline_height: Option<u32>,
 }
 
 /// What [`crate::ledger::Ledger::record_inbound_claimable`] decided for an HTLC set.
@@ -178,9 +194,44 @@ pub enum ClaimableOutcome {
     Claim(Applied),
     /// This very set was claimed already: nothing is left to do.
     AlreadyClaimed(Payment),
+    /// A hold invoice's set: keep it (do not claim) until the client settles or cancels.
+    Hold(Applied),
     /// Fail it back: the hash is settled by another set, or the set pays less than the invoice
     /// asks. The refusal is noted in the ledger; the payment itself is unchanged.
     Refuse { payment: Payment, reason: String },
+}
+
+/// What [`crate::ledger::Ledger::record_settle_preimage`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettleOutcome {
+    /// The preimage is stored (intent first): claim the held HTLCs now. Also answered while a
+    /// settle is in progress (claimed but not yet confirmed by LDK), since claiming again is
+    /// harmless.
+    Settle(Payment),
+    /// Settled already with this preimage.
+    AlreadySettled(Payment),
+    /// Not a hold invoice, or nothing held (pending, canceled): the row says which.
+    NotHeld(Payment),
+}
+
+/// What [`crate::ledger::Ledger::cancel_hold_invoice`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Now canceled: fail any held HTLCs back.
+    Canceled(Applied),
+    /// Canceled before; failing back again is harmless.
+    AlreadyCanceled(Payment),
+    /// Settled, or being settled (its preimage is stored): too late to cancel.
+    Settled(Payment),
+    /// Not a hold invoice.
+    NotHold(Payment),
+}
+
+/// A held payment, as the auto-cancel task sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldPayment {
+    pub payment_hash: [u8; 32],
+    pub claim_deadline_height: u32,
 }
 
 /// A refused HTLC set, as noted in the ledger.
@@ -303,6 +354,8 @@ db_words!(PaymentStatus {
     Claimable => "claimable",
     Succeeded => "succeeded",
     Failed => "failed",
+    Held => "held",
+    Canceled => "canceled",
 });
 db_words!(FailureCode {
     RecipientRejected => "recipient_rejected",
@@ -312,5 +365,6 @@ db_words!(FailureCode {
     UserAbandoned => "user_abandoned",
     SendFailed => "send_failed",
     ClaimFailed => "claim_failed",
+    Canceled => "canceled",
     Other => "other",
 });

@@ -16,6 +16,16 @@ use crate::ledger::refused_sets::{
 use crate::ledger::row::{key_to_db, payment_by_hash, to_db_u64};
 use crate::ledger::Ledger;
 
+use super::hold::hold_claimable;
+
+/// Why a second payment of a settled hash is failed back.
+pub(crate) fn settled_refusal(hash: &[u8; 32]) -> String {
+    format!(
+        "refused: payment hash {} is already settled; a second payment of it is failed back",
+        hex::encode(hash)
+    )
+}
+
 /// The description KDF gives a received keysend.
 pub const INBOUND_KEYSEND_DESCRIPTION: &str = "keysend";
 
@@ -56,7 +66,12 @@ fn record_history(
 
 /// Records a change of row `id`: a new `updated_index`, `last_updated`, a history entry and
 /// the event `kind` (with its webhook deliveries), all in the caller's transaction.
-fn touch(tx: &Transaction<'_>, id: i64, now: u64, kind: EventKind) -> Result<(), LedgerError> {
+pub(crate) fn touch(
+    tx: &Transaction<'_>,
+    id: i64,
+    now: u64,
+    kind: EventKind,
+) -> Result<(), LedgerError> {
     let index = next_counter(tx, "payments_updated")?;
     let now_db = to_db_u64(now)?;
     tx.prepare_cached("UPDATE payments SET updated_index = ?2, last_updated = ?3 WHERE id = ?1")?
@@ -67,7 +82,7 @@ fn touch(tx: &Transaction<'_>, id: i64, now: u64, kind: EventKind) -> Result<(),
 }
 
 /// Refuses a status change the lifecycle does not allow (see [`PaymentStatus`]).
-fn guard(payment: &Payment, to: PaymentStatus) -> Result<(), LedgerError> {
+pub(crate) fn guard(payment: &Payment, to: PaymentStatus) -> Result<(), LedgerError> {
     if payment.status.can_become(to, payment.direction) {
         Ok(())
     } else {
@@ -81,7 +96,7 @@ fn guard(payment: &Payment, to: PaymentStatus) -> Result<(), LedgerError> {
 
 /// Adds records, keeping the stored value where a key already exists (a replay brings the same
 /// records; the first write wins).
-fn add_custom_records(
+pub(crate) fn add_custom_records(
     tx: &Transaction<'_>,
     id: i64,
     records: &[CustomRecord],
@@ -97,35 +112,40 @@ fn add_custom_records(
     Ok(added)
 }
 
-struct NewRow<'a> {
-    hash: &'a [u8; 32],
-    direction: Direction,
-    kind: PaymentKind,
-    destination: Option<&'a [u8; 33]>,
-    description: &'a str,
-    amount_msat: Option<u64>,
-    fee_limit_msat: Option<u64>,
-    status: PaymentStatus,
-    preimage: Option<&'a [u8; 32]>,
-    payment_secret: Option<&'a [u8; 32]>,
-    invoice: Option<&'a str>,
-    expires_at: Option<u64>,
-    metadata: Option<&'a str>,
-    attempts: u32,
-    webhook_url: Option<&'a str>,
+pub(crate) struct NewRow<'a> {
+    pub(crate) hash: &'a [u8; 32],
+    pub(crate) direction: Direction,
+    pub(crate) kind: PaymentKind,
+    pub(crate) destination: Option<&'a [u8; 33]>,
+    pub(crate) description: &'a str,
+    pub(crate) amount_msat: Option<u64>,
+    pub(crate) fee_limit_msat: Option<u64>,
+    pub(crate) status: PaymentStatus,
+    pub(crate) preimage: Option<&'a [u8; 32]>,
+    pub(crate) payment_secret: Option<&'a [u8; 32]>,
+    pub(crate) invoice: Option<&'a str>,
+    pub(crate) expires_at: Option<u64>,
+    pub(crate) metadata: Option<&'a str>,
+    pub(crate) attempts: u32,
+    pub(crate) hold: bool,
+    pub(crate) webhook_url: Option<&'a str>,
 }
 
-fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, LedgerError> {
+pub(crate) fn insert_row(
+    tx: &Transaction<'_>,
+    row: &NewRow<'_>,
+    now: u64,
+) -> Result<i64, LedgerError> {
     let created_index = next_counter(tx, "payments_created")?;
     let updated_index = next_counter(tx, "payments_updated")?;
     let now_db = to_db_u64(now)?;
     tx.prepare_cached(
         "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
          amount_msat, fee_limit_msat, status, preimage, payment_secret, invoice, expires_at, \
-         created_at, last_updated, created_index, updated_index, metadata, attempts, \
+         created_at, last_updated, created_index, updated_index, metadata, attempts, hold, \
          webhook_url) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, \
-         ?18)",
+         ?18, ?19)",
     )?
     .execute(params![
         &row.hash[..],
@@ -145,6 +165,7 @@ fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, L
         updated_index,
         row.metadata,
         row.attempts,
+        row.hold,
         row.webhook_url,
     ])?;
     let id = tx.last_insert_rowid();
@@ -154,11 +175,11 @@ fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, L
 }
 
 /// Loads a row that this transaction just wrote or checked.
-fn reload(tx: &Transaction<'_>, hash: &[u8; 32]) -> Result<Payment, LedgerError> {
+pub(crate) fn reload(tx: &Transaction<'_>, hash: &[u8; 32]) -> Result<Payment, LedgerError> {
     payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))
 }
 
-fn require_direction(payment: &Payment, wanted: Direction) -> Result<(), LedgerError> {
+pub(crate) fn require_direction(payment: &Payment, wanted: Direction) -> Result<(), LedgerError> {
     if payment.direction == wanted {
         Ok(())
     } else {
@@ -206,6 +227,7 @@ impl Ledger {
                         expires_at: new.expires_at,
                         metadata: new.metadata.as_deref(),
                         attempts: 1,
+                        hold: false,
                         webhook_url,
                     },
                     now,
@@ -219,6 +241,11 @@ impl Ledger {
                     Ok(OutboundIntent::AlreadyPending(existing))
                 }
                 PaymentStatus::Succeeded => Ok(OutboundIntent::AlreadySucceeded(existing)),
+                // Inbound-only states; `require_direction` above keeps them out.
+                PaymentStatus::Held | PaymentStatus::Canceled => {
+                    guard(&existing, PaymentStatus::Pending)?;
+                    Ok(OutboundIntent::AlreadyPending(existing))
+                }
                 PaymentStatus::Failed => {
                     guard(&existing, PaymentStatus::Pending)?;
                     tx.prepare_cached(
@@ -292,6 +319,7 @@ impl Ledger {
                     expires_at: new.expires_at,
                     metadata: new.metadata.as_deref(),
                     attempts: 0,
+                    hold: false,
                     webhook_url,
                 },
                 now,
@@ -338,6 +366,7 @@ impl Ledger {
                         expires_at: None,
                         metadata: None,
                         attempts: 0,
+                        hold: false,
                         webhook_url: None,
                     },
                     now,
@@ -350,6 +379,9 @@ impl Ledger {
                 }));
             };
             require_direction(&existing, Direction::Inbound)?;
+            if existing.hold {
+                return hold_claimable(tx, existing, c, now);
+            }
             let claimed_set = claimed_htlc_set(tx, existing.id)?;
             // Equal only when both are known: an unknown id never proves a replay.
             let same_set = c.htlc_set.is_some() && claimed_set == c.htlc_set;
@@ -358,11 +390,7 @@ impl Ledger {
                     Ok(ClaimableOutcome::AlreadyClaimed(existing))
                 }
                 PaymentStatus::Succeeded => {
-                    let reason = format!(
-                        "refused: payment hash {} is already settled; a second payment of it \
-                         is failed back",
-                        hex::encode(c.payment_hash)
-                    );
+                    let reason = settled_refusal(&c.payment_hash);
                     note_refused_htlc_set(tx, &existing, c, &reason, now)?;
                     Ok(ClaimableOutcome::Refuse {
                         payment: existing,
@@ -373,6 +401,14 @@ impl Ledger {
                     payment: existing,
                     changed: false,
                 })),
+                // Only hold invoices are held or canceled (handled above).
+                PaymentStatus::Held | PaymentStatus::Canceled => {
+                    Err(LedgerError::InvalidTransition {
+                        hash: existing.payment_hash,
+                        from: existing.status,
+                        to: PaymentStatus::Claimable,
+                    })
+                }
                 PaymentStatus::Claimable | PaymentStatus::Pending | PaymentStatus::Failed => {
                     if let Some(reason) = underpaid(&existing, c) {
                         note_refused_htlc_set(tx, &existing, c, &reason, now)?;
@@ -476,7 +512,11 @@ impl Ledger {
         self.write(|tx| {
             let existing = payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))?;
             match existing.status {
-                PaymentStatus::Succeeded | PaymentStatus::Failed => Ok(Applied {
+                // A hold invoice is failed only through a cancel (`cancel_hold_invoice`).
+                PaymentStatus::Succeeded
+                | PaymentStatus::Failed
+                | PaymentStatus::Held
+                | PaymentStatus::Canceled => Ok(Applied {
                     payment: existing,
                     changed: false,
                 }),

@@ -12,7 +12,7 @@ use crate::ledger::model::{
 pub(crate) const PAYMENT_COLUMNS: &str = "id, payment_hash, direction, kind, destination, \
      description, amount_msat, fee_paid_msat, fee_limit_msat, status, preimage, payment_secret, \
      invoice, expires_at, created_at, last_updated, created_index, updated_index, metadata, \
-     failure_code, failure_reason, attempts";
+     failure_code, failure_reason, attempts, hold, claim_deadline_height";
 
 /// Converts a u64 for storage in an SQLite INTEGER (i64).
 pub(crate) fn to_db_u64(value: u64) -> Result<i64, LedgerError> {
@@ -91,6 +91,10 @@ pub(crate) fn payment_from_row(row: &Row<'_>) -> Result<Payment, LedgerError> {
         }),
     };
     let attempts = r.u64(21, "attempts")?;
+    let claim_deadline_height = r
+        .u64_opt(23, "claim_deadline_height")?
+        .map(|h| u32::try_from(h).map_err(|_| r.corrupt("claim_deadline_height", "too large")))
+        .transpose()?;
     Ok(Payment {
         id,
         payment_hash: r
@@ -116,6 +120,8 @@ pub(crate) fn payment_from_row(row: &Row<'_>) -> Result<Payment, LedgerError> {
         metadata: row.get(18)?,
         failure,
         attempts: u32::try_from(attempts).map_err(|_| r.corrupt("attempts", "too large"))?,
+        hold: r.u64(22, "hold")? != 0,
+        claim_deadline_height,
     })
 }
 

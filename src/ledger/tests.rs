@@ -265,6 +265,7 @@ fn inbound_invoice_and_claimable_are_idempotent() {
             value: b"wal_x".to_vec(),
         }],
         htlc_set: Some([0x51; 32]),
+        claim_deadline_height: None,
     };
     let claimable = to_claim(f.ledger.record_inbound_claimable(&claim).unwrap());
     assert!(claimable.changed);
@@ -316,6 +317,7 @@ fn a_second_set_for_a_settled_hash_is_refused_with_a_note() {
         preimage: inv.preimage,
         custom_records: vec![],
         htlc_set: Some([1; 32]),
+        claim_deadline_height: None,
     };
     to_claim(f.ledger.record_inbound_claimable(&first).unwrap());
     f.ledger
@@ -325,6 +327,7 @@ fn a_second_set_for_a_settled_hash_is_refused_with_a_note() {
 
     let second = InboundClaimable {
         htlc_set: Some([2; 32]),
+        claim_deadline_height: None,
         ..first.clone()
     };
     let reason = refusal(f.ledger.record_inbound_claimable(&second).unwrap());
@@ -333,6 +336,7 @@ fn a_second_set_for_a_settled_hash_is_refused_with_a_note() {
     refusal(f.ledger.record_inbound_claimable(&second).unwrap());
     let unknown = InboundClaimable {
         htlc_set: None,
+        claim_deadline_height: None,
         ..first.clone()
     };
     refusal(f.ledger.record_inbound_claimable(&unknown).unwrap());
@@ -361,6 +365,7 @@ fn an_underpaid_invoice_is_refused_and_stays_payable() {
         preimage: inv.preimage,
         custom_records: vec![],
         htlc_set: Some([3; 32]),
+        claim_deadline_height: None,
     };
     let reason = refusal(f.ledger.record_inbound_claimable(&short).unwrap());
     assert!(reason.contains("8999 msat arrived"), "{reason}");
@@ -371,6 +376,7 @@ fn an_underpaid_invoice_is_refused_and_stays_payable() {
     let full = InboundClaimable {
         amount_msat: 9_000,
         htlc_set: Some([4; 32]),
+        claim_deadline_height: None,
         ..short
     };
     to_claim(f.ledger.record_inbound_claimable(&full).unwrap());
@@ -385,10 +391,12 @@ fn a_new_set_replaces_one_that_was_never_claimed() {
         preimage: Some([0x41; 32]),
         custom_records: vec![],
         htlc_set: Some([5; 32]),
+        claim_deadline_height: None,
     };
     to_claim(f.ledger.record_inbound_claimable(&claim).unwrap());
     let next = InboundClaimable {
         htlc_set: Some([6; 32]),
+        claim_deadline_height: None,
         ..claim
     };
     assert!(to_claim(f.ledger.record_inbound_claimable(&next).unwrap()).changed);
@@ -406,6 +414,7 @@ fn an_unknown_claimable_hash_is_a_keysend() {
     let f = fixture();
     let claim = InboundClaimable {
         htlc_set: Some([0x88; 32]),
+        claim_deadline_height: None,
         payment_hash: [8; 32],
         amount_msat: 18_000,
         preimage: Some([0x87; 32]),
@@ -457,6 +466,7 @@ fn directions_never_share_a_hash() {
         preimage: None,
         custom_records: vec![],
         htlc_set: None,
+        claim_deadline_height: None,
     };
     let err = f.ledger.record_inbound_claimable(&claim).unwrap_err();
     assert!(

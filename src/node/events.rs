@@ -8,7 +8,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use lightning::chain::chaininterface::ConfirmationTarget;
-use lightning::events::{ClosureReason, Event, FundingInfo, PaymentPurpose, ReplayEvent};
+use lightning::events::{
+    ClosureReason, Event, FundingInfo, HTLCHandlingFailureType, PaymentPurpose, ReplayEvent,
+};
 
 use super::lock_unpoisoned;
 use super::peers::PeerConnector;
@@ -22,7 +24,8 @@ pub type SinkFuture<'a> = Pin<Box<dyn Future<Output = Result<(), ReplayEvent>> +
 /// returning `Err(ReplayEvent)` makes LDK hand the same event again later.
 pub trait NodeEventSink: Send + Sync {
     /// `PaymentClaimable`, `PaymentClaimed`, `PaymentSent`, `PaymentFailed`,
-    /// `PaymentPathSuccessful`, `PaymentPathFailed`, `ProbeSuccessful`, `ProbeFailed`.
+    /// `PaymentPathSuccessful`, `PaymentPathFailed`, `ProbeSuccessful`, `ProbeFailed`, and
+    /// `HTLCHandlingFailed` of a received payment.
     fn payment_event<'a>(
         &'a self,
         event: Event,
@@ -295,6 +298,12 @@ impl NodeEventHandler {
                 );
                 Ok(())
             }
+            // A received HTLC set failed back: the payments layer learns of hold invoices
+            // whose deadline LDK enforced.
+            event @ Event::HTLCHandlingFailed {
+                failure_type: HTLCHandlingFailureType::Receive { .. },
+                ..
+            } => self.sink.payment_event(event, &self.channel_manager).await,
             Event::HTLCHandlingFailed {
                 prev_channel_id,
                 failure_type,

@@ -19,8 +19,9 @@ use super::lightning::nodes::{
     list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
 };
 use super::lightning::payments::{
-    generate_invoice::GenerateInvoice, get_payment_details::GetPaymentDetails,
-    list_payments_by_filter::ListPaymentsByFilter, send_payment::SendPayment,
+    cancel_invoice::CancelInvoice, generate_invoice::GenerateInvoice,
+    get_payment_details::GetPaymentDetails, list_payments_by_filter::ListPaymentsByFilter,
+    send_payment::SendPayment, settle_invoice::SettleInvoice,
 };
 use super::lightning::wallet::{
     get_new_address::GetNewAddress, my_balance::MyBalance, send_to_address::SendToAddress,
@@ -53,6 +54,8 @@ pub fn product_router() -> Router {
         .with::<SendPayment>()
         .with::<GetPaymentDetails>()
         .with::<ListPaymentsByFilter>()
+        .with::<SettleInvoice>()
+        .with::<CancelInvoice>()
         .with::<ListEvents>()
         .with::<WaitEvents>()
         .with::<ListWebhookDeliveries>()

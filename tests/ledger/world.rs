@@ -154,6 +154,7 @@ pub fn build_world(seed: u64) -> World {
                         value: b"{}".to_vec(),
                     }],
                     htlc_set: Some(hash),
+                    claim_deadline_height: None,
                 };
                 let p = match ledger.record_inbound_claimable(&claim).unwrap() {
                     ClaimableOutcome::Claim(applied) => applied.payment,

@@ -12,15 +12,24 @@
 //! - every even key in the allow-list: `claim_funds_with_known_custom_tlvs`;
 //! - any other even key (BOLT 1: unknown even types must be refused): fail the HTLCs back with
 //!   `InvalidOnionPayload` and mark the payment failed, naming the key.
+//!
+//! Hold invoices (`PaymentClaimable` without a preimage, for a row marked `hold`): the set is
+//! recorded as `held` and neither claimed nor failed back; the client settles or cancels it
+//! (`hold.rs`). Should LDK fail it back itself at the claim deadline (`HTLCHandlingFailed` with
+//! `PaymentClaimBuffer`), the row becomes `canceled` with that reason.
 
 use std::sync::Arc;
 
-use lightning::events::{Event, PaymentPurpose, ReplayEvent};
+use lightning::events::{
+    Event, HTLCHandlingFailureReason, HTLCHandlingFailureType, PaymentPurpose, ReplayEvent,
+};
 use lightning::ln::channelmanager::{FailureCode as HtlcFailureCode, PaymentId};
-use lightning::types::payment::PaymentHash;
+use lightning::ln::LocalHTLCFailureReason;
+use lightning::types::payment::{PaymentHash, PaymentPreimage};
 
 use crate::ledger::{
-    ClaimableOutcome, CustomRecord, FailureCode, InboundClaimable, Ledger, LedgerError,
+    CancelOutcome, ClaimableOutcome, CustomRecord, FailureCode, InboundClaimable, Ledger,
+    LedgerError,
 };
 use crate::node::ChannelManager;
 
@@ -121,23 +130,40 @@ pub async fn apply_payment_event(
             amount_msat,
             purpose,
             payment_id,
+            claim_deadline,
             ..
         } => {
             let records = onion_fields
                 .map(|o| o.custom_tlvs().clone())
                 .unwrap_or_default();
+            let arrived = Arrived {
+                payment_hash,
+                htlc_set: payment_id,
+                amount_msat,
+                claim_deadline,
+            };
             on_claimable(
                 ledger,
                 notifier,
                 allowed_even,
                 cm,
-                payment_hash,
-                payment_id,
-                amount_msat,
+                arrived,
                 &purpose,
                 records,
             )
             .await
+        }
+        Event::HTLCHandlingFailed {
+            failure_type: HTLCHandlingFailureType::Receive { payment_hash },
+            failure_reason:
+                Some(HTLCHandlingFailureReason::Local {
+                    reason: LocalHTLCFailureReason::PaymentClaimBuffer,
+                }),
+            ..
+        } => {
+            let reason = "canceled: the HTLCs came within 39 blocks of expiring and the \
+                          Lightning engine failed them back";
+            on_hold_failed_back(ledger, notifier, payment_hash.0, reason).await
         }
         Event::PaymentClaimed {
             payment_hash,
@@ -242,26 +268,34 @@ pub async fn apply_outbound_outcome(
     }
 }
 
-/// Records a claimable payment, then claims it or fails it back. LDK requires one or the other
-/// for every `PaymentClaimable`: an HTLC left alone times out and force-closes the channel.
-#[allow(clippy::too_many_arguments)]
+/// A `PaymentClaimable`'s set, as `on_claimable` needs it.
+struct Arrived {
+    payment_hash: PaymentHash,
+    htlc_set: Option<PaymentId>,
+    amount_msat: u64,
+    claim_deadline: Option<u32>,
+}
+
+/// Records a claimable payment, then claims it, fails it back, or (a hold invoice) keeps it.
+/// LDK requires a claim or a fail-back for every `PaymentClaimable` in time: an HTLC left alone
+/// past its deadline force-closes the channel, which is why held payments are canceled
+/// automatically before theirs (`hold.rs`).
 async fn on_claimable(
     ledger: &Ledger,
     notifier: &PaymentNotifier,
     allowed_even: &[u64],
     cm: &Arc<ChannelManager>,
-    payment_hash: PaymentHash,
-    htlc_set: Option<PaymentId>,
-    amount_msat: u64,
+    arrived: Arrived,
     purpose: &PaymentPurpose,
     records: Vec<(u64, Vec<u8>)>,
 ) -> Result<(), ReplayEvent> {
+    let payment_hash = arrived.payment_hash;
     let hash = payment_hash.0;
-    let preimage = purpose.preimage();
+    let amount_msat = arrived.amount_msat;
     let claimable = InboundClaimable {
         payment_hash: hash,
         amount_msat,
-        preimage: preimage.map(|p| p.0),
+        preimage: purpose.preimage().map(|p| p.0),
         custom_records: records
             .iter()
             .map(|(key, value)| CustomRecord {
@@ -269,13 +303,17 @@ async fn on_claimable(
                 value: value.clone(),
             })
             .collect(),
-        htlc_set: htlc_set.map(|id| id.0),
+        htlc_set: arrived.htlc_set.map(|id| id.0),
+        claim_deadline_height: arrived.claim_deadline,
     };
-    match ledger
+    let payment = match ledger
         .blocking(move |l| l.record_inbound_claimable(&claimable))
         .await
     {
-        Ok(ClaimableOutcome::Claim(_)) => {}
+        Ok(ClaimableOutcome::Claim(applied)) => applied.payment,
+        Ok(ClaimableOutcome::Hold(applied)) => {
+            return on_held(ledger, notifier, allowed_even, cm, applied, &records).await;
+        }
         Ok(ClaimableOutcome::AlreadyClaimed(_)) => return Ok(()),
         Ok(ClaimableOutcome::Refuse { reason, .. }) => {
             tracing::warn!(hash = %hex::encode(hash), amount_msat, %reason, "inbound HTLC set failed back");
@@ -289,8 +327,11 @@ async fn on_claimable(
             cm.fail_htlc_backwards(&payment_hash);
             return Ok(());
         }
-    }
+    };
     notifier.notify(&hash);
+    // LDK knows the preimage of invoices it made and of keysends; a hold invoice being settled
+    // has the client's preimage in the ledger.
+    let preimage = purpose.preimage().or(payment.preimage.map(PaymentPreimage));
     let decision = match preimage {
         None => ClaimDecision::Reject {
             reason: "refused: no preimage is known for this payment hash".to_string(),
@@ -322,6 +363,78 @@ async fn on_claimable(
         (_, None) => cm.fail_htlc_backwards(&payment_hash),
     }
     Ok(())
+}
+
+/// A hold invoice's set is recorded as held: keep it, unless it carries an even custom record
+/// we may not accept (BOLT 1), in which case the invoice is canceled and the set failed back.
+async fn on_held(
+    ledger: &Ledger,
+    notifier: &PaymentNotifier,
+    allowed_even: &[u64],
+    cm: &Arc<ChannelManager>,
+    applied: crate::ledger::Applied,
+    records: &[(u64, Vec<u8>)],
+) -> Result<(), ReplayEvent> {
+    let hash = applied.payment.payment_hash;
+    if let ClaimDecision::Reject { reason } = claim_decision(records, allowed_even) {
+        let text = reason.clone();
+        match ledger
+            .blocking(move |l| l.cancel_hold_invoice(&hash, &text))
+            .await
+        {
+            Err(e) if is_transient(&e) => return replay("hold invoice refused", &hash, &e),
+            Err(e) => tracing::error!(hash = %hex::encode(hash), "hold invoice not canceled: {e}"),
+            Ok(_) => {}
+        }
+        tracing::info!(hash = %hex::encode(hash), %reason, "hold invoice payment failed back");
+        cm.fail_htlc_backwards_with_reason(
+            &PaymentHash(hash),
+            HtlcFailureCode::InvalidOnionPayload(None),
+        );
+        notifier.notify(&hash);
+        return Ok(());
+    }
+    if applied.changed {
+        tracing::info!(
+            hash = %hex::encode(hash),
+            amount_msat = ?applied.payment.amount_msat,
+            claim_deadline_height = ?applied.payment.claim_deadline_height,
+            "hold invoice payment held until settled or canceled"
+        );
+        notifier.notify(&hash);
+    }
+    Ok(())
+}
+
+/// LDK failed a received set back on its own. For a held hold invoice that means its deadline
+/// passed (the auto-cancel should have come first): record it canceled with `reason`.
+async fn on_hold_failed_back(
+    ledger: &Ledger,
+    notifier: &PaymentNotifier,
+    hash: [u8; 32],
+    reason: &'static str,
+) -> Result<(), ReplayEvent> {
+    let held = match ledger.blocking(move |l| l.get_payment(&hash)).await {
+        Ok(row) => row.is_some_and(|p| {
+            p.hold && p.status == crate::ledger::PaymentStatus::Held && p.preimage.is_none()
+        }),
+        Err(e) => return replay("hold invoice failed back", &hash, &e),
+    };
+    if !held {
+        return Ok(());
+    }
+    match ledger
+        .blocking(move |l| l.cancel_hold_invoice(&hash, reason))
+        .await
+    {
+        Ok(CancelOutcome::Canceled(_)) => {
+            tracing::warn!(hash = %hex::encode(hash), "{reason}");
+            notifier.notify(&hash);
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => replay("hold invoice failed back", &hash, &e),
+    }
 }
 
 /// Notifies after a committed write; a transient failure asks LDK to replay.

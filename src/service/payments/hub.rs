@@ -26,6 +26,9 @@ pub const MAX_WAIT_TIMEOUT_SECS: u64 = 600;
 pub const DEFAULT_ALLOWED_EVEN_RECORDS: [u64; 5] =
     [112_111_100, 818_818, 906_608, 133_773_310, 34_349_334];
 
+/// Blocks before a held payment's claim deadline at which it is canceled automatically.
+pub const DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS: u32 = 18;
+
 /// Configurable rules of the payments service.
 #[derive(Debug, Clone)]
 pub struct PaymentSettings {
@@ -36,6 +39,9 @@ pub struct PaymentSettings {
     pub retry_timeout: Duration,
     /// Expiry of generated invoices when the request gives none.
     pub default_invoice_expiry_secs: u32,
+    /// A held payment is canceled this many blocks before its claim deadline (config
+    /// `hold_invoice_cancel_before_blocks`).
+    pub hold_cancel_before_blocks: u32,
     /// Hosts a per-call `webhook_url` may name.
     pub webhook_allowed_hosts: Vec<String>,
 }
@@ -54,16 +60,19 @@ impl Default for PaymentSettings {
             allowed_even_records: allowed,
             retry_timeout: DEFAULT_RETRY_TIMEOUT,
             default_invoice_expiry_secs: DEFAULT_INVOICE_EXPIRY_SECS,
+            hold_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             webhook_allowed_hosts: crate::config::default_webhook_allowed_hosts(),
         }
     }
 }
 
 impl PaymentSettings {
-    /// The settings a daemon runs with: the configured claim allow-list, the rest default.
+    /// The settings a daemon runs with: the configured claim allow-list and hold auto-cancel,
+    /// the rest default.
     pub fn from_config(config: &crate::config::Config) -> Self {
         PaymentSettings {
             allowed_even_records: config.keysend_accepted_even_tlvs.clone(),
+            hold_cancel_before_blocks: config.hold_invoice_cancel_before_blocks,
             webhook_allowed_hosts: config.webhook_allowed_hosts.clone(),
             ..PaymentSettings::default()
         }

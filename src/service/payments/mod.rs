@@ -6,7 +6,8 @@
 //!
 //! Service, around [`PaymentHub`] (ledger + waiters + settings):
 //! - `send`: pay an invoice or keysend, intent first, optional wait for the outcome;
-//! - `receive`: generate invoices, recorded at creation;
+//! - `receive`: generate invoices (hold invoices too), recorded at creation;
+//! - `hold`: settle and cancel hold invoices, auto-cancel before their deadline;
 //! - `events`: LDK payment events -> ledger, then claim / fail back, then notify waiters;
 //! - `reconcile`: at start-up, settle rows left pending by a stop;
 //! - `view`: [`Payments`], the operations the RPC methods call (through
@@ -18,6 +19,7 @@ pub mod decoded_records;
 pub mod events;
 pub mod failure;
 pub mod fee_limit;
+pub mod hold;
 pub mod hub;
 pub mod invoice_checks;
 pub mod keysend;
@@ -29,6 +31,7 @@ pub mod send;
 pub mod view;
 
 pub use events::{apply_payment_event, claim_decision, ClaimDecision};
+pub use hold::HoldError;
 pub use hub::{PaymentHub, PaymentSettings};
 pub use notify::{PaymentNotifier, PaymentSubscription};
 pub use receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};

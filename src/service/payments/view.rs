@@ -8,6 +8,7 @@ use crate::node::Node;
 use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
 use crate::service::feeds::FeedError;
 
+use super::hold::HoldError;
 use super::hub::PaymentHub;
 use super::receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
 use super::send::{SendError, SendOutcome, SendRequest};
@@ -29,6 +30,16 @@ impl<'a> Payments<'a> {
         request: InvoiceRequest,
     ) -> Result<GeneratedInvoice, InvoiceError> {
         self.hub.generate_invoice(self.node, request).await
+    }
+
+    /// Claims a held hold-invoice payment with its preimage (idempotent).
+    pub async fn settle_invoice(&self, preimage: [u8; 32]) -> Result<Payment, HoldError> {
+        self.hub.settle_invoice(self.node, preimage).await
+    }
+
+    /// Cancels a hold invoice, failing back whatever it holds (idempotent).
+    pub async fn cancel_invoice(&self, hash: [u8; 32]) -> Result<Payment, HoldError> {
+        self.hub.cancel_invoice(self.node, hash).await
     }
 
     /// Pays an invoice or keysends; with `wait`, returns once final or when `wait` has passed.

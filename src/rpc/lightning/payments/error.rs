@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use crate::rpc::error::{no_such_coin_without_engine, RpcError};
-use crate::service::payments::{InvoiceError, LedgerError, Payment, SendError};
+use crate::service::payments::{HoldError, InvoiceError, LedgerError, Payment, SendError};
 
 #[derive(Debug, Serialize, thiserror::Error)]
 #[serde(tag = "error_type", content = "error_data")]
@@ -26,6 +26,34 @@ pub enum PaymentsError {
     PaymentError(String),
     #[error("DB error: {0}")]
     DbError(String),
+    /// mmln: settle or cancel of an invoice that is not a hold invoice; error_data the hash.
+    #[error("{message}")]
+    NotAHoldInvoice {
+        #[serde(skip)]
+        message: String,
+        payment_hash: String,
+    },
+    /// mmln: settle of a canceled hold invoice.
+    #[error("{message}")]
+    InvoiceCanceled {
+        #[serde(skip)]
+        message: String,
+        payment_hash: String,
+    },
+    /// mmln: settle of a hold invoice nothing was paid to yet.
+    #[error("{message}")]
+    NothingHeld {
+        #[serde(skip)]
+        message: String,
+        payment_hash: String,
+    },
+    /// mmln: cancel of a settled (or settling) hold invoice.
+    #[error("{message}")]
+    AlreadySettled {
+        #[serde(skip)]
+        message: String,
+        payment_hash: String,
+    },
 }
 
 /// The earlier success a repeated send is refused with.
@@ -61,7 +89,11 @@ impl RpcError for PaymentsError {
         match self {
             NoSuchCoin(_) | NoSuchPayment(_) => StatusCode::NOT_FOUND,
             InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AlreadyPaid(_) => StatusCode::CONFLICT,
+            AlreadyPaid(_)
+            | InvoiceCanceled { .. }
+            | NothingHeld { .. }
+            | AlreadySettled { .. } => StatusCode::CONFLICT,
+            NotAHoldInvoice { .. } => StatusCode::BAD_REQUEST,
             PaymentError(_) | DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +109,7 @@ impl From<LedgerError> for PaymentsError {
                 PaymentsError::InvalidRequest(e.to_string())
             }
             LedgerError::DirectionConflict { .. } => PaymentsError::PaymentError(e.to_string()),
+            LedgerError::HashInUse(_) => PaymentsError::InvalidRequest(e.to_string()),
             other => PaymentsError::DbError(other.to_string()),
         }
     }
@@ -110,9 +143,38 @@ impl From<InvoiceError> for PaymentsError {
             | InvoiceError::ZeroAmount
             | InvoiceError::InvalidExpiry(_)
             | InvoiceError::InvalidMetadata(_)
+            | InvoiceError::DescriptionChoice
+            | InvoiceError::CltvDeltaTooShort(_)
+            | InvoiceError::HoldCltvDeltaTooShort { .. }
             | InvoiceError::InvalidWebhookUrl(_) => PaymentsError::InvalidRequest(e.to_string()),
             InvoiceError::CreateFailed(_) => PaymentsError::PaymentError(e.to_string()),
             InvoiceError::Ledger(e) => PaymentsError::from(e),
+        }
+    }
+}
+
+impl From<HoldError> for PaymentsError {
+    fn from(e: HoldError) -> Self {
+        let message = e.to_string();
+        match e {
+            HoldError::NoSuchPayment(hash) => PaymentsError::NoSuchPayment(hex::encode(hash)),
+            HoldError::NotAHoldInvoice(hash) => PaymentsError::NotAHoldInvoice {
+                message,
+                payment_hash: hex::encode(hash),
+            },
+            HoldError::InvoiceCanceled { hash, .. } => PaymentsError::InvoiceCanceled {
+                message,
+                payment_hash: hex::encode(hash),
+            },
+            HoldError::NothingHeld(hash) => PaymentsError::NothingHeld {
+                message,
+                payment_hash: hex::encode(hash),
+            },
+            HoldError::AlreadySettled(hash) => PaymentsError::AlreadySettled {
+                message,
+                payment_hash: hex::encode(hash),
+            },
+            HoldError::Ledger(e) => PaymentsError::from(e),
         }
     }
 }

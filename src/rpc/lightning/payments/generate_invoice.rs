@@ -1,10 +1,11 @@
 //! `lightning::payments::generate_invoice`: a BOLT 11 invoice, recorded as a pending inbound
-//! payment at once.
+//! payment at once. With `payment_hash`, a hold invoice (see `service/payments/hold.rs`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::PaymentsError;
+use super::wire::HashParam;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
@@ -14,7 +15,18 @@ pub struct GenerateInvoice;
 
 #[derive(Debug, Deserialize)]
 pub struct GenerateInvoiceParams {
-    description: String,
+    /// Required by KDF; mmln accepts `description_hash` instead.
+    #[serde(default)]
+    description: Option<String>,
+    /// mmln: the SHA-256 of the description, instead of `description`.
+    #[serde(default)]
+    description_hash: Option<HashParam>,
+    /// mmln: makes a hold invoice for this hash.
+    #[serde(default)]
+    payment_hash: Option<HashParam>,
+    /// mmln: blocks.
+    #[serde(default)]
+    min_final_cltv_expiry_delta: Option<u16>,
     #[serde(default)]
     amount_in_msat: Option<u64>,
     /// Seconds; 3600 when absent.
@@ -50,6 +62,9 @@ impl RpcMethod for GenerateInvoice {
             .payments()
             .generate_invoice(InvoiceRequest {
                 description: params.description,
+                description_hash: params.description_hash.map(|h| h.0),
+                payment_hash: params.payment_hash.map(|h| h.0),
+                min_final_cltv_expiry_delta: params.min_final_cltv_expiry_delta,
                 amount_msat: params.amount_in_msat,
                 expiry_secs: params.expiry,
                 metadata: params.metadata,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use lightning::chain::channelmonitor::HTLC_FAIL_BACK_BUFFER;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -77,7 +78,7 @@ impl PaymentTypeWire {
     }
 }
 
-/// `pending`, `claimable`, `succeeded`, `failed`.
+/// `pending`, `claimable`, `succeeded`, `failed`, `held`, `canceled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusWire {
@@ -85,6 +86,8 @@ pub enum StatusWire {
     Claimable,
     Succeeded,
     Failed,
+    Held,
+    Canceled,
 }
 
 impl From<StatusWire> for PaymentStatus {
@@ -94,6 +97,8 @@ impl From<StatusWire> for PaymentStatus {
             StatusWire::Claimable => PaymentStatus::Claimable,
             StatusWire::Succeeded => PaymentStatus::Succeeded,
             StatusWire::Failed => PaymentStatus::Failed,
+            StatusWire::Held => PaymentStatus::Held,
+            StatusWire::Canceled => PaymentStatus::Canceled,
         }
     }
 }
@@ -130,6 +135,12 @@ pub struct PaymentDetails {
     pub failure_reason: Option<String>,
     pub created_index: u64,
     pub updated_index: u64,
+    /// Held hold-invoice payments: the earliest expiry height of the held HTLCs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub htlc_expiry_height: Option<u32>,
+    /// Held hold-invoice payments: the height at which the HTLCs are failed back at the latest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_deadline_height: Option<u32>,
 }
 
 impl From<&Payment> for PaymentDetails {
@@ -146,6 +157,9 @@ impl From<&Payment> for PaymentDetails {
             .iter()
             .map(|r| (r.key, r.value.clone()))
             .collect();
+        let held_deadline = p
+            .claim_deadline_height
+            .filter(|_| p.status == PaymentStatus::Held);
         PaymentDetails {
             payment_hash: hex::encode(p.payment_hash),
             payment_type,
@@ -170,6 +184,8 @@ impl From<&Payment> for PaymentDetails {
             failure_reason: p.failure.as_ref().map(|f| f.reason.clone()),
             created_index: p.created_index,
             updated_index: p.updated_index,
+            htlc_expiry_height: held_deadline.map(|d| d.saturating_add(HTLC_FAIL_BACK_BUFFER)),
+            claim_deadline_height: held_deadline,
         }
     }
 }
