@@ -27,6 +27,21 @@ use std::path::PathBuf;
 
 use bitcoin::Network;
 
+/// Where the JSON-RPC unix socket listens.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RpcSocket {
+    /// `<data_dir>/lightning-rpc`, where Core Lightning keeps its own.
+    #[default]
+    InDataDir,
+    /// This path; a relative one is taken from `data_dir`.
+    At(PathBuf),
+    /// No socket (`rpc_socket = ""`).
+    Disabled,
+}
+
+/// The socket's file name in the data directory.
+pub const RPC_SOCKET_FILE: &str = "lightning-rpc";
+
 /// Every setting the daemon reads. Key names follow KDF where KDF has one.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -52,6 +67,8 @@ pub struct Config {
     /// Window over which failed attempts decay: a ban lifts once the window has passed with no
     /// further failures.
     pub rpc_failed_attempts_window_secs: u64,
+    /// The JSON-RPC unix socket.
+    pub rpc_socket: RpcSocket,
 
     // --- Node ---
     /// Where the seed, LDK state and the SQLite ledger live.
@@ -98,6 +115,7 @@ impl Default for Config {
             rpc_max_connections: 512,
             rpc_max_failed_attempts: 10,
             rpc_failed_attempts_window_secs: 600,
+            rpc_socket: RpcSocket::InDataDir,
             data_dir: PathBuf::from("mmln-data"),
             network: Network::Regtest,
             coin: None,
@@ -141,6 +159,15 @@ impl Config {
             _ => 18443,
         };
         format!("http://127.0.0.1:{port}")
+    }
+
+    /// The path of the JSON-RPC unix socket, `None` when it is disabled.
+    pub fn rpc_socket_path(&self) -> Option<PathBuf> {
+        match &self.rpc_socket {
+            RpcSocket::InDataDir => Some(self.data_dir.join(RPC_SOCKET_FILE)),
+            RpcSocket::At(path) => Some(self.data_dir.join(path)),
+            RpcSocket::Disabled => None,
+        }
     }
 
     /// How often the chain tip is polled: fast on regtest, where tests mine on demand.

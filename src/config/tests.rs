@@ -226,6 +226,7 @@ fn every_key_in_the_table_is_parsed() {
         ("rpc_max_connections", "512"),
         ("rpc_max_failed_attempts", "10"),
         ("rpc_failed_attempts_window_secs", "600"),
+        ("rpc_socket", "lightning-rpc"),
         ("data_dir", "mmln-data"),
         ("network", "regtest"),
         ("coin", "tBTC-lightning"),
@@ -363,4 +364,40 @@ fn accepted_even_tlvs_reject_odd_small_and_preimage_keys() {
         message.contains("expected an array of integers"),
         "{message}"
     );
+}
+
+#[test]
+fn rpc_socket_defaults_to_the_data_dir_and_empty_disables_it() {
+    let mut config = Config {
+        data_dir: PathBuf::from("/srv/mmln"),
+        ..Config::default()
+    };
+    assert_eq!(
+        config.rpc_socket_path(),
+        Some(PathBuf::from("/srv/mmln/lightning-rpc"))
+    );
+    keys::apply(
+        &mut config,
+        "rpc_socket",
+        &keys::RawValue::Text("rpc.sock".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        config.rpc_socket_path(),
+        Some(PathBuf::from("/srv/mmln/rpc.sock"))
+    );
+    keys::apply(
+        &mut config,
+        "rpc_socket",
+        &keys::RawValue::Text("/run/x.sock".into()),
+    )
+    .unwrap();
+    assert_eq!(config.rpc_socket_path(), Some(PathBuf::from("/run/x.sock")));
+    keys::apply(
+        &mut config,
+        "rpc_socket",
+        &keys::RawValue::Text(String::new()),
+    )
+    .unwrap();
+    assert_eq!(config.rpc_socket_path(), None);
 }

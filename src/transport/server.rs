@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -19,6 +20,7 @@ use tokio::net::TcpListener;
 use super::auth::{check_local_only, Authenticator, RateLimit};
 use super::batch::process_body;
 use super::envelope::render_error;
+use super::jsonrpc::{self, JsonRpcModule, JsonRpcSurface, RegisterError, JSONRPC_PATH};
 use super::listener::{ConnectionLimitedListener, PeerAddr};
 use crate::config::Config;
 use crate::rpc::error::{MapToMmResult, MmError, MmResult, RpcError, WireError};
@@ -41,6 +43,8 @@ pub enum TransportError {
     },
     #[error("the RPC server failed: {0}")]
     ServeFailed(std::io::Error),
+    #[error("{0}")]
+    JsonRpcModule(#[from] RegisterError),
 }
 
 /// Errors of the HTTP request itself, before any mmrpc parsing.
@@ -72,6 +76,8 @@ pub struct RpcServerState {
     pub(crate) router: Router,
     pub(crate) ctx: RpcContext,
     pub(crate) auth: Authenticator,
+    /// The JSON-RPC 2.0 surface: `/jsonrpc` here, and the unix socket.
+    jsonrpc: Arc<JsonRpcSurface>,
     local_only: bool,
     max_body_bytes: usize,
     max_connections: usize,
@@ -82,6 +88,18 @@ impl RpcServerState {
     /// `ctx.config()`. Fails without an `rpc_password`, or with an empty one (KDF then accepts an
     /// empty `userpass`, which is a bug).
     pub fn new(ctx: RpcContext, router: Router) -> Result<Self, TransportError> {
+        let module = jsonrpc::rpc_module(router.clone(), ctx.clone())?;
+        RpcServerState::with_jsonrpc_module(ctx, router, module)
+    }
+
+    /// [`RpcServerState::new`] serving `module` on the JSON-RPC surface: a module from
+    /// [`jsonrpc::rpc_module`] over the same router and context, to which WebSocket
+    /// subscriptions have been added.
+    pub fn with_jsonrpc_module(
+        ctx: RpcContext,
+        router: Router,
+        module: JsonRpcModule,
+    ) -> Result<Self, TransportError> {
         let cfg = ctx.config();
         let password = cfg
             .rpc_password
@@ -95,7 +113,9 @@ impl RpcServerState {
                 window: Duration::from_secs(cfg.rpc_failed_attempts_window_secs),
             },
         );
+        let jsonrpc = Arc::new(JsonRpcSurface::new(module, cfg));
         Ok(RpcServerState {
+            jsonrpc,
             local_only: cfg.rpc_local_only,
             max_body_bytes: cfg.rpc_max_body_bytes,
             max_connections: cfg.rpc_max_connections,
@@ -103,6 +123,11 @@ impl RpcServerState {
             auth,
             ctx,
         })
+    }
+
+    /// The JSON-RPC surface, for the unix socket server.
+    pub fn jsonrpc(&self) -> &Arc<JsonRpcSurface> {
+        &self.jsonrpc
     }
 
     /// The daemon's server: every product method over a context made from `config`.
@@ -124,7 +149,7 @@ pub async fn bind(cfg: &Config) -> Result<TcpListener, TransportError> {
 /// headers slowly).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Serves mmrpc on `listener` until `shutdown` completes, then stops accepting, lets in-flight
+/// Serves mmrpc, and JSON-RPC 2.0 at `/jsonrpc`, on `listener` until `shutdown` completes, then stops accepting, lets in-flight
 /// requests finish (for up to [`SHUTDOWN_GRACE`]) and returns.
 pub async fn serve(
     listener: TcpListener,
@@ -142,7 +167,11 @@ pub async fn serve_with_grace(
     grace: Duration,
 ) -> Result<(), TransportError> {
     let listener = ConnectionLimitedListener::new(listener, state.max_connections);
-    let app = axum::Router::new().fallback(handle_http).with_state(state);
+    let jsonrpc = Arc::clone(&state.jsonrpc);
+    let app = axum::Router::new()
+        .route(JSONRPC_PATH, any(handle_jsonrpc))
+        .fallback(handle_http)
+        .with_state(state);
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
         listener,
@@ -150,6 +179,8 @@ pub async fn serve_with_grace(
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
+        // WebSocket connections run outside axum's connection tracking; this closes them.
+        jsonrpc.stop();
         let _ = signalled_tx.send(());
     })
     .into_future();
@@ -179,6 +210,21 @@ async fn handle_http(
 ) -> Response {
     let (status, body) = answer(&state, peer.ip(), request).await;
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn handle_jsonrpc(
+    State(state): State<Arc<RpcServerState>>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    request: Request,
+) -> Response {
+    jsonrpc::http::handle(
+        &state.jsonrpc,
+        &state.auth,
+        state.local_only,
+        peer.ip(),
+        request,
+    )
+    .await
 }
 
 async fn answer(
