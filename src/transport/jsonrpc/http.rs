@@ -18,10 +18,11 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::errors::error_response_text;
-use super::JsonRpcSurface;
+use super::{is_notification_ack, JsonRpcSurface};
 use crate::rpc::error::{MmError, WireError};
 use crate::transport::auth::{check_local_only, AuthError, Authenticator};
 
@@ -38,10 +39,34 @@ pub async fn handle(
     if let Err(refused) = allowed {
         return refusal(refused);
     }
-    match surface.service().oneshot(request).await {
-        Ok(response) => response.map(Body::new),
+    let upgrade = request.headers().contains_key(header::UPGRADE);
+    let response = match surface.service().oneshot(request).await {
+        Ok(response) => response,
         Err(e) => {
             tracing::warn!("JSON-RPC service failed: {e}");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if upgrade || response.status() != StatusCode::OK {
+        return response.map(Body::new);
+    }
+    // An HTTP answer is a whole JSON text already in memory; read it to drop the `null` that
+    // jsonrpsee answers a notification with.
+    let (mut parts, body) = response.into_parts();
+    // The body may shrink below; hyper recomputes the length.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    match body.collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            let body = if is_notification_ack(&bytes) {
+                Body::empty()
+            } else {
+                Body::from(bytes)
+            };
+            Response::from_parts(parts, body)
+        }
+        Err(e) => {
+            tracing::warn!("JSON-RPC answer could not be read: {e}");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

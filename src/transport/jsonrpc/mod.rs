@@ -39,6 +39,12 @@ const MAX_RESPONSE_BYTES: u32 = u32::MAX;
 
 type Middleware = Stack<CallsLayer, Identity>;
 
+/// jsonrpsee's HTTP answer to a notification (or a batch of only notifications) is the body
+/// `null`; JSON-RPC 2.0 says such a request gets no answer, so the surfaces send nothing.
+pub(crate) fn is_notification_ack(body: &[u8]) -> bool {
+    body == b"null"
+}
+
 /// The jsonrpsee service of one daemon, shared by its HTTP, WebSocket and unix-socket
 /// listeners.
 pub struct JsonRpcSurface {

@@ -374,7 +374,7 @@ async fn answer(surface: &JsonRpcSurface, request: String) -> Option<String> {
         Ok(collected) => collected.to_bytes(),
         Err(e) => return Some(error_text(super::codes::INTERNAL_ERROR, &e.to_string())),
     };
-    if body.is_empty() {
+    if body.is_empty() || super::is_notification_ack(&body) {
         return None;
     }
     Some(String::from_utf8_lossy(&body).into_owned())
