@@ -20,8 +20,10 @@ use crate::node::{Node, NodeConfig, NodeError};
 use crate::rpc::context::RpcContext;
 use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
+use crate::service::feeds::FeedSettings;
 use crate::service::payments::{PaymentHub, PaymentSettings};
 use crate::transport::jsonrpc::socket::{BoundSocket, SocketError, SocketServer};
+use crate::service::Engine;
 use crate::transport::{RpcServerState, TransportError};
 
 /// Why the daemon could not start or stop cleanly.
@@ -34,6 +36,8 @@ pub enum AppError {
     },
     #[error("could not open the ledger: {0}")]
     OpenLedgerFailed(#[source] LedgerError),
+    #[error("could not set up feeds: {0}")]
+    FeedSetupFailed(String),
     #[error("could not start the Lightning node: {0}")]
     StartNodeFailed(#[source] NodeError),
     #[error("could not start the RPC server: {0}")]
@@ -75,6 +79,8 @@ pub struct AppHandle {
     rpc_server: JoinHandle<Result<(), TransportError>>,
     rpc_socket: Option<SocketServer>,
     history_sync: JoinHandle<()>,
+    /// The webhook delivery worker and the event pruning task.
+    feed_tasks: Vec<JoinHandle<()>>,
 }
 
 /// The former name of [`AppHandle`].
@@ -120,6 +126,9 @@ impl AppHandle {
             socket.stop().await;
         }
         let _ = self.history_sync.await;
+        for task in self.feed_tasks {
+            let _ = task.await;
+        }
         tracing::info!("shutdown 3/4: stopping the Lightning node");
         self.node.stop().await;
         tracing::info!("shutdown 4/4: closing the ledger");
@@ -176,6 +185,13 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     // Step 3: the ledger (payments and channel history).
     let ledger_path = config.data_dir.join("mmln.sqlite");
     let ledger = Ledger::open(&ledger_path).map_err(AppError::OpenLedgerFailed)?;
+    // The configured webhook routes are read by the ledger's own writes (the outbox is filled
+    // in the transaction of each change), so they are in place before the node starts.
+    let feeds =
+        FeedSettings::from_config(&config).map_err(|e| AppError::FeedSetupFailed(e.to_string()))?;
+    ledger
+        .set_webhook_routes(&feeds.webhooks.routes)
+        .map_err(AppError::OpenLedgerFailed)?;
     tracing::info!("start-up 3/6: ledger {}", ledger_path.display());
 
     // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
@@ -201,12 +217,21 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         ledger.clone(),
         shutdown_rx.clone(),
     );
+    // Webhooks owed from before a stop or crash are delivered from here on.
+    let feed_tasks = vec![
+        crate::service::feeds::webhooks::spawn(
+            ledger.clone(),
+            feeds.webhooks.clone(),
+            shutdown_rx.clone(),
+        ),
+        crate::service::feeds::prune::spawn(ledger.clone(), feeds.retention, shutdown_rx.clone()),
+    ];
     let config_arc = Arc::new(config.clone());
-    let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(
+    let ctx = RpcContext::new(Arc::clone(&config_arc)).with_engine(Engine::new(
         Arc::clone(&node),
         ledger.clone(),
         payments,
-    );
+    ));
     let state = match RpcServerState::new(ctx, router) {
         Ok(state) => Arc::new(state),
         Err(e) => {
@@ -244,6 +269,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         rpc_server,
         rpc_socket,
         history_sync,
+        feed_tasks,
     })
 }
 

@@ -1,6 +1,8 @@
 //! The `mmln` command line: `run` the daemon, `sandbox` a local network, or `chain` a regtest
 //! chain on its own. Each subcommand's flags and runner live in the library, next to what it runs.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

@@ -7,6 +7,8 @@ mod harness;
 mod channels;
 #[path = "node/errors.rs"]
 mod errors;
+#[path = "node/migration.rs"]
+mod migration;
 #[path = "node/peers.rs"]
 mod peers;
 #[path = "node/reconcile.rs"]

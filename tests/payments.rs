@@ -9,7 +9,11 @@ mod common;
 #[allow(dead_code)]
 mod harness;
 
+#[path = "payments/balances.rs"]
+mod balances;
 #[path = "payments/ledger_paging.rs"]
 mod ledger_paging;
 #[path = "payments/network.rs"]
 mod network;
+#[path = "payments/onchain.rs"]
+mod onchain;

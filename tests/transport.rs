@@ -16,3 +16,5 @@ mod envelope;
 mod fuzz;
 #[path = "transport/http.rs"]
 mod http;
+#[path = "transport/slow_clients.rs"]
+mod slow_clients;

@@ -165,7 +165,31 @@ struct PaymentReport {
     /// CPU and peak RSS during the payment phase.
     nodes: UsageDelta,
     durability: Durability,
+    /// LDK store commits (fsync groups) on both nodes during the payment phase.
+    ldk_store: StoreFigures,
     targets: PaymentTargets,
+}
+
+#[derive(Debug, Serialize)]
+struct StoreFigures {
+    commits: u64,
+    writes: u64,
+    commits_per_payment: f64,
+    max_writes_per_commit: u64,
+}
+
+/// Store counters of both nodes, summed (max batch: the larger).
+fn store_stats(network: &BenchNetwork) -> crate::kvstore::KvStats {
+    let (s, r) = (
+        network.sender.node().store().kv().stats(),
+        network.receiver.node().store().kv().stats(),
+    );
+    crate::kvstore::KvStats {
+        commits: s.commits + r.commits,
+        requests: s.requests + r.requests,
+        ops: s.ops + r.ops,
+        max_batch: s.max_batch.max(r.max_batch),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -222,9 +246,12 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
         receiver_id: network.receiver.node().node_id().to_string(),
     };
     let before = ProcessUsage::now();
+    let store_before = store_stats(&network);
     let outcome = payments::run(load, sender, receiver).await;
     let after = ProcessUsage::now();
+    let store_after = store_stats(&network);
     network.shutdown().await;
+    let commits = store_after.commits - store_before.commits;
 
     let latency = LatencyStats::from_samples(&outcome.latencies);
     let rate = rate_per_sec(outcome.latencies.len() as u64, outcome.elapsed);
@@ -245,6 +272,12 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
         latency_ms: latency,
         nodes: UsageDelta::between(before, after, outcome.elapsed.as_secs_f64()),
         durability: Durability::production(),
+        ldk_store: StoreFigures {
+            commits,
+            writes: store_after.requests - store_before.requests,
+            commits_per_payment: round3(commits as f64 / outcome.latencies.len().max(1) as f64),
+            max_writes_per_commit: store_after.max_batch,
+        },
         targets: PaymentTargets {
             payments_per_sec: TARGET_PAYMENTS_PER_SEC,
             p50_ms: TARGET_P50_MS,

@@ -108,10 +108,10 @@ impl Durability {
     pub fn production() -> Durability {
         Durability {
             ledger_sqlite: "journal_mode=WAL, synchronous=FULL (fsync on every commit)",
-            ldk_monitor_writes: "LDK MonitorUpdatingPersister on lightning-persister's \
-                                 FilesystemStore, synchronous: every ChannelMonitor update, full \
-                                 monitor and ChannelManager write goes to a temporary file that \
-                                 is fsync'd, renamed, and its directory fsync'd",
+            ldk_monitor_writes: "deferred and group-committed: ChannelMonitor changes are \
+                                 queued (InProgress) and written with the ChannelManager that \
+                                 knows them in one SQLite transaction (<data_dir>/ldk.sqlite, \
+                                 journal_mode=WAL, synchronous=FULL), then released",
         }
     }
 }

@@ -165,6 +165,11 @@ impl ChainBackend {
         Arc::clone(&self.rpc)
     }
 
+    /// The RPC connection, for the lookups in `lookup.rs`.
+    pub(super) fn rpc(&self) -> &CoreRpc {
+        &self.rpc
+    }
+
     /// Bitcoin Core's URL, without credentials.
     pub fn url(&self) -> &str {
         self.rpc.url()

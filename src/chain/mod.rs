@@ -9,7 +9,8 @@
 //! - `fanout`: one `Listen` that hands each block to every registered listener, in order;
 //! - `fees`: `estimatesmartfee` per LDK confirmation target, cached for synchronous reads;
 //! - `broadcast`: `sendrawtransaction`, re-broadcast on new blocks until buried;
-//! - `backend`: `ChainBackend`, which ties them together.
+//! - `backend`: `ChainBackend`, which ties them together;
+//! - `lookup`: confirmed transactions and blocks by id or height (closed-channel history).
 
 mod backend;
 mod block_source;
@@ -19,6 +20,7 @@ mod config;
 mod error;
 mod fanout;
 mod fees;
+mod lookup;
 mod rpc;
 
 pub use backend::ChainBackend;

@@ -47,6 +47,7 @@ const NODE: &str = "Node";
 const CORE: &str = "Bitcoin Core";
 const PAYMENTS: &str = "Payments";
 const LOG: &str = "Logging";
+const FEEDS: &str = "Feeds";
 
 /// Every key the daemon reads, in the order `--help` lists them.
 #[rustfmt::skip]
@@ -65,6 +66,14 @@ pub const KEYS: &[Key] = &[
           help: "Largest accepted request body, in bytes" },
     Key { name: "rpc_max_connections", value_name: "N", default: "512", heading: RPC,
           help: "Most HTTP connections served at once" },
+    Key { name: "rpc_max_connections_per_ip", value_name: "N", default: "128", heading: RPC,
+          help: "Most HTTP connections served at once for one client IP; more are answered 503 TooManyConnections and closed, so one client cannot take every slot" },
+    Key { name: "rpc_header_read_timeout_secs", value_name: "SECS", default: "10", heading: RPC,
+          help: "A new connection must send a complete request head within this time, and a kept-alive one within this time of its next request's first byte; else it is closed" },
+    Key { name: "rpc_body_read_timeout_secs", value_name: "SECS", default: "30", heading: RPC,
+          help: "Once the head is in, the whole body must arrive within this time; else the request is answered 408 BodyReadTimeout and the connection closed" },
+    Key { name: "rpc_keepalive_timeout_secs", value_name: "SECS", default: "30", heading: RPC,
+          help: "A kept-alive connection with no request in progress that sends nothing for this long is closed" },
     Key { name: "rpc_max_failed_attempts", value_name: "N", default: "10", heading: RPC,
           help: "Wrong userpass attempts from one IP before it is answered with Banned" },
     Key { name: "rpc_failed_attempts_window_secs", value_name: "SECS", default: "600", heading: RPC,
@@ -95,14 +104,31 @@ pub const KEYS: &[Key] = &[
           help: "Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units (at least 253)" },
     Key { name: "keysend_accepted_even_tlvs", value_name: "KEYS", default: KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT, heading: PAYMENTS,
           help: "Even custom record (TLV) keys an incoming payment may carry and still be claimed; odd keys are always accepted, other even keys make the payment fail back (BOLT 1). Comma-separated in flags and env vars, an integer array in the file; each key at least 65536 and not 5482373484 (the keysend preimage). Empty accepts no even key" },
+    Key { name: "event_retention_days", value_name: "DAYS", default: "30", heading: FEEDS,
+          help: "Events older than this are pruned from the event log; a cursor older than what is kept gets CursorExpired" },
+    Key { name: "webhook_urls", value_name: "URLS", default: "none", heading: FEEDS,
+          help: "Webhook receivers: `URL` (every event) or `URL|kind,kind` (those kinds or categories: payment, channel, wallet, payment_succeeded, ...). Entries are separated by `;` in flags and env vars, an array of strings in the file. http:// only (put a TLS proxy in front for remote receivers)" },
+    Key { name: "webhook_secret", value_name: "SECRET", default: "<data_dir>/webhook_secret, created on first start", heading: FEEDS,
+          help: "HMAC-SHA256 key of the Mmln-Signature header of every webhook delivery" },
+    Key { name: "webhook_allowed_hosts", value_name: "HOSTS", default: WEBHOOK_ALLOWED_HOSTS_DEFAULT, heading: FEEDS,
+          help: "Hosts a per-call webhook_url (generate_invoice, send_payment) may name, comma-separated; others are refused so a caller cannot make the node call arbitrary hosts" },
+    Key { name: "webhook_retry_base_ms", value_name: "MS", default: "1000", heading: FEEDS,
+          help: "Delay before the first webhook retry; each later retry doubles it, up to 1 hour" },
+    Key { name: "webhook_retry_horizon_secs", value_name: "SECS", default: "86400", heading: FEEDS,
+          help: "A webhook delivery is retried until this long after its event, then given up" },
+    Key { name: "webhook_timeout_secs", value_name: "SECS", default: "10", heading: FEEDS,
+          help: "How long one webhook POST may take before it counts as failed" },
     Key { name: "log_level", value_name: "FILTER", default: "RUST_LOG, else info", heading: LOG,
           help: "Log filter in tracing's EnvFilter syntax, e.g. info or mmln=debug,lightning=info" },
 ];
 
 /// The default of `keysend_accepted_even_tlvs` as `--help` shows it; a unit test keeps it equal
-/// to the payments service's default list.
+/// to [`super::DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS`].
 pub const KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT: &str =
     "818818,906608,7629168,34349334,112111100,133773310";
+
+/// The default of `webhook_allowed_hosts`: loopback only.
+pub const WEBHOOK_ALLOWED_HOSTS_DEFAULT: &str = "127.0.0.1,::1,localhost";
 
 /// Custom record keys below this are reserved for the protocol (BOLT 4 onion payload types).
 const MIN_CUSTOM_RECORD_KEY: u64 = 65_536;
@@ -132,6 +158,18 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
         "allow_weak_password" => config.allow_weak_password = boolean(raw)?,
         "rpc_max_body_bytes" => config.rpc_max_body_bytes = positive(integer(raw)?)?,
         "rpc_max_connections" => config.rpc_max_connections = positive(integer(raw)?)?,
+        "rpc_max_connections_per_ip" => {
+            config.rpc_max_connections_per_ip = positive(integer(raw)?)?
+        }
+        "rpc_header_read_timeout_secs" => {
+            config.rpc_header_read_timeout_secs = positive(integer(raw)?)?
+        }
+        "rpc_body_read_timeout_secs" => {
+            config.rpc_body_read_timeout_secs = positive(integer(raw)?)?
+        }
+        "rpc_keepalive_timeout_secs" => {
+            config.rpc_keepalive_timeout_secs = positive(integer(raw)?)?
+        }
         "rpc_max_failed_attempts" => config.rpc_max_failed_attempts = positive(integer(raw)?)?,
         "rpc_failed_attempts_window_secs" => {
             config.rpc_failed_attempts_window_secs = positive(integer(raw)?)?
@@ -161,6 +199,15 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
             config.fallback_fee_rate_sat_per_kw = rate;
         }
         "keysend_accepted_even_tlvs" => config.keysend_accepted_even_tlvs = even_tlv_keys(raw)?,
+        "event_retention_days" => config.event_retention_days = positive(integer(raw)?)?,
+        "webhook_urls" => config.webhook_urls = webhook_urls(raw)?,
+        "webhook_secret" => config.webhook_secret = Some(non_empty(text(raw)?)?),
+        "webhook_allowed_hosts" => config.webhook_allowed_hosts = host_list(&text(raw)?),
+        "webhook_retry_base_ms" => config.webhook_retry_base_ms = positive(integer(raw)?)?,
+        "webhook_retry_horizon_secs" => {
+            config.webhook_retry_horizon_secs = positive(integer(raw)?)?
+        }
+        "webhook_timeout_secs" => config.webhook_timeout_secs = positive(integer(raw)?)?,
         "log_level" => {
             let filter = non_empty(text(raw)?)?;
             tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| e.to_string())?;
@@ -306,6 +353,89 @@ fn rpc_socket(s: &str) -> RpcSocket {
     } else {
         RpcSocket::At(PathBuf::from(s))
     }
+}
+
+/// `webhook_urls`: `;`-separated entries in text, an array of strings in TOML; each entry is
+/// `URL` or `URL|kind,kind`.
+fn webhook_urls(raw: &RawValue) -> Result<Vec<super::WebhookUrl>, String> {
+    let entries: Vec<String> = match raw {
+        RawValue::Text(s) => s.split(';').map(str::to_string).collect(),
+        RawValue::Toml(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(s) => Ok(s.clone()),
+                other => Err(format!("expected a string, found {}", toml_type(other))),
+            })
+            .collect::<Result<_, _>>()?,
+        RawValue::Toml(other) => {
+            return Err(format!(
+                "expected an array of strings, found {}",
+                toml_type(other)
+            ))
+        }
+    };
+    let mut urls = Vec::new();
+    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let (url, kinds) = match entry.split_once('|') {
+            Some((url, kinds)) => (url.trim(), Some(kinds)),
+            None => (entry, None),
+        };
+        webhook_url(url)?;
+        let kinds = match kinds {
+            None => None,
+            Some(list) => {
+                let words: Vec<String> = list
+                    .split(',')
+                    .map(|w| w.trim().to_string())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                for word in &words {
+                    if crate::ledger::EventKind::matching(word).is_empty() {
+                        return Err(format!(
+                            "unknown event kind {word:?} for {url}: use a kind such as \
+                             payment_succeeded or a category (payment, channel, wallet)"
+                        ));
+                    }
+                }
+                if words.is_empty() {
+                    return Err(format!("no event kinds after `|` for {url}"));
+                }
+                Some(words)
+            }
+        };
+        urls.push(super::WebhookUrl {
+            url: url.to_string(),
+            kinds,
+        });
+    }
+    Ok(urls)
+}
+
+/// A webhook receiver's URL: `http://host[:port][/path]` (the client has no TLS).
+pub fn webhook_url(url: &str) -> Result<(), String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("invalid webhook URL {url:?}: {e}"))?;
+    if parsed.scheme() != "http" {
+        return Err(format!(
+            "webhook URL {url:?} must be http:// (put a TLS proxy in front for remote receivers)"
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("webhook URL {url:?} has no host"));
+    }
+    Ok(())
+}
+
+fn host_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|h| {
+            h.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase()
+        })
+        .filter(|h| !h.is_empty())
+        .collect()
 }
 
 /// Bitcoin Core speaks plain HTTP; lightning-block-sync's client has no TLS.

@@ -18,7 +18,7 @@ mod password_policy;
 
 pub use cli::RunArgs;
 pub use env::{EnvSource, ProcessEnv};
-pub use keys::{Key, KEYS};
+pub use keys::{webhook_url as check_webhook_url, Key, KEYS};
 pub use load::{load, ConfigError, Origin};
 pub use password_policy::{check_password_policy, PasswordPolicyError};
 
@@ -42,6 +42,26 @@ pub enum RpcSocket {
 /// The socket's file name in the data directory.
 pub const RPC_SOCKET_FILE: &str = "lightning-rpc";
 
+/// The default of `keysend_accepted_even_tlvs`: the value-for-value keys wallets send (LNPay
+/// wallet id, Hive, Fountain, Sphinx, Whatsat message) and the even keys of the well-known
+/// records, sorted. The payments service derives the same list from its own tables; its unit
+/// test keeps the two equal (config sits below the services and does not import them).
+pub const DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS: [u64; 6] = [
+    818_818,
+    906_608,
+    7_629_168,
+    34_349_334,
+    112_111_100,
+    133_773_310,
+];
+/// One entry of `webhook_urls`: a URL and the event kinds or categories it wants (`None`:
+/// every event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl {
+    pub url: String,
+    pub kinds: Option<Vec<String>>,
+}
+
 /// Every setting the daemon reads. Key names follow KDF where KDF has one.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -62,6 +82,14 @@ pub struct Config {
     pub rpc_max_body_bytes: usize,
     /// Most HTTP connections served at once.
     pub rpc_max_connections: usize,
+    /// Most HTTP connections served at once for one client IP; more are refused.
+    pub rpc_max_connections_per_ip: usize,
+    /// Time a connection has to deliver a request head (see the key's help).
+    pub rpc_header_read_timeout_secs: u64,
+    /// Time a request's whole body has to arrive once its head is in.
+    pub rpc_body_read_timeout_secs: u64,
+    /// Time a kept-alive connection may stay silent between requests.
+    pub rpc_keepalive_timeout_secs: u64,
     /// Wrong `userpass` attempts from one IP before it is refused with `Banned`.
     pub rpc_max_failed_attempts: u32,
     /// Window over which failed attempts decay: a ban lifts once the window has passed with no
@@ -98,6 +126,22 @@ pub struct Config {
     /// Even custom record keys an inbound payment may carry and still be claimed (sorted).
     pub keysend_accepted_even_tlvs: Vec<u64>,
 
+    // --- Feeds ---
+    /// Events older than this many days are pruned from the event log.
+    pub event_retention_days: u32,
+    /// Webhook URLs every event (or the listed kinds) is POSTed to.
+    pub webhook_urls: Vec<WebhookUrl>,
+    /// HMAC-SHA256 key of `Mmln-Signature`; `<data_dir>/webhook_secret` is created when unset.
+    pub webhook_secret: Option<String>,
+    /// Hosts a per-call `webhook_url` (generate_invoice, send_payment) may name.
+    pub webhook_allowed_hosts: Vec<String>,
+    /// First retry delay in milliseconds; each later retry doubles it (capped at 1 h).
+    pub webhook_retry_base_ms: u64,
+    /// A delivery is given up this many seconds after its event.
+    pub webhook_retry_horizon_secs: u64,
+    /// How long one webhook POST may take.
+    pub webhook_timeout_secs: u64,
+
     // --- Logging ---
     /// Log filter (tracing EnvFilter syntax). When unset, `RUST_LOG` applies, else `info`.
     pub log_level: Option<String>,
@@ -113,6 +157,10 @@ impl Default for Config {
             allow_weak_password: false,
             rpc_max_body_bytes: 1024 * 1024,
             rpc_max_connections: 512,
+            rpc_max_connections_per_ip: 128,
+            rpc_header_read_timeout_secs: 10,
+            rpc_body_read_timeout_secs: 30,
+            rpc_keepalive_timeout_secs: 30,
             rpc_max_failed_attempts: 10,
             rpc_failed_attempts_window_secs: 600,
             rpc_socket: RpcSocket::InDataDir,
@@ -127,11 +175,25 @@ impl Default for Config {
             bitcoind_rpc_cookie: None,
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
-            keysend_accepted_even_tlvs: crate::service::payments::PaymentSettings::default()
-                .allowed_even_records,
+            keysend_accepted_even_tlvs: DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec(),
+            event_retention_days: 30,
+            webhook_urls: Vec::new(),
+            webhook_secret: None,
+            webhook_allowed_hosts: default_webhook_allowed_hosts(),
+            webhook_retry_base_ms: 1000,
+            webhook_retry_horizon_secs: 86_400,
+            webhook_timeout_secs: 10,
             log_level: None,
         }
     }
+}
+
+/// `webhook_allowed_hosts` by default: loopback only.
+pub fn default_webhook_allowed_hosts() -> Vec<String> {
+    keys::WEBHOOK_ALLOWED_HOSTS_DEFAULT
+        .split(',')
+        .map(str::to_string)
+        .collect()
 }
 
 impl Config {

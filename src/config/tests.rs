@@ -224,6 +224,10 @@ fn every_key_in_the_table_is_parsed() {
         ("allow_weak_password", "false"),
         ("rpc_max_body_bytes", "1048576"),
         ("rpc_max_connections", "512"),
+        ("rpc_max_connections_per_ip", "128"),
+        ("rpc_header_read_timeout_secs", "10"),
+        ("rpc_body_read_timeout_secs", "30"),
+        ("rpc_keepalive_timeout_secs", "30"),
         ("rpc_max_failed_attempts", "10"),
         ("rpc_failed_attempts_window_secs", "600"),
         ("rpc_socket", "lightning-rpc"),
@@ -239,6 +243,16 @@ fn every_key_in_the_table_is_parsed() {
         ("chain_poll_interval_ms", "250"),
         ("fallback_fee_rate_sat_per_kw", "2500"),
         ("keysend_accepted_even_tlvs", "818818,906608"),
+        ("event_retention_days", "30"),
+        (
+            "webhook_urls",
+            "http://127.0.0.1:8099/hook;http://localhost/x|payment,channel_closed",
+        ),
+        ("webhook_secret", "s3cret"),
+        ("webhook_allowed_hosts", "127.0.0.1,[::1]"),
+        ("webhook_retry_base_ms", "1000"),
+        ("webhook_retry_horizon_secs", "86400"),
+        ("webhook_timeout_secs", "10"),
         ("log_level", "info"),
     ]
     .into_iter()
@@ -305,11 +319,7 @@ fn documented_numeric_defaults_match_config_default() {
 }
 
 #[test]
-fn accepted_even_tlvs_default_is_the_payments_default() {
-    assert_eq!(
-        Config::default().keysend_accepted_even_tlvs,
-        crate::service::payments::PaymentSettings::default().allowed_even_records
-    );
+fn accepted_even_tlvs_default_is_shown_in_help() {
     let shown = keys::find("keysend_accepted_even_tlvs")
         .expect("key")
         .default;
@@ -400,4 +410,59 @@ fn rpc_socket_defaults_to_the_data_dir_and_empty_disables_it() {
     )
     .unwrap();
     assert_eq!(config.rpc_socket_path(), None);
+}
+
+#[test]
+fn webhook_urls_take_kinds_per_url_and_refuse_bad_entries() {
+    let mut config = Config::default();
+    let text = "http://127.0.0.1:8099/hook ; http://localhost/x|payment, channel_closed";
+    keys::apply(
+        &mut config,
+        "webhook_urls",
+        &keys::RawValue::Text(text.into()),
+    )
+    .unwrap();
+    assert_eq!(
+        config.webhook_urls,
+        vec![
+            super::WebhookUrl {
+                url: "http://127.0.0.1:8099/hook".into(),
+                kinds: None
+            },
+            super::WebhookUrl {
+                url: "http://localhost/x".into(),
+                kinds: Some(vec!["payment".into(), "channel_closed".into()])
+            },
+        ]
+    );
+    let toml = keys::RawValue::Toml(toml::Value::Array(vec![toml::Value::String(
+        "http://127.0.0.1:1/a|wallet".into(),
+    )]));
+    keys::apply(&mut config, "webhook_urls", &toml).unwrap();
+    assert_eq!(config.webhook_urls.len(), 1);
+    for bad in [
+        "https://example.com/hook",
+        "http://127.0.0.1/x|payments",
+        "http://127.0.0.1/x|",
+        "not a url",
+    ] {
+        let err = keys::apply(
+            &mut config,
+            "webhook_urls",
+            &keys::RawValue::Text(bad.into()),
+        )
+        .unwrap_err();
+        assert!(!err.is_empty(), "{bad}");
+    }
+    keys::apply(
+        &mut config,
+        "webhook_allowed_hosts",
+        &keys::RawValue::Text("Example.COM, [::1]".into()),
+    )
+    .unwrap();
+    assert_eq!(config.webhook_allowed_hosts, vec!["example.com", "::1"]);
+    assert_eq!(
+        Config::default().webhook_allowed_hosts,
+        vec!["127.0.0.1", "::1", "localhost"]
+    );
 }

@@ -13,7 +13,46 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::error::LedgerError;
+use super::events::{append_channel_event, EventKind};
 use super::Ledger;
+
+/// Where a live channel is in its life; it only moves forward (a sighting of an earlier state
+/// is ignored). Each step appends its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChannelState {
+    /// Funding not yet confirmed enough (`channel_opened` is appended at first sighting).
+    Opening,
+    /// `channel_ready` exchanged: payments can flow.
+    Usable,
+    /// A cooperative close has started.
+    Closing,
+}
+
+impl ChannelState {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChannelState::Opening => "opening",
+            ChannelState::Usable => "usable",
+            ChannelState::Closing => "closing",
+        }
+    }
+
+    fn from_db(word: &str) -> ChannelState {
+        match word {
+            "usable" => ChannelState::Usable,
+            "closing" => ChannelState::Closing,
+            _ => ChannelState::Opening,
+        }
+    }
+
+    fn event(self) -> EventKind {
+        match self {
+            ChannelState::Opening => EventKind::ChannelOpened,
+            ChannelState::Usable => EventKind::ChannelUsable,
+            ChannelState::Closing => EventKind::ChannelClosing,
+        }
+    }
+}
 
 /// A channel as the history knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +87,7 @@ pub struct OpenChannelSighting {
     pub funding_value_sats: u64,
     pub is_outbound: bool,
     pub is_public: bool,
+    pub state: ChannelState,
 }
 
 /// A channel closing, from LDK's `ChannelClosed` event.
@@ -108,20 +148,32 @@ impl Ledger {
         }
         let now = self.now();
         self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO channels (uuid, channel_id, counterparty_node_id, funding_tx, \
-                 funding_tx_output_index, funding_value_sats, is_outbound, is_public, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-                 ON CONFLICT (uuid) DO UPDATE SET channel_id = excluded.channel_id, \
-                   funding_tx = coalesce(excluded.funding_tx, funding_tx), \
-                   funding_tx_output_index = coalesce(excluded.funding_tx_output_index, \
-                                                      funding_tx_output_index), \
-                   funding_value_sats = excluded.funding_value_sats, \
-                   is_public = excluded.is_public \
-                 WHERE is_closed = 0",
-            )?;
             for c in seen {
-                stmt.execute(params![
+                let known: Option<(String, bool)> = tx
+                    .prepare_cached("SELECT state, is_closed FROM channels WHERE uuid = ?1")?
+                    .query_row([&c.uuid], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()?;
+                if known.as_ref().is_some_and(|(_, closed)| *closed) {
+                    continue;
+                }
+                let before = known
+                    .as_ref()
+                    .map(|(state, _)| ChannelState::from_db(state));
+                let state = before.map_or(c.state, |b| b.max(c.state));
+                tx.prepare_cached(
+                    "INSERT INTO channels (uuid, channel_id, counterparty_node_id, funding_tx, \
+                     funding_tx_output_index, funding_value_sats, is_outbound, is_public, \
+                     created_at, state) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                     ON CONFLICT (uuid) DO UPDATE SET channel_id = excluded.channel_id, \
+                       funding_tx = coalesce(excluded.funding_tx, funding_tx), \
+                       funding_tx_output_index = coalesce(excluded.funding_tx_output_index, \
+                                                          funding_tx_output_index), \
+                       funding_value_sats = excluded.funding_value_sats, \
+                       is_public = excluded.is_public, state = excluded.state \
+                     WHERE is_closed = 0",
+                )?
+                .execute(params![
                     c.uuid,
                     c.channel_id,
                     c.counterparty_node_id,
@@ -131,7 +183,14 @@ impl Ledger {
                     c.is_outbound,
                     c.is_public,
                     to_i64(now),
+                    state.as_str(),
                 ])?;
+                if before.is_none() {
+                    append_channel_event(tx, &c.uuid, EventKind::ChannelOpened, now)?;
+                }
+                if before.map_or(state > ChannelState::Opening, |b| state > b) {
+                    append_channel_event(tx, &c.uuid, state.event(), now)?;
+                }
             }
             Ok(())
         })
@@ -141,7 +200,7 @@ impl Ledger {
     /// that closed before it was funded). Idempotent: a replayed event changes nothing.
     pub fn record_channel_closed(&self, c: &ChannelClosure) -> Result<(), LedgerError> {
         self.write(|tx| {
-            tx.execute(
+            let changed = tx.execute(
                 "INSERT INTO channels (uuid, channel_id, counterparty_node_id, funding_tx, \
                  funding_tx_output_index, funding_value_sats, created_at, is_closed, \
                  closure_reason, last_local_balance_msat, closed_at) \
@@ -171,6 +230,9 @@ impl Ledger {
                     c.last_local_balance_msat.map(to_i64),
                 ],
             )?;
+            if changed > 0 {
+                append_channel_event(tx, &c.uuid, EventKind::ChannelClosed, c.closed_at)?;
+            }
             Ok(())
         })
     }
@@ -251,6 +313,7 @@ mod tests {
             funding_value_sats: 100_000,
             is_outbound: true,
             is_public: false,
+            state: ChannelState::Opening,
         }
     }
 

@@ -50,6 +50,15 @@ pub enum LedgerError {
     InvalidAmount(u64),
     #[error("invalid metadata: not JSON text ({0})")]
     InvalidMetadata(String),
+    #[error(
+        "cursor {from_index} has expired: events before {oldest_index} were pruned; resync \
+         with a list call (e.g. list_payments_by_filter), then follow from {next_index}"
+    )]
+    CursorExpired {
+        from_index: u64,
+        oldest_index: u64,
+        next_index: u64,
+    },
     #[error("ledger task failed: {0}")]
     TaskFailed(String),
     #[error("ledger row {id} has an unreadable {column}: {reason}")]

@@ -176,8 +176,89 @@ CREATE TABLE channels (
 CREATE INDEX channels_closed_order ON channels (is_closed, closed_at, id);
 "#;
 
+/// Version 6: the event log and the webhook outbox. Every change of a payment, a channel or the
+/// on-chain wallet appends one `events` row in the same transaction as the change; every
+/// webhook due for it gets one `webhook_outbox` row in that transaction too, so a crash can
+/// delay a delivery but never lose one. `webhook_routes` is the configured URL list, copied in
+/// at start-up so the outbox can be filled by SQL alone.
+const V6_EVENTS: &str = r#"
+CREATE TABLE events (
+    event_index INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    -- The payment hash (hex), channel uuid or txid the event is about.
+    subject     TEXT    NOT NULL,
+    payment_id  INTEGER,
+    -- A JSON object: the subject's state right after the change.
+    data        TEXT    NOT NULL
+);
+CREATE INDEX events_by_kind ON events (kind, event_index);
+CREATE INDEX events_by_at ON events (at);
+
+CREATE TABLE webhook_routes (
+    url   TEXT NOT NULL PRIMARY KEY,
+    -- Comma-separated kinds or categories ("payment", "channel_closed"); NULL: every event.
+    kinds TEXT
+);
+
+CREATE TABLE webhook_outbox (
+    id              INTEGER PRIMARY KEY,
+    event_index     INTEGER NOT NULL,
+    url             TEXT    NOT NULL,
+    -- pending | delivered | failed (gave up at the retry horizon)
+    state           TEXT    NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    created_at_ms   INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    UNIQUE (event_index, url)
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms) WHERE state = 'pending';
+CREATE INDEX webhook_outbox_by_event ON webhook_outbox (event_index);
+
+CREATE TABLE webhook_attempts (
+    outbox_id   INTEGER NOT NULL REFERENCES webhook_outbox (id) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    http_status INTEGER,
+    error       TEXT,
+    PRIMARY KEY (outbox_id, attempt)
+) WITHOUT ROWID;
+
+ALTER TABLE payments ADD COLUMN webhook_url TEXT;
+-- opening | usable | closing (closed channels keep is_closed = 1)
+ALTER TABLE channels ADD COLUMN state TEXT NOT NULL DEFAULT 'opening';
+
+INSERT INTO ledger_counters (name, value) VALUES ('events', 0), ('events_pruned', 0);
+"#;
+
+/// Version 5: which HTLC set an inbound payment was claimed with, and the sets refused for it.
+/// LDK raises `PaymentClaimable` again when a payer pays an already settled hash a second
+/// time; telling that apart from a replay of the claimed set needs the set's id, and a refused
+/// set leaves a note here since it changes nothing on the payment itself.
+const V5_CLAIMED_HTLC_SETS: &str = r#"
+ALTER TABLE payments ADD COLUMN claimed_htlc_set BLOB
+    CHECK (claimed_htlc_set IS NULL OR length(claimed_htlc_set) = 32);
+CREATE TABLE refused_htlc_sets (
+    id          INTEGER PRIMARY KEY,
+    payment_id  INTEGER NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+    htlc_set    BLOB    CHECK (htlc_set IS NULL OR length(htlc_set) = 32),
+    amount_msat INTEGER NOT NULL CHECK (amount_msat >= 0),
+    reason      TEXT    NOT NULL,
+    at          INTEGER NOT NULL
+);
+-- A replayed refusal (LDK replays an event whose handler failed) is written once.
+CREATE UNIQUE INDEX refused_htlc_sets_once ON refused_htlc_sets (payment_id, htlc_set);
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1_PAYMENTS, V2_COUNTS, V3_DESCRIPTION_INDEX, V4_CHANNELS];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    V1_PAYMENTS,
+    V2_COUNTS,
+    V3_DESCRIPTION_INDEX,
+    V4_CHANNELS,
+    V5_CLAIMED_HTLC_SETS,
+    V6_EVENTS,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -38,20 +38,29 @@
 pub mod bench;
 mod channels;
 mod error;
+mod events;
+#[cfg(test)]
+mod events_tests;
 mod filter;
+mod index_feed;
 mod migrations;
 mod model;
 mod payments;
 mod query;
+mod refused_sets;
 mod row;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
-pub use channels::{ChannelClosure, ChannelRecord, OpenChannelSighting};
+pub use channels::{ChannelClosure, ChannelRecord, ChannelState, OpenChannelSighting};
 pub use error::LedgerError;
+pub use events::{append_wallet_events, Event, EventKind, EventPage, WalletEventRecord};
+pub use index_feed::IndexedChange;
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;
 pub use query::MAX_LIMIT;
+pub use webhooks::{DeliveryOutcome, WebhookAttempt, WebhookDelivery, WebhookDue, WebhookRoute};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -121,6 +130,9 @@ struct Inner {
     clock: Clock,
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
+    /// The newest committed `event_index`, published after each commit (never before), so a
+    /// waiter that subscribes, then reads, cannot miss an event.
+    events_committed: tokio::sync::watch::Sender<u64>,
 }
 
 fn system_clock() -> u64 {
@@ -145,6 +157,12 @@ impl Ledger {
         let path = path.as_ref().to_path_buf();
         let mut writer = open_connection(&path, &options, false)?;
         migrations::migrate(&mut writer)?;
+        let last_event = {
+            let tx = writer.transaction()?;
+            let last = events::last_event_index(&tx)?;
+            tx.commit()?;
+            last
+        };
         let clock = options
             .clock
             .clone()
@@ -156,6 +174,7 @@ impl Ledger {
                 clock,
                 writer: Mutex::new(writer),
                 idle_readers: Mutex::new(Vec::new()),
+                events_committed: tokio::sync::watch::Sender::new(last_event),
             }),
         })
     }
@@ -191,7 +210,36 @@ impl Ledger {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        // Still holding the writer, so this is exactly what we (or an earlier write) committed.
+        let last: i64 = conn
+            .prepare_cached("SELECT value FROM ledger_counters WHERE name = 'events'")?
+            .query_row([], |row| row.get(0))?;
+        self.publish(u64::try_from(last).unwrap_or(0));
         Ok(value)
+    }
+
+    fn publish(&self, last: u64) {
+        self.inner.events_committed.send_if_modified(|current| {
+            let newer = last > *current;
+            if newer {
+                *current = last;
+            }
+            newer
+        });
+    }
+
+    /// Watches the newest committed `event_index`. Subscribe first, then read the log: an
+    /// event committed after the read wakes the receiver.
+    pub fn event_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.events_committed.subscribe()
+    }
+
+    /// Publishes events another connection committed (the wallet writes its events in its
+    /// own transaction); call after that commit.
+    pub fn publish_committed_events(&self) -> Result<(), LedgerError> {
+        let last = self.last_event_index()?;
+        self.publish(last);
+        Ok(())
     }
 
     /// Runs `f` in one read transaction (one snapshot) on a pooled reader connection.

@@ -166,6 +166,31 @@ pub struct InboundClaimable {
     /// Known for keysend (it travels in the onion) and for invoices whose preimage we hold.
     pub preimage: Option<[u8; 32]>,
     pub custom_records: Vec<CustomRecord>,
+    /// LDK's id of the HTLC set (`PaymentClaimable::payment_id`), derived from its HTLCs: the
+    /// same set replayed has the same id, a second payment of the same hash another.
+    pub htlc_set: Option<[u8; 32]>,
+}
+
+/// What [`crate::ledger::Ledger::record_inbound_claimable`] decided for an HTLC set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimableOutcome {
+    /// Claim it: a new claimable payment, or the set being claimed seen again.
+    Claim(Applied),
+    /// This very set was claimed already: nothing is left to do.
+    AlreadyClaimed(Payment),
+    /// Fail it back: the hash is settled by another set, or the set pays less than the invoice
+    /// asks. The refusal is noted in the ledger; the payment itself is unchanged.
+    Refuse { payment: Payment, reason: String },
+}
+
+/// A refused HTLC set, as noted in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedHtlcSet {
+    pub htlc_set: Option<[u8; 32]>,
+    pub amount_msat: u64,
+    pub reason: String,
+    /// Unix seconds.
+    pub at: u64,
 }
 
 /// Outcome of [`crate::ledger::Ledger::insert_outbound_intent`]. Each variant carries the row as

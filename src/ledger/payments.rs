@@ -5,9 +5,13 @@
 use rusqlite::{params, Transaction};
 
 use crate::ledger::error::LedgerError;
+use crate::ledger::events::{append_payment_event, EventKind};
 use crate::ledger::model::{
-    Applied, CustomRecord, Direction, FailureCode, InboundClaimable, NewInboundInvoice,
-    NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+    Applied, ClaimableOutcome, CustomRecord, Direction, FailureCode, InboundClaimable,
+    NewInboundInvoice, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+};
+use crate::ledger::refused_sets::{
+    claimed_htlc_set, note_refused_htlc_set, set_claimed_htlc_set, underpaid,
 };
 use crate::ledger::row::{key_to_db, payment_by_hash, to_db_u64};
 use crate::ledger::Ledger;
@@ -28,7 +32,7 @@ fn check_metadata(metadata: &Option<String>) -> Result<(), LedgerError> {
 }
 
 /// Takes the next value of a ledger-wide counter.
-fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, LedgerError> {
+pub(crate) fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, LedgerError> {
     let mut stmt = tx.prepare_cached(
         "UPDATE ledger_counters SET value = value + 1 WHERE name = ?1 RETURNING value",
     )?;
@@ -50,13 +54,16 @@ fn record_history(
     Ok(())
 }
 
-/// Records a change of row `id`: a new `updated_index`, `last_updated`, and a history entry.
-fn touch(tx: &Transaction<'_>, id: i64, now: u64) -> Result<(), LedgerError> {
+/// Records a change of row `id`: a new `updated_index`, `last_updated`, a history entry and
+/// the event `kind` (with its webhook deliveries), all in the caller's transaction.
+fn touch(tx: &Transaction<'_>, id: i64, now: u64, kind: EventKind) -> Result<(), LedgerError> {
     let index = next_counter(tx, "payments_updated")?;
-    let now = to_db_u64(now)?;
+    let now_db = to_db_u64(now)?;
     tx.prepare_cached("UPDATE payments SET updated_index = ?2, last_updated = ?3 WHERE id = ?1")?
-        .execute(params![id, index, now])?;
-    record_history(tx, id, index, now)
+        .execute(params![id, index, now_db])?;
+    record_history(tx, id, index, now_db)?;
+    append_payment_event(tx, id, kind, now)?;
+    Ok(())
 }
 
 /// Refuses a status change the lifecycle does not allow (see [`PaymentStatus`]).
@@ -105,6 +112,7 @@ struct NewRow<'a> {
     expires_at: Option<u64>,
     metadata: Option<&'a str>,
     attempts: u32,
+    webhook_url: Option<&'a str>,
 }
 
 fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, LedgerError> {
@@ -114,8 +122,10 @@ fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, L
     tx.prepare_cached(
         "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
          amount_msat, fee_limit_msat, status, preimage, payment_secret, invoice, expires_at, \
-         created_at, last_updated, created_index, updated_index, metadata, attempts) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)",
+         created_at, last_updated, created_index, updated_index, metadata, attempts, \
+         webhook_url) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, \
+         ?18)",
     )?
     .execute(params![
         &row.hash[..],
@@ -135,9 +145,11 @@ fn insert_row(tx: &Transaction<'_>, row: &NewRow<'_>, now: u64) -> Result<i64, L
         updated_index,
         row.metadata,
         row.attempts,
+        row.webhook_url,
     ])?;
     let id = tx.last_insert_rowid();
     record_history(tx, id, updated_index, now_db)?;
+    append_payment_event(tx, id, EventKind::PaymentCreated, now)?;
     Ok(id)
 }
 
@@ -163,6 +175,16 @@ impl Ledger {
     /// details and `attempts + 1`, keeping its `id` and `created_at`. The caller compares the
     /// returned row with its request to refuse e.g. a different amount for a paid hash.
     pub fn insert_outbound_intent(&self, new: &NewOutbound) -> Result<OutboundIntent, LedgerError> {
+        self.insert_outbound_intent_with_webhook(new, None)
+    }
+
+    /// [`Ledger::insert_outbound_intent`], with a URL every event of this payment is also
+    /// delivered to (a retry replaces it).
+    pub fn insert_outbound_intent_with_webhook(
+        &self,
+        new: &NewOutbound,
+        webhook_url: Option<&str>,
+    ) -> Result<OutboundIntent, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
         self.write(|tx| {
@@ -184,6 +206,7 @@ impl Ledger {
                         expires_at: new.expires_at,
                         metadata: new.metadata.as_deref(),
                         attempts: 1,
+                        webhook_url,
                     },
                     now,
                 )?;
@@ -203,7 +226,8 @@ impl Ledger {
                          amount_msat = ?5, fee_limit_msat = ?6, payment_secret = ?7, \
                          preimage = ?8, invoice = ?9, expires_at = ?10, metadata = ?11, \
                          status = 'pending', fee_paid_msat = NULL, failure_code = NULL, \
-                         failure_reason = NULL, attempts = attempts + 1 WHERE id = ?1",
+                         failure_reason = NULL, attempts = attempts + 1, \
+                         webhook_url = coalesce(?12, webhook_url) WHERE id = ?1",
                     )?
                     .execute(params![
                         existing.id,
@@ -217,11 +241,12 @@ impl Ledger {
                         new.invoice,
                         opt_u64(new.expires_at)?,
                         new.metadata,
+                        webhook_url,
                     ])?;
                     tx.prepare_cached("DELETE FROM payment_custom_records WHERE payment_id = ?1")?
                         .execute([existing.id])?;
                     add_custom_records(tx, existing.id, &new.custom_records)?;
-                    touch(tx, existing.id, now)?;
+                    touch(tx, existing.id, now, EventKind::PaymentPending)?;
                     Ok(OutboundIntent::Retrying(reload(tx, &new.payment_hash)?))
                 }
             }
@@ -230,6 +255,16 @@ impl Ledger {
 
     /// Records an invoice we generated. Replaying it returns the stored row unchanged.
     pub fn insert_inbound_invoice(&self, new: &NewInboundInvoice) -> Result<Applied, LedgerError> {
+        self.insert_inbound_invoice_with_webhook(new, None)
+    }
+
+    /// [`Ledger::insert_inbound_invoice`], with a URL every event of this payment is also
+    /// delivered to.
+    pub fn insert_inbound_invoice_with_webhook(
+        &self,
+        new: &NewInboundInvoice,
+        webhook_url: Option<&str>,
+    ) -> Result<Applied, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
         self.write(|tx| {
@@ -257,6 +292,7 @@ impl Ledger {
                     expires_at: new.expires_at,
                     metadata: new.metadata.as_deref(),
                     attempts: 0,
+                    webhook_url,
                 },
                 now,
             )?;
@@ -267,10 +303,21 @@ impl Ledger {
         })
     }
 
-    /// Records arrived inbound HTLCs (LDK `PaymentClaimable`). A hash we never issued an invoice
-    /// for is a keysend: its row is created here, described as "keysend". The amount is what
-    /// actually arrived (this is how an amountless invoice gets its amount).
-    pub fn record_inbound_claimable(&self, c: &InboundClaimable) -> Result<Applied, LedgerError> {
+    /// Records arrived inbound HTLCs (LDK `PaymentClaimable`) and decides whether to claim them.
+    /// A hash we never issued an invoice for is a keysend: its row is created here, described as
+    /// "keysend". The amount is what actually arrived (this is how an amountless invoice gets its
+    /// amount). The rules, by the row's state:
+    /// - pending or failed: becomes claimable with this set (an underpaid invoice is refused);
+    /// - claimable: the same set again is claimed again (a replay); another set means LDK no
+    ///   longer holds the first (it refuses a second set while one is claimable or being
+    ///   claimed), so the new set takes its place;
+    /// - succeeded: the same set is already claimed; any other set pays a settled hash a second
+    ///   time and is refused, so the payer gets its money back at once instead of the HTLC
+    ///   timing out and force-closing our channel.
+    pub fn record_inbound_claimable(
+        &self,
+        c: &InboundClaimable,
+    ) -> Result<ClaimableOutcome, LedgerError> {
         let now = self.now();
         self.write(|tx| {
             let Some(existing) = payment_by_hash(tx, &c.payment_hash)? else {
@@ -291,24 +338,52 @@ impl Ledger {
                         expires_at: None,
                         metadata: None,
                         attempts: 0,
+                        webhook_url: None,
                     },
                     now,
                 )?;
                 add_custom_records(tx, id, &c.custom_records)?;
-                return Ok(Applied {
+                set_claimed_htlc_set(tx, id, c.htlc_set.as_ref())?;
+                return Ok(ClaimableOutcome::Claim(Applied {
                     payment: reload(tx, &c.payment_hash)?,
                     changed: true,
-                });
+                }));
             };
             require_direction(&existing, Direction::Inbound)?;
+            let claimed_set = claimed_htlc_set(tx, existing.id)?;
+            // Equal only when both are known: an unknown id never proves a replay.
+            let same_set = c.htlc_set.is_some() && claimed_set == c.htlc_set;
             match existing.status {
-                // A replay, or the claimable event arriving after the claim completed.
-                PaymentStatus::Claimable | PaymentStatus::Succeeded => Ok(Applied {
+                PaymentStatus::Succeeded if same_set => {
+                    Ok(ClaimableOutcome::AlreadyClaimed(existing))
+                }
+                PaymentStatus::Succeeded => {
+                    let reason = format!(
+                        "refused: payment hash {} is already settled; a second payment of it \
+                         is failed back",
+                        hex::encode(c.payment_hash)
+                    );
+                    note_refused_htlc_set(tx, &existing, c, &reason, now)?;
+                    Ok(ClaimableOutcome::Refuse {
+                        payment: existing,
+                        reason,
+                    })
+                }
+                PaymentStatus::Claimable if same_set => Ok(ClaimableOutcome::Claim(Applied {
                     payment: existing,
                     changed: false,
-                }),
-                PaymentStatus::Pending | PaymentStatus::Failed => {
-                    guard(&existing, PaymentStatus::Claimable)?;
+                })),
+                PaymentStatus::Claimable | PaymentStatus::Pending | PaymentStatus::Failed => {
+                    if let Some(reason) = underpaid(&existing, c) {
+                        note_refused_htlc_set(tx, &existing, c, &reason, now)?;
+                        return Ok(ClaimableOutcome::Refuse {
+                            payment: existing,
+                            reason,
+                        });
+                    }
+                    if existing.status != PaymentStatus::Claimable {
+                        guard(&existing, PaymentStatus::Claimable)?;
+                    }
                     tx.prepare_cached(
                         "UPDATE payments SET status = 'claimable', amount_msat = ?2, \
                          preimage = COALESCE(preimage, ?3), failure_code = NULL, \
@@ -320,11 +395,12 @@ impl Ledger {
                         c.preimage.as_ref().map(|p| &p[..]),
                     ])?;
                     add_custom_records(tx, existing.id, &c.custom_records)?;
-                    touch(tx, existing.id, now)?;
-                    Ok(Applied {
+                    set_claimed_htlc_set(tx, existing.id, c.htlc_set.as_ref())?;
+                    touch(tx, existing.id, now, EventKind::PaymentClaimable)?;
+                    Ok(ClaimableOutcome::Claim(Applied {
                         payment: reload(tx, &c.payment_hash)?,
                         changed: true,
-                    })
+                    }))
                 }
             }
         })
@@ -349,6 +425,11 @@ impl Ledger {
             if existing.preimage.is_some_and(|p| &p != preimage) {
                 return Err(LedgerError::PreimageMismatch(*hash));
             }
+            let succeeded_kind = if existing.status == PaymentStatus::Succeeded {
+                EventKind::PaymentUpdated
+            } else {
+                EventKind::PaymentSucceeded
+            };
             if existing.status == PaymentStatus::Succeeded {
                 let fills = existing.preimage.is_none()
                     || (existing.fee_paid_msat.is_none() && fee_paid_msat.is_some())
@@ -375,7 +456,7 @@ impl Ledger {
                 opt_u64(fee_paid_msat)?,
                 opt_u64(amount_msat)?,
             ])?;
-            touch(tx, existing.id, now)?;
+            touch(tx, existing.id, now, succeeded_kind)?;
             Ok(Applied {
                 payment: reload(tx, hash)?,
                 changed: true,
@@ -406,7 +487,7 @@ impl Ledger {
                          failure_reason = ?3 WHERE id = ?1",
                     )?
                     .execute(params![existing.id, code.as_str(), reason])?;
-                    touch(tx, existing.id, now)?;
+                    touch(tx, existing.id, now, EventKind::PaymentFailed)?;
                     Ok(Applied {
                         payment: reload(tx, hash)?,
                         changed: true,

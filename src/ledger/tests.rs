@@ -264,8 +264,9 @@ fn inbound_invoice_and_claimable_are_idempotent() {
             key: 696969,
             value: b"wal_x".to_vec(),
         }],
+        htlc_set: Some([0x51; 32]),
     };
-    let claimable = f.ledger.record_inbound_claimable(&claim).unwrap();
+    let claimable = to_claim(f.ledger.record_inbound_claimable(&claim).unwrap());
     assert!(claimable.changed);
     assert_eq!(claimable.payment.status, PaymentStatus::Claimable);
     assert_eq!(claimable.payment.amount_msat, Some(4242));
@@ -274,7 +275,7 @@ fn inbound_invoice_and_claimable_are_idempotent() {
         "the stored preimage is kept"
     );
     assert_eq!(claimable.payment.custom_records, claim.custom_records);
-    let replay = f.ledger.record_inbound_claimable(&claim).unwrap();
+    let replay = to_claim(f.ledger.record_inbound_claimable(&claim).unwrap());
     assert!(!replay.changed);
     assert_eq!(replay.payment, claimable.payment);
 
@@ -283,13 +284,128 @@ fn inbound_invoice_and_claimable_are_idempotent() {
         .mark_succeeded(&[7; 32], &[7 ^ 0xff; 32], None, Some(4242))
         .unwrap();
     assert!(claimed.changed);
-    assert!(!f.ledger.record_inbound_claimable(&claim).unwrap().changed);
+    assert!(matches!(
+        f.ledger.record_inbound_claimable(&claim).unwrap(),
+        ClaimableOutcome::AlreadyClaimed(_)
+    ));
+    assert!(f.ledger.refused_htlc_sets(&[7; 32]).unwrap().is_empty());
+}
+
+fn to_claim(outcome: ClaimableOutcome) -> Applied {
+    match outcome {
+        ClaimableOutcome::Claim(applied) => applied,
+        other => panic!("expected a claim, got {other:?}"),
+    }
+}
+
+fn refusal(outcome: ClaimableOutcome) -> String {
+    match outcome {
+        ClaimableOutcome::Refuse { reason, .. } => reason,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_second_set_for_a_settled_hash_is_refused_with_a_note() {
+    let f = fixture();
+    let inv = invoice(12, Some(5_000));
+    f.ledger.insert_inbound_invoice(&inv).unwrap();
+    let first = InboundClaimable {
+        payment_hash: [12; 32],
+        amount_msat: 5_000,
+        preimage: inv.preimage,
+        custom_records: vec![],
+        htlc_set: Some([1; 32]),
+    };
+    to_claim(f.ledger.record_inbound_claimable(&first).unwrap());
+    f.ledger
+        .mark_succeeded(&[12; 32], &inv.preimage.unwrap(), None, Some(5_000))
+        .unwrap();
+    let before = f.ledger.get_payment(&[12; 32]).unwrap().unwrap();
+
+    let second = InboundClaimable {
+        htlc_set: Some([2; 32]),
+        ..first.clone()
+    };
+    let reason = refusal(f.ledger.record_inbound_claimable(&second).unwrap());
+    assert!(reason.contains("already settled"), "{reason}");
+    // A replayed refusal is noted once; an unknown set id is never taken for a replay.
+    refusal(f.ledger.record_inbound_claimable(&second).unwrap());
+    let unknown = InboundClaimable {
+        htlc_set: None,
+        ..first.clone()
+    };
+    refusal(f.ledger.record_inbound_claimable(&unknown).unwrap());
+
+    let notes = f.ledger.refused_htlc_sets(&[12; 32]).unwrap();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(
+        (notes[0].htlc_set, notes[0].amount_msat),
+        (Some([2; 32]), 5_000)
+    );
+    assert_eq!(
+        f.ledger.get_payment(&[12; 32]).unwrap().unwrap(),
+        before,
+        "a refusal leaves the payment untouched"
+    );
+}
+
+#[test]
+fn an_underpaid_invoice_is_refused_and_stays_payable() {
+    let f = fixture();
+    let inv = invoice(13, Some(9_000));
+    f.ledger.insert_inbound_invoice(&inv).unwrap();
+    let short = InboundClaimable {
+        payment_hash: [13; 32],
+        amount_msat: 8_999,
+        preimage: inv.preimage,
+        custom_records: vec![],
+        htlc_set: Some([3; 32]),
+    };
+    let reason = refusal(f.ledger.record_inbound_claimable(&short).unwrap());
+    assert!(reason.contains("8999 msat arrived"), "{reason}");
+    assert_eq!(
+        f.ledger.get_payment(&[13; 32]).unwrap().unwrap().status,
+        PaymentStatus::Pending
+    );
+    let full = InboundClaimable {
+        amount_msat: 9_000,
+        htlc_set: Some([4; 32]),
+        ..short
+    };
+    to_claim(f.ledger.record_inbound_claimable(&full).unwrap());
+}
+
+#[test]
+fn a_new_set_replaces_one_that_was_never_claimed() {
+    let f = fixture();
+    let claim = InboundClaimable {
+        payment_hash: [14; 32],
+        amount_msat: 1_000,
+        preimage: Some([0x41; 32]),
+        custom_records: vec![],
+        htlc_set: Some([5; 32]),
+    };
+    to_claim(f.ledger.record_inbound_claimable(&claim).unwrap());
+    let next = InboundClaimable {
+        htlc_set: Some([6; 32]),
+        ..claim
+    };
+    assert!(to_claim(f.ledger.record_inbound_claimable(&next).unwrap()).changed);
+    f.ledger
+        .mark_succeeded(&[14; 32], &[0x41; 32], None, None)
+        .unwrap();
+    assert!(matches!(
+        f.ledger.record_inbound_claimable(&next).unwrap(),
+        ClaimableOutcome::AlreadyClaimed(_)
+    ));
 }
 
 #[test]
 fn an_unknown_claimable_hash_is_a_keysend() {
     let f = fixture();
     let claim = InboundClaimable {
+        htlc_set: Some([0x88; 32]),
         payment_hash: [8; 32],
         amount_msat: 18_000,
         preimage: Some([0x87; 32]),
@@ -304,7 +420,7 @@ fn an_unknown_claimable_hash_is_a_keysend() {
             },
         ],
     };
-    let p = f.ledger.record_inbound_claimable(&claim).unwrap().payment;
+    let p = to_claim(f.ledger.record_inbound_claimable(&claim).unwrap()).payment;
     assert_eq!(
         (p.kind, p.description.as_str()),
         (PaymentKind::Keysend, "keysend")
@@ -340,6 +456,7 @@ fn directions_never_share_a_hash() {
         amount_msat: 1,
         preimage: None,
         custom_records: vec![],
+        htlc_set: None,
     };
     let err = f.ledger.record_inbound_claimable(&claim).unwrap_err();
     assert!(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bitcoin::{BlockHash, Network};
 use lightning::chain::channelmonitor::ChannelMonitor;
-use lightning::chain::{BestBlock, ChannelMonitorUpdateStatus, Listen, Watch};
+use lightning::chain::{BestBlock, ChannelMonitorUpdateStatus, Listen};
 use lightning::sign::InMemorySigner;
 use lightning_block_sync::init::synchronize_listeners;
 use lightning_block_sync::UnboundedCache;
@@ -72,7 +72,9 @@ pub(super) async fn sync_to_tip(
         })?;
     for (_, (monitor, _, _, _)) in monitor_listeners {
         let channel_id = monitor.channel_id();
-        match chain_monitor.watch_channel(channel_id, monitor) {
+        // `load_existing_monitor`, not `watch_channel`: the monitor is already stored, and a
+        // persist here would be an update no one ever completes.
+        match chain_monitor.load_existing_monitor(channel_id, monitor) {
             Ok(ChannelMonitorUpdateStatus::Completed) => {}
             other => {
                 return Err(NodeError::StateReadFailed {

@@ -18,9 +18,53 @@ pub const DEFAULT_MIN_CHANNEL_SIZE_SAT: u64 = 20_000;
 /// `Max` stays under it so it works with any peer.
 pub const MAX_NON_WUMBO_CHANNEL_SAT: u64 = (1 << 24) - 1;
 
+/// BOLT 3: each anchor output carries 330 sat, and a commitment has two; the opener pays them.
+const ANCHOR_OUTPUTS_MSAT: u64 = 2 * 330 * 1000;
+
+/// Our share of the channel in the current commitment, in msat: the channel's value minus the
+/// counterparty's share and minus every HTLC in flight (an outbound HTLC counts again if it
+/// fails, an inbound one once it is claimed). The opener's commitment fee and anchor outputs are
+/// *not* deducted, so `ours + theirs + in-flight HTLCs == capacity * 1000` exactly.
+///
+/// LDK 0.2 no longer reports this figure, but its capacities are derived from it: each side's
+/// capacity is that side's share minus the anchors (if it opened the channel) minus the reserve
+/// it must keep, saturating at zero. A capacity above zero is therefore exact, so we invert
+/// whichever one is unsaturated: the inbound one first, since it covers the common case of a
+/// side whose share is at or below its reserve (where `outbound + reserve` overstated it).
+fn current_balance_msat(c: &ChannelDetails) -> u64 {
+    let capacity_msat = c.channel_value_satoshis * 1000;
+    let anchors = c
+        .channel_type
+        .as_ref()
+        .is_some_and(|t| t.supports_anchors_zero_fee_htlc_tx());
+    let anchors_paid_by = |opener: bool| {
+        if anchors && opener {
+            ANCHOR_OUTPUTS_MSAT
+        } else {
+            0
+        }
+    };
+    let in_flight_msat: u64 = c
+        .pending_inbound_htlcs
+        .iter()
+        .map(|h| h.amount_msat)
+        .chain(c.pending_outbound_htlcs.iter().map(|h| h.amount_msat))
+        .sum();
+    let shares_msat = capacity_msat.saturating_sub(in_flight_msat);
+    if c.inbound_capacity_msat > 0 {
+        let their_reserve_msat = c.counterparty.unspendable_punishment_reserve * 1000;
+        let theirs = c.inbound_capacity_msat + their_reserve_msat + anchors_paid_by(!c.is_outbound);
+        return shares_msat.saturating_sub(theirs);
+    }
+    // Both capacities at zero happens only when HTLCs in flight eat both shares; then ours is
+    // at most our reserve plus the anchors we pay, which is what this reports.
+    let our_reserve_msat = c.unspendable_punishment_reserve.unwrap_or(0) * 1000;
+    let ours = c.outbound_capacity_msat + our_reserve_msat + anchors_paid_by(c.is_outbound);
+    ours.min(shares_msat)
+}
+
 impl ChannelInfo {
     fn from_details(c: &ChannelDetails) -> Self {
-        let reserve_msat = c.unspendable_punishment_reserve.unwrap_or(0) * 1000;
         ChannelInfo {
             uuid: Uuid::from_u128(c.user_channel_id),
             channel_id: c.channel_id,
@@ -28,7 +72,7 @@ impl ChannelInfo {
             funding_txo: c.funding_txo.map(|o| o.into_bitcoin_outpoint()),
             short_channel_id: c.short_channel_id,
             capacity_sat: c.channel_value_satoshis,
-            balance_msat: c.outbound_capacity_msat + reserve_msat,
+            balance_msat: current_balance_msat(c),
             outbound_capacity_msat: c.outbound_capacity_msat,
             inbound_capacity_msat: c.inbound_capacity_msat,
             next_outbound_htlc_limit_msat: c.next_outbound_htlc_limit_msat,
@@ -36,6 +80,10 @@ impl ChannelInfo {
             is_public: c.is_announced,
             is_channel_ready: c.is_channel_ready,
             is_usable: c.is_usable,
+            is_shutting_down: !matches!(
+                c.channel_shutdown_state,
+                None | Some(ChannelShutdownState::NotShuttingDown)
+            ),
             confirmations: c.confirmations,
             confirmations_required: c.confirmations_required,
             forwarding_fee_base_msat: c.config.map(|cfg| cfg.forwarding_fee_base_msat),

@@ -30,6 +30,11 @@ pub trait NodeEventSink: Send + Sync {
     ) -> SinkFuture<'a>;
     /// A channel closed (including channels that never got funded).
     fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_>;
+    /// Where the wallet records what it observes, in its own persist transaction. `None`
+    /// (the default): the wallet keeps no journal.
+    fn wallet_journal(&self) -> Option<Arc<dyn crate::node::wallet_db::WalletJournal>> {
+        None
+    }
 }
 
 /// A sink that claims every payment whose preimage LDK knows (invoices it created, keysend) and

@@ -11,8 +11,10 @@
 mod chain_sync;
 pub mod channels;
 pub mod config;
+mod durable;
 pub mod error;
 pub mod events;
+mod flush_loop;
 pub mod keys;
 mod logger;
 mod maintenance;
@@ -23,6 +25,7 @@ pub mod signer;
 mod start;
 #[cfg(test)]
 mod stop_tests;
+pub mod store;
 pub mod sweeper;
 pub mod types;
 pub mod wallet;
@@ -80,6 +83,7 @@ struct Tasks {
     listener: JoinHandle<()>,
     reconnector: JoinHandle<()>,
     maintenance: JoinHandle<()>,
+    flush_loop: JoinHandle<()>,
 }
 
 /// A running Lightning node.
@@ -89,6 +93,7 @@ pub struct Node {
     chain: Arc<crate::chain::ChainBackend>,
     keys: Arc<KeysManager>,
     store: Arc<Store>,
+    flusher: Arc<durable::Flusher>,
     chain_monitor: Arc<ChainMonitor>,
     channel_manager: Arc<ChannelManager>,
     network_graph: Arc<NetworkGraph>,
@@ -120,7 +125,8 @@ impl Node {
     }
 
     /// Stops the node: peers first, then the background processor (which persists the
-    /// ChannelManager one last time), then the chain poller, then the wallet. Idempotent.
+    /// ChannelManager one last time), then the chain poller, a last flush and the store's
+    /// writer, then the wallet. Idempotent.
     pub async fn stop(&self) {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
@@ -139,9 +145,28 @@ impl Node {
             Ok(Err(e)) => tracing::error!("background processor ended with an error: {e}"),
             Err(e) => tracing::error!("background processor task failed: {e}"),
         }
-        // 3. Chain poller.
+        // 3. Chain poller; then write what it and the processor's last steps queued, and
+        // drain the store's writer.
         let _ = self.chain_shutdown.send(true);
         let _ = tasks.chain_poller.await;
+        let _ = tasks.flush_loop.await;
+        if !self.store.kv().is_stopped() {
+            let flusher = Arc::clone(&self.flusher);
+            match tokio::task::spawn_blocking(move || flusher.flush()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!("final flush failed: {e}"),
+                Err(e) => tracing::error!("final flush task failed: {e}"),
+            }
+        }
+        let stats = self.store.kv().stats();
+        tracing::info!(
+            commits = stats.commits,
+            writes = stats.requests,
+            max_batch = stats.max_batch,
+            flushes = self.flusher.flushes(),
+            "LDK store closed"
+        );
+        self.store.kv().shutdown();
         // 4. Break the gossip sync <-> verifier cycle so the node can be freed.
         self.gossip_sync.add_utxo_lookup(None);
         // 5. Wallet (it persists after every block; this catches address reveals).
@@ -208,6 +233,11 @@ impl Node {
 
     pub fn wallet(&self) -> &Arc<OnchainWallet> {
         &self.wallet
+    }
+
+    /// The chain backend, for lookups of confirmed transactions and blocks.
+    pub fn chain(&self) -> &Arc<crate::chain::ChainBackend> {
+        &self.chain
     }
 
     // --- peers ---

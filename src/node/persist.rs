@@ -1,5 +1,6 @@
-//! Where node state lives: LDK objects in the `FilesystemStore` under `<data_dir>/ldk/`, plus two
-//! small records of our own in the same store (peer addresses, trusted nodes).
+//! Where node state lives: LDK objects in the store `<data_dir>/ldk.sqlite` (see store.rs and
+//! durable.rs), plus two small records of our own in the same store (peer addresses, trusted
+//! nodes).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
@@ -27,8 +28,8 @@ const PEERS_KEY: &str = "peer_addresses";
 const TRUSTED_KEY: &str = "trusted_nodes";
 
 /// Reads a key, mapping "not there" to `None` (LDK stores return `NotFound` for missing keys).
-pub fn read_optional(
-    store: &Store,
+pub fn read_optional<S: KVStoreSync + ?Sized>(
+    store: &S,
     primary: &str,
     secondary: &str,
     key: &str,
@@ -227,14 +228,26 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_trust_and_addresses_unchanged() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::new(dir.path().to_path_buf()));
+        let failing = Arc::new(AtomicBool::new(false));
+        let fail = Arc::clone(&failing);
+        let hook: crate::kvstore::CommitHook = Arc::new(move || {
+            if fail.load(Ordering::SeqCst) {
+                Err("disk full".to_string())
+            } else {
+                Ok(())
+            }
+        });
+        let kv = crate::kvstore::KvStore::open_with_hook(&dir.path().join("kv.sqlite"), Some(hook))
+            .unwrap();
+        let store = Arc::new(Store::new(Arc::new(kv)));
         let trusted = TrustedNodes::load(Arc::clone(&store), &[]).unwrap();
         let book = PeerAddressBook::load(Arc::clone(&store)).unwrap();
         assert!(trusted.set(node_id(1), true).unwrap());
-        // A file where the store wants its namespace directory: every write now fails.
-        std::fs::remove_dir_all(dir.path().join(MMLN_NAMESPACE)).unwrap();
-        std::fs::write(dir.path().join(MMLN_NAMESPACE), b"in the way").unwrap();
+        // Every commit fails from here on.
+        failing.store(true, Ordering::SeqCst);
 
         assert!(trusted.set(node_id(2), true).is_err());
         assert!(

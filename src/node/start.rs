@@ -23,13 +23,14 @@ use lightning_background_processor::{
     process_events_async_with_kv_store_sync, GossipSync as BpGossipSync, NO_LIQUIDITY_MANAGER,
 };
 use lightning_block_sync::gossip::TokioSpawner;
-use lightning_persister::fs_store::FilesystemStore;
 use tokio::sync::watch;
 
 use crate::chain::ChainBackend;
 
 use super::chain_sync;
+use super::durable::{BackgroundStore, Flusher, MonitorQueue};
 use super::events::{NodeEventHandler, NodeEventSink};
+use super::flush_loop::FlushLoop;
 use super::keys;
 use super::logger::NodeLogger;
 use super::maintenance;
@@ -37,6 +38,7 @@ use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::reconcile;
 use super::signer::WalletSignerProvider;
+use super::store::{self, LdkStore};
 use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
     ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipSync,
@@ -68,9 +70,8 @@ pub(super) async fn start(
             config.network, config.chain.network
         )));
     }
-    let ldk_dir = config.data_dir.join("ldk");
-    std::fs::create_dir_all(&ldk_dir).map_err(|source| NodeError::DataDirFailed {
-        path: ldk_dir.clone(),
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| NodeError::DataDirFailed {
+        path: config.data_dir.clone(),
         source,
     })?;
 
@@ -93,8 +94,13 @@ pub(super) async fn start(
     let fee_estimator: Arc<DynFeeEstimator> = chain.clone();
     let broadcaster: Arc<DynBroadcaster> = chain.clone();
 
-    // 3. LDK store and monitor persister.
-    let store = Arc::new(FilesystemStore::new(ldk_dir));
+    // 3. LDK store (group-committed SQLite; a legacy `ldk/` directory is copied in once), the
+    // monitor queue the ChainMonitor persists through (see durable.rs), and a reader that
+    // applies any incremental updates a migrated directory holds.
+    let mut ldk_store = LdkStore::open(&config.data_dir)?;
+    store::migrate_legacy_dir(&config.data_dir, &mut ldk_store)?;
+    let store = Arc::new(ldk_store);
+    let monitor_queue = Arc::new(MonitorQueue::default());
     let persister: Arc<Persister> = Arc::new(Persister::new(
         Arc::clone(&store),
         Arc::clone(&logger),
@@ -111,7 +117,7 @@ pub(super) async fn start(
         Arc::clone(&broadcaster),
         Arc::clone(&logger),
         Arc::clone(&fee_estimator),
-        Arc::clone(&persister),
+        Arc::clone(&monitor_queue),
         Arc::clone(&keys_manager),
         keys_manager.get_peer_storage_key(),
     ));
@@ -124,6 +130,9 @@ pub(super) async fn start(
         &wallet_master,
         Arc::clone(&fee_estimator),
     )?);
+    if let Some(journal) = sink.wallet_journal() {
+        wallet.set_journal(journal);
+    }
     let tip = chain.best_block().await.map_err(chain_err)?;
     if !seed_existed {
         // A brand-new seed cannot have history: start the wallet at the tip instead of
@@ -169,7 +178,7 @@ pub(super) async fn start(
     }
     let user_config = config.user_config();
     let manager_bytes = persist::read_optional(
-        &store,
+        &*store,
         CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
         CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
         CHANNEL_MANAGER_PERSISTENCE_KEY,
@@ -230,6 +239,17 @@ pub(super) async fn start(
         }
     };
     let channel_manager = Arc::new(channel_manager);
+    // Every ChannelManager write goes through the flusher, the background processor's too.
+    let flusher = Arc::new(Flusher::new(
+        Arc::clone(&monitor_queue),
+        Arc::clone(&store),
+        Arc::clone(&channel_manager),
+        Arc::clone(&chain_monitor),
+    ));
+    let background_store = Arc::new(BackgroundStore {
+        store: Arc::clone(&store),
+        flusher: Arc::clone(&flusher),
+    });
 
     // 8. Output sweeper.
     let sweeper = Arc::new(sweeper::load_or_create(
@@ -238,7 +258,7 @@ pub(super) async fn start(
             fee_estimator: Arc::clone(&fee_estimator),
             keys: Arc::clone(&keys_manager),
             wallet: Arc::clone(&wallet),
-            store: Arc::clone(&store),
+            store: Arc::clone(&background_store),
             logger: Arc::clone(&logger),
         },
         tip,
@@ -388,8 +408,15 @@ pub(super) async fn start(
             }
         })
     };
+    let flush_loop = FlushLoop {
+        flusher: Arc::clone(&flusher),
+        peer_manager: Arc::clone(&peer_manager),
+        channel_manager: Arc::clone(&channel_manager),
+        offline: shutdown.clone(),
+    }
+    .spawn(shutdown_rx.clone());
     let processor = process_events_async_with_kv_store_sync(
-        Arc::clone(&store),
+        background_store,
         move |event| {
             let handler = Arc::clone(&handler);
             async move { handler.handle(event).await }
@@ -443,6 +470,7 @@ pub(super) async fn start(
         chain,
         keys: keys_manager,
         store,
+        flusher,
         chain_monitor,
         channel_manager,
         network_graph,
@@ -464,6 +492,7 @@ pub(super) async fn start(
             listener: listener_task,
             reconnector,
             maintenance,
+            flush_loop,
         })),
         stopped: AtomicBool::new(false),
     }))

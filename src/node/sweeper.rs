@@ -14,10 +14,11 @@ use lightning::util::persist::{
 };
 use lightning::util::ser::ReadableArgs;
 
+use super::durable::BackgroundStore;
 use super::error::NodeError;
 use super::logger::NodeLogger;
 use super::persist::read_optional;
-use super::types::{DynBroadcaster, DynFeeEstimator, DynFilter, Store, Sweeper};
+use super::types::{DynBroadcaster, DynFeeEstimator, DynFilter, Sweeper};
 use super::wallet::OnchainWallet;
 
 pub struct SweeperParts {
@@ -25,14 +26,15 @@ pub struct SweeperParts {
     pub fee_estimator: Arc<DynFeeEstimator>,
     pub keys: Arc<KeysManager>,
     pub wallet: Arc<OnchainWallet>,
-    pub store: Arc<Store>,
+    /// The background processor's store: the sweeper and the processor must share one type.
+    pub store: Arc<BackgroundStore>,
     pub logger: Arc<NodeLogger>,
 }
 
 /// Restores the sweeper, or creates one starting at `tip` on first start.
 pub fn load_or_create(parts: SweeperParts, tip: BestBlock) -> Result<Sweeper, NodeError> {
     let bytes = read_optional(
-        &parts.store,
+        &*parts.store,
         OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE,
         OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE,
         OUTPUT_SWEEPER_PERSISTENCE_KEY,

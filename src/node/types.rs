@@ -16,10 +16,11 @@ use lightning::sign::{InMemorySigner, KeysManager};
 use lightning::util::persist::MonitorUpdatingPersister;
 use lightning::util::sweep::OutputSweeperSync;
 use lightning_net_tokio::SocketDescriptor;
-use lightning_persister::fs_store::FilesystemStore;
 
+use super::durable::{BackgroundStore, MonitorQueue};
 use super::logger::NodeLogger;
 use super::signer::WalletSignerProvider;
+use super::store::LdkStore;
 use super::wallet::OnchainWallet;
 
 /// Fee estimation comes from the chain backend; kept behind a trait object so the node does not
@@ -29,7 +30,9 @@ pub type DynBroadcaster = dyn BroadcasterInterface + Send + Sync;
 /// We feed full blocks, so no transaction filter is registered (always `None`).
 pub type DynFilter = dyn Filter + Send + Sync;
 
-pub type Store = FilesystemStore;
+pub type Store = LdkStore;
+/// Used only to read monitors at start-up: it applies incremental updates that a migrated
+/// `FilesystemStore` directory may hold. Writes go through [`MonitorQueue`].
 pub type Persister = MonitorUpdatingPersister<
     Arc<Store>,
     Arc<NodeLogger>,
@@ -44,7 +47,7 @@ pub type ChainMonitor = lightning::chain::chainmonitor::ChainMonitor<
     Arc<DynBroadcaster>,
     Arc<DynFeeEstimator>,
     Arc<NodeLogger>,
-    Arc<Persister>,
+    Arc<MonitorQueue>,
     Arc<KeysManager>,
 >;
 pub type NetworkGraph = lightning::routing::gossip::NetworkGraph<Arc<NodeLogger>>;
@@ -102,7 +105,7 @@ pub type Sweeper = OutputSweeperSync<
     Arc<OnchainWallet>,
     Arc<DynFeeEstimator>,
     Arc<DynFilter>,
-    Arc<Store>,
+    Arc<BackgroundStore>,
     Arc<NodeLogger>,
     Arc<KeysManager>,
 >;
@@ -146,7 +149,8 @@ pub struct ChannelInfo {
     pub funding_txo: Option<OutPoint>,
     pub short_channel_id: Option<u64>,
     pub capacity_sat: u64,
-    /// Our balance, not counting pending HTLCs' resolution.
+    /// Our share of the current commitment, HTLCs in flight excluded, before the opener's
+    /// commitment fee and anchors (see `current_balance_msat`).
     pub balance_msat: u64,
     pub outbound_capacity_msat: u64,
     pub inbound_capacity_msat: u64,
@@ -157,6 +161,8 @@ pub struct ChannelInfo {
     pub is_channel_ready: bool,
     /// Ready and the peer is connected.
     pub is_usable: bool,
+    /// A cooperative close has started (shutdown exchanged or being negotiated).
+    pub is_shutting_down: bool,
     pub confirmations: Option<u32>,
     pub confirmations_required: Option<u32>,
     pub forwarding_fee_base_msat: Option<u32>,

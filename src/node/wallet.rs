@@ -105,6 +105,11 @@ impl OnchainWallet {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Records what the wallet observes in blocks through `journal` from now on.
+    pub fn set_journal(&self, journal: Arc<dyn super::wallet_db::WalletJournal>) {
+        self.lock().db.set_journal(journal);
+    }
+
     pub fn network(&self) -> Network {
         self.network
     }

@@ -12,6 +12,7 @@ use lightning::chain::{BestBlock, Listen};
 use lightning::sign::ChangeDestinationSourceSync;
 
 use super::wallet::OnchainWallet;
+use super::wallet_db::WalletChange;
 
 impl Listen for OnchainWallet {
     fn filtered_block_connected(&self, header: &Header, txdata: &TransactionData, height: u32) {
@@ -42,6 +43,8 @@ impl Listen for OnchainWallet {
             tracing::error!(height, hash = %block.block_hash(), "wallet could not apply block: {e}");
             return;
         }
+        let changes = observed_changes(&state.wallet);
+        state.db.stage_changes(changes);
         // Persist after every block so a restart resumes from here, not from an older tip.
         // The chain poller calls this on a runtime thread, and the write fsyncs.
         if let Err(e) = off_the_runtime(|| state.persist()) {
@@ -52,6 +55,41 @@ impl Listen for OnchainWallet {
     fn blocks_disconnected(&self, fork_point_block: BestBlock) {
         tracing::info!(height = fork_point_block.height, hash = %fork_point_block.block_hash, "wallet: blocks disconnected; the next connected block replaces them");
     }
+}
+
+/// What the staged (not yet persisted) changeset adds: transactions that pay us, and
+/// confirmations of our transactions.
+fn observed_changes(
+    wallet: &bdk_wallet::PersistedWallet<super::wallet_db::WalletDb>,
+) -> Vec<WalletChange> {
+    let Some(staged) = wallet.staged() else {
+        return Vec::new();
+    };
+    let net = |tx: &bitcoin::Transaction| {
+        let (sent, received) = wallet.sent_and_received(tx);
+        received.to_sat() as i64 - sent.to_sat() as i64
+    };
+    let mut changes = Vec::new();
+    for tx in &staged.tx_graph.txs {
+        let net_sat = net(tx.as_ref());
+        if net_sat > 0 {
+            changes.push(WalletChange::Received {
+                txid: tx.compute_txid().to_string(),
+                net_sat,
+            });
+        }
+    }
+    for (anchor, txid) in &staged.tx_graph.anchors {
+        let net_sat = wallet
+            .get_tx(*txid)
+            .map_or(0, |t| net(t.tx_node.tx.as_ref()));
+        changes.push(WalletChange::Confirmed {
+            txid: txid.to_string(),
+            net_sat,
+            height: anchor.block_id.height,
+        });
+    }
+    changes
 }
 
 /// Runs blocking I/O from a synchronous callback that may be on a tokio worker: on the

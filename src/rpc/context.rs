@@ -1,19 +1,17 @@
 //! What every method handler can reach.
 //!
-//! The configuration and the coin ticker always; the running node, its ledger and the payments
-//! hub once app
-//! start-up has attached them with [`RpcContext::with_engine`]. A context without them exists
-//! only in transport tests, which route no lightning method; should a lightning method run there
-//! anyway, [`RpcContext::node`] answers [`EngineNotRunning`] ("No such coin", as KDF answers for a
+//! The configuration and the coin ticker always; the services' [`Engine`] (the running node,
+//! its ledger and the payments hub) once app start-up has attached it with
+//! [`RpcContext::with_engine`]. A context without it exists only in transport tests, which
+//! route no lightning method; should a lightning method run there anyway,
+//! [`RpcContext::engine`] answers [`EngineNotRunning`] ("No such coin", as KDF answers for a
 //! lightning coin that is not enabled) instead of panicking.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
-use crate::ledger::Ledger;
-use crate::node::Node;
-use crate::service::payments::PaymentHub;
+use crate::service::Engine;
 
 /// Shared, cheaply cloned state handed to every method.
 #[derive(Clone)]
@@ -25,16 +23,8 @@ pub struct RpcContext {
     activation_tasks: Arc<crate::rpc::task::enable_lightning::ActivationTasks>,
 }
 
-/// The running node, its ledger and the payments hub its event sink feeds.
-#[derive(Clone)]
-struct Engine {
-    node: Arc<Node>,
-    ledger: Ledger,
-    payments: PaymentHub,
-}
-
-/// The context has no node attached (only possible in transport tests). Methods turn it into
-/// their `NoSuchCoin` variant.
+/// The context has no engine attached (only possible in transport tests). Methods turn it into
+/// their `NoSuchCoin` variant (the `no_such_coin_without_engine!` macro in `rpc/error.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("No such coin {ticker}")]
 pub struct EngineNotRunning {
@@ -54,39 +44,15 @@ impl RpcContext {
         }
     }
 
-    /// This context with the running node, its ledger and the payments hub attached (app
-    /// start-up). `payments` must be the hub the node's event sink feeds.
-    pub fn with_engine(mut self, node: Arc<Node>, ledger: Ledger, payments: PaymentHub) -> Self {
-        self.engine = Some(Engine {
-            node,
-            ledger,
-            payments,
-        });
+    /// This context with the services' engine attached (app start-up).
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = Some(engine);
         self
     }
 
-    /// The payments service shared with the node's event sink.
-    pub fn payments(&self) -> Result<&PaymentHub, EngineNotRunning> {
-        self.engine
-            .as_ref()
-            .map(|e| &e.payments)
-            .ok_or_else(|| self.not_running())
-    }
-
-    /// The running node.
-    pub fn node(&self) -> Result<&Arc<Node>, EngineNotRunning> {
-        self.engine
-            .as_ref()
-            .map(|e| &e.node)
-            .ok_or_else(|| self.not_running())
-    }
-
-    /// The ledger (`<data_dir>/mmln.sqlite`); a cheap-`Clone` handle.
-    pub fn ledger(&self) -> Result<&Ledger, EngineNotRunning> {
-        self.engine
-            .as_ref()
-            .map(|e| &e.ledger)
-            .ok_or_else(|| self.not_running())
+    /// The services over the running node.
+    pub fn engine(&self) -> Result<&Engine, EngineNotRunning> {
+        self.engine.as_ref().ok_or_else(|| self.not_running())
     }
 
     /// Task ids handed out by `task::enable_lightning::init`.

@@ -16,6 +16,12 @@
 //!
 //! [`WireError`] is the one rendered form the transport writes: message, path, trace, type,
 //! data and HTTP status.
+//!
+//! Where the enums live: one `error.rs` per namespace directory (`lightning/payments/error.rs`,
+//! `lightning/nodes/error.rs`, `task/error.rs`, ...) holds the error enums of that namespace's
+//! methods and their conversions from the service errors. A method that cannot fail uses
+//! [`NeverFails`]. Every method that needs the running engine answers its absence with its
+//! `NoSuchCoin(ticker)` variant, through `no_such_coin_without_engine!`.
 
 use std::fmt;
 use std::panic::Location;
@@ -29,6 +35,31 @@ pub trait RpcError: Serialize + fmt::Display + Send + 'static {
     /// The HTTP status this variant is answered with.
     fn status(&self) -> StatusCode;
 }
+
+/// The error of a method that cannot fail: the empty enum says so in the type.
+#[derive(Debug, Serialize, thiserror::Error)]
+#[serde(tag = "error_type", content = "error_data")]
+pub enum NeverFails {}
+
+impl RpcError for NeverFails {
+    fn status(&self) -> StatusCode {
+        match *self {}
+    }
+}
+
+/// Implements `From<EngineNotRunning>` for method error enums: each answers a context without
+/// the engine (only possible in transport tests) with its `NoSuchCoin(ticker)` variant, as KDF
+/// answers for a lightning coin that is not enabled.
+macro_rules! no_such_coin_without_engine {
+    ($($error:ty),+ $(,)?) => {$(
+        impl From<$crate::rpc::context::EngineNotRunning> for $error {
+            fn from(e: $crate::rpc::context::EngineNotRunning) -> Self {
+                Self::NoSuchCoin(e.ticker)
+            }
+        }
+    )+};
+}
+pub(crate) use no_such_coin_without_engine;
 
 /// `Result` with an [`MmError`].
 pub type MmResult<T, E> = Result<T, MmError<E>>;

@@ -1,8 +1,9 @@
 //! The shape every method file follows.
 //!
 //! A method is one file under `src/rpc/<namespace>/<method>.rs` holding: its params struct, its
-//! result struct, its error enum (see [`super::error`]) and a unit struct implementing
-//! [`RpcMethod`]. It is then listed once in [`super::registry`]. The dispatcher does the rest:
+//! result struct and a unit struct implementing [`RpcMethod`] whose handler makes one call into
+//! `service/`; its error enum lives in the namespace's `error.rs` (see [`super::error`]). It is
+//! then listed once in [`super::registry`]; `rpc-spec/README.md` lists every step. The dispatcher does the rest:
 //! it parses the params (answering `InvalidRequest` with serde's message), checks `coin` when
 //! [`RpcMethod::TAKES_COIN`] is set, calls [`RpcMethod::handle`] and serializes the result.
 

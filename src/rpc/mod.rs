@@ -8,6 +8,7 @@
 //! - [`context`]: [`RpcContext`], what handlers can reach.
 //! - [`coin`]: the `coin` parameter check.
 
+pub mod cln;
 pub mod coin;
 pub mod context;
 pub mod dispatcher;

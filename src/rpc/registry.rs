@@ -1,5 +1,8 @@
-//! The one list of methods the daemon serves. Adding a method: write its file, add one line.
+//! The one list of methods the daemon serves: one `.with::<Method>()` line makes a method exist.
+//! Adding a method takes a few more steps (service, schema, curl example, README row): see
+//! `rpc-spec/README.md`.
 
+use super::cln::wait::ClnWait;
 use super::dispatcher::Router;
 use super::lightning::channels::{
     close_channel::CloseChannel, get_channel_details::GetChannelDetails,
@@ -7,6 +10,9 @@ use super::lightning::channels::{
     list_closed_channels_by_filter::ListClosedChannelsByFilter,
     list_open_channels_by_filter::ListOpenChannelsByFilter, open_channel::OpenChannel,
     update_channel::UpdateChannel,
+};
+use super::lightning::events::{
+    list::ListEvents, list_webhook_deliveries::ListWebhookDeliveries, wait::WaitEvents,
 };
 use super::lightning::nodes::{
     add_trusted_node::AddTrustedNode, connect_to_node::ConnectToNode, get_info::GetInfo,
@@ -47,6 +53,10 @@ pub fn product_router() -> Router {
         .with::<SendPayment>()
         .with::<GetPaymentDetails>()
         .with::<ListPaymentsByFilter>()
+        .with::<ListEvents>()
+        .with::<WaitEvents>()
+        .with::<ListWebhookDeliveries>()
+        .with::<ClnWait>()
 }
 
 /// The wire names of every routed method, sorted.

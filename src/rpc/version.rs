@@ -4,11 +4,10 @@
 //! KDF reports its build time; we report the time the RPC server started (RFC 3339, UTC), which
 //! needs no build script and tells a client when the daemon it talks to came up.
 
-use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::context::{rfc3339_utc, RpcContext};
-use super::error::{MmResult, RpcError};
+use super::error::{MmResult, NeverFails};
 use super::method::{NoParams, RpcMethod};
 
 /// The `version` method.
@@ -23,28 +22,14 @@ pub struct VersionResponse {
     pub datetime: String,
 }
 
-/// `version` cannot fail; the empty enum says so in the type.
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum VersionError {}
-
-impl RpcError for VersionError {
-    fn status(&self) -> StatusCode {
-        match *self {}
-    }
-}
-
 impl RpcMethod for Version {
     const NAME: &'static str = "version";
     const TAKES_COIN: bool = false;
     type Params = NoParams;
     type Output = VersionResponse;
-    type Error = VersionError;
+    type Error = NeverFails;
 
-    async fn handle(
-        ctx: &RpcContext,
-        _params: NoParams,
-    ) -> MmResult<VersionResponse, VersionError> {
+    async fn handle(ctx: &RpcContext, _params: NoParams) -> MmResult<VersionResponse, NeverFails> {
         Ok(VersionResponse {
             result: env!("CARGO_PKG_VERSION").to_string(),
             datetime: rfc3339_utc(ctx.started_at()),

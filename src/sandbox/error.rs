@@ -1,11 +1,16 @@
-//! The sandbox's errors.
+//! The sandbox's errors: start-up and shutdown, and `sandbox::mine`'s wire error (the sandbox
+//! namespace's `error.rs`, as each `rpc/` namespace has one).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::http::StatusCode;
+use serde::Serialize;
+
 use crate::app::AppError;
 use crate::config::PasswordPolicyError;
 use crate::regtest::RegtestError;
+use crate::rpc::RpcError;
 
 /// Why the sandbox could not start.
 #[derive(Debug, thiserror::Error)]
@@ -59,3 +64,24 @@ pub enum SandboxError {
 #[derive(Debug, thiserror::Error)]
 #[error("the sandbox did not stop cleanly: {0}")]
 pub struct ShutdownError(pub(super) String);
+
+/// Errors of `sandbox::mine`.
+#[derive(Debug, Serialize, thiserror::Error)]
+#[serde(tag = "error_type", content = "error_data")]
+pub enum MineError {
+    /// `blocks` outside 1..=MAX_BLOCKS_PER_CALL.
+    #[error("blocks must be between 1 and {max}, got {got}", max = super::mine_method::MAX_BLOCKS_PER_CALL)]
+    InvalidBlocks { got: u32 },
+    /// The chain refused or did not answer.
+    #[error("Mining failed: {0}")]
+    MiningFailed(String),
+}
+
+impl RpcError for MineError {
+    fn status(&self) -> StatusCode {
+        match self {
+            MineError::InvalidBlocks { .. } => StatusCode::BAD_REQUEST,
+            MineError::MiningFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}

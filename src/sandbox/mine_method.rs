@@ -5,10 +5,11 @@
 //! The daemon reaches the chain through its own configured Bitcoin Core RPC endpoint, which in
 //! the sandbox is the in-process regtest chain, so the method needs nothing beyond the config.
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::rpc::{MapToMmResult, MmError, MmResult, RpcContext, RpcError, RpcMethod};
+use crate::rpc::{MapToMmResult, MmError, MmResult, RpcContext, RpcMethod};
+
+pub use super::error::MineError;
 
 use super::chain_rpc::{burn_address, ChainRpc};
 
@@ -35,26 +36,6 @@ pub struct MineResponse {
     pub height: u64,
     /// Hash of that tip.
     pub tip: String,
-}
-
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum MineError {
-    /// `blocks` outside 1..=MAX_BLOCKS_PER_CALL.
-    #[error("blocks must be between 1 and {max}, got {got}", max = MAX_BLOCKS_PER_CALL)]
-    InvalidBlocks { got: u32 },
-    /// The chain refused or did not answer.
-    #[error("Mining failed: {0}")]
-    MiningFailed(String),
-}
-
-impl RpcError for MineError {
-    fn status(&self) -> StatusCode {
-        match self {
-            MineError::InvalidBlocks { .. } => StatusCode::BAD_REQUEST,
-            MineError::MiningFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
 }
 
 impl RpcMethod for Mine {

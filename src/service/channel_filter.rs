@@ -157,6 +157,7 @@ mod tests {
             is_public: false,
             is_channel_ready: true,
             is_usable: true,
+            is_shutting_down: false,
             confirmations: Some(3),
             confirmations_required: Some(1),
             forwarding_fee_base_msat: None,

@@ -53,6 +53,12 @@ impl NodeEventSink for LedgerEventSink {
         Box::pin(self.payments.apply_payment_event(event, channel_manager))
     }
 
+    fn wallet_journal(&self) -> Option<Arc<dyn crate::node::wallet_db::WalletJournal>> {
+        Some(Arc::new(
+            crate::service::feeds::journal::LedgerWalletJournal::new(self.ledger.clone()),
+        ))
+    }
+
     fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_> {
         Box::pin(async move {
             let closure = closure_from_record(&record);

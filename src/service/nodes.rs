@@ -1,10 +1,16 @@
-//! Peers: `pubkey@host:port` addresses, connecting with a bound, trusted nodes.
+//! Nodes: `pubkey@host:port` addresses, connecting with a bound, trusted nodes, and the
+//! node's summary. [`Nodes`] holds the operations the RPC methods call (through
+//! [`crate::service::Engine::nodes`]).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bitcoin::secp256k1::PublicKey;
 
-use crate::node::{ConnectError, Node};
+use crate::node::{Node, WalletBalance};
+
+// The node's errors, as the RPC layer sees them through this service.
+pub use crate::node::{ConnectError, TrustError};
 
 /// How long a connect (resolve, TCP, Noise handshake) may take before the peer counts as
 /// unresponsive.
@@ -81,6 +87,125 @@ pub async fn connect(node: &Node, to: &NodeAddress) -> Result<Connected, Connect
     node.connect_peer(to.node_id, &to.addr, CONNECT_TIMEOUT)
         .await
         .map(|()| Connected::Now)
+}
+
+/// Why connecting to a peer failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectToError {
+    #[error(transparent)]
+    InvalidNodeAddress(#[from] NodeAddressError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+}
+
+/// Why a trusted-node change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustedNodeChangeError {
+    #[error(transparent)]
+    InvalidNodeId(#[from] NodeAddressError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+}
+
+/// Channels by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChannelCounts {
+    /// Funding not yet confirmed (or channel_ready not yet exchanged).
+    pub pending: usize,
+    /// Ready and the peer connected.
+    pub usable: usize,
+    /// Ready but the peer is offline.
+    pub inactive: usize,
+}
+
+/// The node at a glance; in-memory state only, so it cannot fail.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub node_id: PublicKey,
+    pub network: bitcoin::Network,
+    pub block_height: u32,
+    pub block_hash: bitcoin::BlockHash,
+    pub peers_count: usize,
+    pub channels: ChannelCounts,
+    /// Our balance over all open channels.
+    pub lightning_balance_msat: u64,
+    /// What we can send now: the outbound capacity of usable channels.
+    pub lightning_spendable_msat: u64,
+    pub wallet: WalletBalance,
+    pub listening_addresses: Vec<SocketAddr>,
+}
+
+/// The nodes service over the running node.
+pub struct Nodes<'a> {
+    node: &'a Node,
+}
+
+impl<'a> Nodes<'a> {
+    pub(crate) fn new(node: &'a Node) -> Self {
+        Nodes { node }
+    }
+
+    /// Connects to `pubkey@host:port` unless already connected (the node also redials it
+    /// after restarts).
+    pub async fn connect(
+        &self,
+        node_address: &str,
+    ) -> Result<(NodeAddress, Connected), ConnectToError> {
+        let address = parse_node_address(node_address)?;
+        let connected = connect(self.node, &address).await?;
+        Ok((address, connected))
+    }
+
+    /// Lets `node_id` open zero-confirmation channels to us.
+    pub fn add_trusted(&self, node_id: &str) -> Result<PublicKey, TrustedNodeChangeError> {
+        let node_id = parse_node_id(node_id)?;
+        self.node.add_trusted_node(node_id)?;
+        Ok(node_id)
+    }
+
+    /// Stops trusting `node_id` for zero-confirmation channels (open channels stay).
+    pub fn remove_trusted(&self, node_id: &str) -> Result<PublicKey, TrustedNodeChangeError> {
+        let node_id = parse_node_id(node_id)?;
+        self.node.remove_trusted_node(node_id)?;
+        Ok(node_id)
+    }
+
+    /// The trusted nodes, ordered by their hex form.
+    pub fn list_trusted(&self) -> Vec<PublicKey> {
+        let mut trusted = self.node.list_trusted_nodes();
+        trusted.sort_by_cached_key(|id| id.to_string());
+        trusted
+    }
+
+    /// The node at a glance.
+    pub fn info(&self) -> NodeInfo {
+        let channels = self.node.list_channels();
+        let counts = ChannelCounts {
+            pending: channels.iter().filter(|c| !c.is_channel_ready).count(),
+            usable: channels.iter().filter(|c| c.is_usable).count(),
+            inactive: channels
+                .iter()
+                .filter(|c| c.is_channel_ready && !c.is_usable)
+                .count(),
+        };
+        let best = self.node.best_block();
+        NodeInfo {
+            node_id: self.node.node_id(),
+            network: self.node.network(),
+            block_height: best.height,
+            block_hash: best.block_hash,
+            peers_count: self.node.list_peers().len(),
+            channels: counts,
+            lightning_balance_msat: channels.iter().map(|c| c.balance_msat).sum(),
+            lightning_spendable_msat: channels
+                .iter()
+                .filter(|c| c.is_usable)
+                .map(|c| c.outbound_capacity_msat)
+                .sum(),
+            wallet: self.node.wallet_balance(),
+            listening_addresses: self.node.listening_addresses(),
+        }
+    }
 }
 
 #[cfg(test)]

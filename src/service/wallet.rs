@@ -1,4 +1,13 @@
-//! On-chain amounts: clients write BTC decimals (KDF's `"value": 0.001`); the node counts sats.
+//! The on-chain wallet: [`Wallet`] holds the operations the RPC methods call (through
+//! [`crate::service::Engine::wallet`]). Amounts: clients write BTC decimals (KDF's
+//! `"value": 0.001`); the node counts sats.
+
+use bitcoin::{Address, FeeRate, Txid};
+
+use crate::node::{Node, SendAmount};
+
+// The node's wallet error, as the RPC layer sees it through this service.
+pub use crate::node::WalletError;
 
 /// Why an amount was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +76,104 @@ pub fn sats_to_btc_string(sats: u64) -> String {
     }
     let f = format!("{frac:08}");
     format!("{whole}.{}", f.trim_end_matches('0'))
+}
+
+/// How much to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnchainAmount {
+    /// A BTC decimal as the client wrote it (`"0.001"`, `"1e-3"`).
+    Btc(String),
+    /// Empty the wallet to the address.
+    Max,
+}
+
+/// A payment to an address of the node's network.
+#[derive(Debug, Clone)]
+pub struct SendToAddressRequest {
+    pub address: String,
+    pub amount: OnchainAmount,
+    /// Default: the chain backend's estimate.
+    pub fee_rate_sat_per_vb: Option<u64>,
+}
+
+/// Why an on-chain send was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendToAddressError {
+    #[error(transparent)]
+    InvalidAmount(#[from] AmountError),
+    #[error("{0}")]
+    InvalidFeeRate(String),
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+}
+
+/// The wallet's balance, in sats, with what cannot be spent yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnchainBalance {
+    /// What a new transaction may spend now: confirmed plus our own unconfirmed change.
+    pub spendable_sat: u64,
+    /// Incoming unconfirmed coins and immature coinbases.
+    pub unspendable_sat: u64,
+    pub unconfirmed_sat: u64,
+    pub immature_sat: u64,
+}
+
+/// The wallet service over the running node.
+pub struct Wallet<'a> {
+    node: &'a Node,
+}
+
+impl<'a> Wallet<'a> {
+    pub(crate) fn new(node: &'a Node) -> Self {
+        Wallet { node }
+    }
+
+    /// A fresh receive address.
+    pub fn new_address(&self) -> Result<Address, WalletError> {
+        self.node.new_address()
+    }
+
+    /// The balance.
+    pub fn balance(&self) -> OnchainBalance {
+        let b = self.node.wallet_balance();
+        // Spendable counts our own unconfirmed change; what stays unspendable is incoming
+        // unconfirmed coins and immature coinbases.
+        let own_change = b.spendable_sat.saturating_sub(b.confirmed_sat);
+        OnchainBalance {
+            spendable_sat: b.spendable_sat,
+            unspendable_sat: b.unconfirmed_sat.saturating_sub(own_change) + b.immature_sat,
+            unconfirmed_sat: b.unconfirmed_sat,
+            immature_sat: b.immature_sat,
+        }
+    }
+
+    /// Pays an address and broadcasts at once; the chain backend's rejection is reported.
+    pub async fn send_to_address(
+        &self,
+        request: SendToAddressRequest,
+    ) -> Result<Txid, SendToAddressError> {
+        let amount = match &request.amount {
+            OnchainAmount::Btc(v) => SendAmount::Sats(btc_to_sats(v)?),
+            OnchainAmount::Max => SendAmount::All,
+        };
+        let fee_rate = match request.fee_rate_sat_per_vb {
+            None => None,
+            Some(0) => {
+                return Err(SendToAddressError::InvalidFeeRate(
+                    "fee_rate_sat_per_vb must be at least 1".to_string(),
+                ))
+            }
+            Some(rate) => Some(FeeRate::from_sat_per_vb(rate).ok_or_else(|| {
+                SendToAddressError::InvalidFeeRate(format!(
+                    "fee_rate_sat_per_vb {rate} is too large"
+                ))
+            })?),
+        };
+        Ok(self
+            .node
+            .send_to_address(&request.address, amount, fee_rate)
+            .await?)
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,16 @@
-//! A TCP listener that serves at most N connections at once.
+//! A TCP listener that serves at most N connections at once, and at most M per client IP.
 //!
 //! `accept` first takes a permit, then accepts. At the limit the listener stops accepting and
 //! new connections wait in the kernel's backlog until a served one closes; nothing already
 //! accepted is dropped. The permit lives in the connection's IO object, so it is returned when
 //! hyper drops the connection, whatever the reason.
+//!
+//! A connection from an IP that is at its own limit is answered `TooManyConnections` and closed
+//! (see [`super::slow_clients`]), which also gives its permit back at once. The IO object
+//! enforces the connection's deadlines: a read that has waited past one fails with `TimedOut`,
+//! and hyper closes the connection.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -17,6 +23,9 @@ use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
+
+use super::slow_clients::{refuse, ConnTicket, Connections};
 
 /// Pause after an accept error (e.g. out of file descriptors) before trying again, so the loop
 /// does not spin.
@@ -27,15 +36,18 @@ const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
 pub struct ConnectionLimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    connections: Arc<Connections>,
 }
 
 impl ConnectionLimitedListener {
-    /// Limits `inner` to `max_connections` open connections (at least one).
-    pub fn new(inner: TcpListener, max_connections: usize) -> Self {
+    /// Limits `inner` to `max_connections` open connections (at least one), and each client IP
+    /// and connection to `connections`' limits.
+    pub fn new(inner: TcpListener, max_connections: usize, connections: Arc<Connections>) -> Self {
         let permits = max_connections.clamp(1, Semaphore::MAX_PERMITS);
         ConnectionLimitedListener {
             inner,
             permits: Arc::new(Semaphore::new(permits)),
+            connections,
         }
     }
 }
@@ -51,9 +63,16 @@ impl Listener for ConnectionLimitedListener {
         loop {
             match self.inner.accept().await {
                 Ok((stream, peer)) => {
+                    let Some(ticket) = self.connections.register(peer) else {
+                        tracing::debug!(%peer, "mmrpc connection refused: too many from this IP");
+                        refuse(stream, self.connections.limits().per_ip);
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let conn = LimitedConnection {
                         stream,
+                        ticket,
+                        deadline: None,
                         _permit: permit,
                     };
                     return (conn, peer);
@@ -71,10 +90,13 @@ impl Listener for ConnectionLimitedListener {
     }
 }
 
-/// An accepted connection holding its slot until dropped.
+/// An accepted connection holding its slots until dropped.
 #[derive(Debug)]
 pub struct LimitedConnection {
     stream: TcpStream,
+    ticket: ConnTicket,
+    /// Wakes a read that waits past the connection's deadline.
+    deadline: Option<Pin<Box<Sleep>>>,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
@@ -84,7 +106,34 @@ impl AsyncRead for LimitedConnection {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        match Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.ticket.state().bytes_received();
+                }
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => {}
+        }
+        let limits = *self.ticket.limits();
+        let Some((at, waiting_for)) = self.ticket.state().deadline(&limits) else {
+            return Poll::Pending;
+        };
+        let sleep = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        if sleep.deadline() != at {
+            sleep.as_mut().reset(at);
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no {waiting_for} in time"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -136,7 +185,12 @@ mod tests {
     async fn a_full_listener_waits_until_a_connection_closes() {
         let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = tcp.local_addr().unwrap();
-        let mut listener = ConnectionLimitedListener::new(tcp, 1);
+        let limits = super::super::slow_clients::ClientLimits {
+            per_ip: 10,
+            header_read: Duration::from_secs(60),
+            keepalive: Duration::from_secs(60),
+        };
+        let mut listener = ConnectionLimitedListener::new(tcp, 1, Connections::new(limits));
         let _c1 = TcpStream::connect(addr).await.unwrap();
         let _c2 = TcpStream::connect(addr).await.unwrap();
         let (first, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())

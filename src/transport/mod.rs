@@ -2,7 +2,8 @@
 //! surface beside it.
 //!
 //! - [`server`]: bind, serve with a shutdown future, read bodies with a size limit, JSON replies.
-//! - [`listener`]: the connection limit.
+//! - [`listener`]: the connection limits.
+//! - [`slow_clients`]: per-IP limits and per-connection deadlines for slow or idle clients.
 //! - [`envelope`]: request parsing and reply writing.
 //! - [`auth`]: local-only rule, `userpass`, failed-attempt limit.
 //! - [`batch`]: single requests and concurrent batches.
@@ -37,6 +38,7 @@ pub mod envelope;
 pub mod jsonrpc;
 pub mod listener;
 pub mod server;
+pub mod slow_clients;
 
 pub use server::{
     bind, serve, serve_with_grace, HttpError, RpcServerState, TransportError, SHUTDOWN_GRACE,

@@ -22,12 +22,10 @@ use super::batch::process_body;
 use super::envelope::render_error;
 use super::jsonrpc::{self, JsonRpcModule, JsonRpcSurface, RegisterError, JSONRPC_PATH};
 use super::listener::{ConnectionLimitedListener, PeerAddr};
+use super::slow_clients::{track_requests, ClientLimits, Connections};
 use crate::config::Config;
 use crate::rpc::error::{MapToMmResult, MmError, MmResult, RpcError, WireError};
 use crate::rpc::{product_router, Router, RpcContext};
-
-/// How long a client may take to send its whole body once the headers are in.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Failures to start or run the server.
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +54,14 @@ pub enum HttpError {
     MethodNotAllowed(String),
     #[error("Request body is larger than the limit of {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: usize },
-    /// The body could not be read (connection error or too slow).
+    /// The body could not be read (connection error).
     #[error("Failed to read the request body: {0}")]
     BodyReadFailed(String),
+    #[error("The request body did not arrive within {timeout_secs} seconds")]
+    BodyReadTimeout { timeout_secs: u64 },
+    /// Answered by the listener before any request is read (see `slow_clients`).
+    #[error("Too many connections from this IP (limit {limit_per_ip}); retry once one closes")]
+    TooManyConnections { limit_per_ip: usize },
 }
 
 impl RpcError for HttpError {
@@ -67,6 +70,8 @@ impl RpcError for HttpError {
             HttpError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::BodyReadFailed(_) => StatusCode::BAD_REQUEST,
+            HttpError::BodyReadTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            HttpError::TooManyConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct RpcServerState {
     local_only: bool,
     max_body_bytes: usize,
     max_connections: usize,
+    body_read_timeout: Duration,
+    client_limits: ClientLimits,
 }
 
 impl RpcServerState {
@@ -119,6 +126,12 @@ impl RpcServerState {
             local_only: cfg.rpc_local_only,
             max_body_bytes: cfg.rpc_max_body_bytes,
             max_connections: cfg.rpc_max_connections,
+            body_read_timeout: Duration::from_secs(cfg.rpc_body_read_timeout_secs),
+            client_limits: ClientLimits {
+                per_ip: cfg.rpc_max_connections_per_ip,
+                header_read: Duration::from_secs(cfg.rpc_header_read_timeout_secs),
+                keepalive: Duration::from_secs(cfg.rpc_keepalive_timeout_secs),
+            },
             router,
             auth,
             ctx,
@@ -166,12 +179,20 @@ pub async fn serve_with_grace(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> Result<(), TransportError> {
-    let listener = ConnectionLimitedListener::new(listener, state.max_connections);
+    let connections = Connections::new(state.client_limits);
+    let listener =
+        ConnectionLimitedListener::new(listener, state.max_connections, Arc::clone(&connections));
     let jsonrpc = Arc::clone(&state.jsonrpc);
+    // `/jsonrpc` sits under the same request tracking as mmrpc, so slow or idle clients of
+    // either surface are held to the same deadlines.
     let app = axum::Router::new()
         .route(JSONRPC_PATH, any(handle_jsonrpc))
         .fallback(handle_http)
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            connections,
+            track_requests,
+        ));
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
         listener,
@@ -239,7 +260,7 @@ async fn answer(
         let method = request.method().to_string();
         return error_reply(MmError::new(HttpError::MethodNotAllowed(method)));
     }
-    match read_body(request, state.max_body_bytes).await {
+    match read_body(request, state.max_body_bytes, state.body_read_timeout).await {
         Ok(bytes) => process_body(state, peer, &bytes).await,
         Err(err) => error_reply(err),
     }
@@ -247,7 +268,11 @@ async fn answer(
 
 /// Reads the whole body, refusing more than `limit` bytes: at once when `Content-Length` says
 /// so, else as soon as the streamed body goes past it.
-async fn read_body(request: Request, limit: usize) -> MmResult<axum::body::Bytes, HttpError> {
+async fn read_body(
+    request: Request,
+    limit: usize,
+    timeout: Duration,
+) -> MmResult<axum::body::Bytes, HttpError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -257,13 +282,10 @@ async fn read_body(request: Request, limit: usize) -> MmResult<axum::body::Bytes
         return MmError::err(HttpError::PayloadTooLarge { limit_bytes: limit });
     }
     let body: Body = request.into_body();
-    let collected = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect())
+    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect())
         .await
-        .map_to_mm(|_| {
-            HttpError::BodyReadFailed(format!(
-                "the body did not arrive within {} seconds",
-                BODY_READ_TIMEOUT.as_secs()
-            ))
+        .map_to_mm(|_| HttpError::BodyReadTimeout {
+            timeout_secs: timeout.as_secs(),
         })?;
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),

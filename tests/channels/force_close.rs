@@ -75,6 +75,11 @@ async fn force_close_sweeps_the_delayed_output() {
         },
     )
     .await;
+    // The history task records a close within a second or so of LDK forgetting the channel.
+    wait_until("the closed channel is in the history", WAIT, || async {
+        a.closed_channel(&uuid).await.is_some()
+    })
+    .await;
     let closed = a.closed_channel(&uuid).await.expect("in the history");
     assert!(closed["closure_reason"].is_string());
     // The to_self_delay B asked for is 144 blocks.

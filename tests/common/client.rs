@@ -244,14 +244,35 @@ impl RpcClient {
         (status, text)
     }
 
+    /// [`RpcClient::call`], but a daemon that is down or dies mid-call is an `Err` (with the
+    /// transport error), not a panic: for tests that kill daemons on purpose.
+    pub async fn try_call(&self, method: &str, params: Value) -> Result<RpcResponse, String> {
+        let body = self.request_body(method, params);
+        if self.validate {
+            check_request(&self.spec, &body).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let response = self.try_post(&body).await?;
+        if self.validate {
+            check_response(&self.spec, &body, response.status, &response.body)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        Ok(response)
+    }
+
     async fn post(&self, body: &Value) -> RpcResponse {
+        self.try_post(body)
+            .await
+            .unwrap_or_else(|e| panic!("POST {} failed: {e}", self.url))
+    }
+
+    async fn try_post(&self, body: &Value) -> Result<RpcResponse, String> {
         let response = self
             .http
             .post(&self.url)
             .json(body)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("POST {} failed: {e}", self.url));
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -259,10 +280,7 @@ impl RpcClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let text = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("reading the body: {e}"));
+        let text = response.text().await.map_err(|e| e.to_string())?;
         if self.validate {
             assert!(
                 content_type.starts_with("application/json"),
@@ -271,6 +289,6 @@ impl RpcClient {
         }
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("reply (HTTP {status}) is not JSON ({e}): {text}"));
-        RpcResponse { status, body }
+        Ok(RpcResponse { status, body })
     }
 }

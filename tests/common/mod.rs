@@ -5,6 +5,7 @@
 //! - `client`: the mmrpc client that validates every request and response it exchanges.
 //! - `jsonrpc`: the JSON-RPC 2.0 client (HTTP, WebSocket, unix socket) that validates every
 //!   answer.
+//! - `daemons`: real `mmln run` processes on an in-process regtest chain, to kill and restart.
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
@@ -12,6 +13,7 @@
 pub mod check;
 pub mod client;
 pub mod jsonrpc;
+pub mod daemons;
 pub mod spec;
 
 pub use client::{RpcClient, RpcResponse};

@@ -153,8 +153,12 @@ pub fn build_world(seed: u64) -> World {
                         key: 7629169,
                         value: b"{}".to_vec(),
                     }],
+                    htlc_set: Some(hash),
                 };
-                let p = ledger.record_inbound_claimable(&claim).unwrap().payment;
+                let p = match ledger.record_inbound_claimable(&claim).unwrap() {
+                    ClaimableOutcome::Claim(applied) => applied.payment,
+                    other => panic!("expected a claim, got {other:?}"),
+                };
                 Mirror {
                     id: p.id,
                     hash,

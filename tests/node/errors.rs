@@ -239,8 +239,8 @@ async fn a_funding_failure_closes_the_pending_channel_with_its_reason() {
     b.node.stop().await;
 }
 
-/// When the ChannelManager can no longer be written, the background processor stops; the node
-/// must then leave the network rather than let channels move on without persisted state.
+/// When the ChannelManager can no longer be written (a failed commit), the node must leave the
+/// network rather than let channels move on without persisted state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_manager_that_cannot_be_persisted_takes_the_node_offline() {
     let chain = Chain::start().await;
@@ -251,17 +251,30 @@ async fn a_channel_manager_that_cannot_be_persisted_takes_the_node_offline() {
     fund(&chain, &a, 1).await;
     connect(&a, &b).await;
 
-    // Put a non-empty directory where the manager is written: every write now fails.
-    let manager = dir_a.path().join("ldk").join("manager");
-    let an = Arc::clone(&a.node);
+    // Make every later write of the manager fail inside SQLite, as a full or failing disk
+    // would: the writer's transaction aborts, the store stops, nothing is acknowledged.
+    let db = dir_a.path().join("ldk.sqlite");
+    let probe = db.clone();
     wait_until("A has persisted its manager once", WAIT, move || {
-        let exists = an.config().data_dir.join("ldk").join("manager").is_file();
-        async move { exists }
+        let conn = rusqlite::Connection::open(&probe).unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM kv WHERE primary_ns = '' AND key = 'manager'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        async move { n == 1 }
     })
     .await;
-    std::fs::remove_file(&manager).unwrap();
-    std::fs::create_dir(&manager).unwrap();
-    std::fs::write(manager.join("in-the-way"), b"x").unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER fail_manager BEFORE INSERT ON kv WHEN NEW.key = 'manager' \
+         BEGIN SELECT RAISE(ABORT, 'injected write failure'); END;",
+    )
+    .unwrap();
+    drop(conn);
 
     // Opening a channel changes the manager, so the processor must write it.
     a.node

@@ -84,10 +84,47 @@ fn holds_outbound_htlc(d: &Daemon, hash: &Value) -> bool {
         .any(|h| json!(hex::encode(h.payment_hash.0)) == *hash)
 }
 
+/// The HTLC sets `d` refused for `hash` (hex), from its ledger.
+fn refused_sets(d: &Daemon, hash: &Value) -> Vec<mmln::ledger::RefusedHtlcSet> {
+    let hash: [u8; 32] = hex::decode(hash.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    d.app.ledger().refused_htlc_sets(&hash).unwrap()
+}
+
+/// Sends a keysend with a chosen preimage from `from` to `to` through LDK directly, bypassing
+/// `from`'s ledger (which would refuse a second payment of a settled hash).
+fn resend_keysend(from: &Daemon, to: &Daemon, preimage: [u8; 32], amount_msat: u64) {
+    use lightning::ln::channelmanager::RecipientOnionFields;
+    use lightning::ln::channelmanager::{PaymentId, Retry};
+    use lightning::routing::router::{PaymentParameters, RouteParameters};
+    use lightning::types::payment::PaymentPreimage;
+    let payee = to.app.node().channel_manager().get_our_node_id();
+    let params = RouteParameters::from_payment_params_and_value(
+        PaymentParameters::for_keysend(payee, 40, false),
+        amount_msat,
+    );
+    from.app
+        .node()
+        .channel_manager()
+        .send_spontaneous_payment(
+            Some(PaymentPreimage(preimage)),
+            RecipientOnionFields::spontaneous_empty(),
+            PaymentId([0xaa; 32]),
+            params,
+            Retry::Attempts(0),
+        )
+        .expect("the second keysend leaves");
+}
+
 /// A, B, C funded and connected, channels A->B and B->C usable; B charges 1000 msat base fee.
 /// Both channels are unannounced (the default): A reaches C through the route hint in C's
 /// invoices, and B forwards onto B->C because mmln nodes accept forwards to private channels.
-async fn network(chain: &Chain, dirs: &[tempfile::TempDir; 3]) -> (Daemon, Daemon, Daemon) {
+pub(crate) async fn network(
+    chain: &Chain,
+    dirs: &[tempfile::TempDir; 3],
+) -> (Daemon, Daemon, Daemon) {
     let a = Daemon::start(chain, dirs[0].path().to_path_buf()).await;
     let b = start_b(chain, dirs[1].path().to_path_buf()).await;
     let c = Daemon::start(chain, dirs[2].path().to_path_buf()).await;
@@ -175,6 +212,26 @@ async fn payments_across_three_daemons() {
         .await;
     assert_eq!(again["error_data"]["payment_preimage"], a_row["preimage"]);
     assert_eq!(again["error_data"]["fee_paid_msat"], fee);
+
+    // --- Another payer paying the settled invoice again is failed back at once (never left to
+    // time out, which would force-close C's channel), and C notes it without counting it.
+    let twice_paid = b
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "invoice", "invoice": inv["invoice"]}, "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(twice_paid["status"], "failed", "{twice_paid}");
+    assert!(!holds_inbound_htlc(&c, &inv["payment_hash"]));
+    let c_row = details(&c, &inv["payment_hash"]).await;
+    assert_eq!(
+        (c_row["status"].clone(), c_row["amount_in_msat"].clone()),
+        (json!("succeeded"), json!(50_000)),
+        "{c_row}"
+    );
+    let notes = refused_sets(&c, &inv["payment_hash"]);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].reason.contains("already settled"), "{notes:?}");
 
     // --- Amountless invoice: refused without an amount, paid with one.
     let open = invoice(&c, "tip jar", None).await;
@@ -304,6 +361,25 @@ async fn payments_across_three_daemons() {
     assert_eq!(by_key(7_629_171)["value_utf8"], "LNPayTesting");
     assert_eq!(by_key(112_111_100)["value_utf8"], "wal_JReJMmtQCxsFx3");
     assert_eq!(by_key(112_111_100)["name"], "lnpay_wallet_id");
+
+    // The same keysend preimage sent again (straight through A's engine, as a replaying payer
+    // would) is failed back by B at once, noted, and not counted.
+    let preimage: [u8; 32] = hex::decode(a_ks["preimage"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    resend_keysend(&a, &b, preimage, 21_000);
+    wait_until("B fails the second keysend back", WAIT, || async {
+        refused_sets(&b, &keysend["payment_hash"]).len() == 1
+            && !holds_outbound_htlc(&a, &keysend["payment_hash"])
+    })
+    .await;
+    let b_again = details(&b, &keysend["payment_hash"]).await;
+    assert_eq!(
+        (b_again["status"].clone(), b_again["amount_in_msat"].clone()),
+        (json!("succeeded"), json!(21_000)),
+        "{b_again}"
+    );
 
     // An unknown even record is refused by the receiver; the sender sees why.
     let refused = a

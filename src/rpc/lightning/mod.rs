@@ -1,6 +1,7 @@
 //! `lightning::*` methods, one file each, grouped by namespace.
 
 pub mod channels;
+pub mod events;
 pub mod nodes;
 pub mod payments;
 pub mod wallet;

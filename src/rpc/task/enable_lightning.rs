@@ -6,12 +6,12 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::rpc::coin::{check_lightning_coin, CoinError};
-use crate::rpc::context::{EngineNotRunning, RpcContext};
-use crate::rpc::error::{MapMmError, MapToMmResult, MmError, MmResult, RpcError};
+use super::error::EnableLightningError;
+use crate::rpc::coin::check_lightning_coin;
+use crate::rpc::context::RpcContext;
+use crate::rpc::error::{MapMmError, MapToMmResult, MmError, MmResult};
 use crate::rpc::lightning::wallet::platform_ticker;
 use crate::rpc::method::RpcMethod;
 use crate::service::wallet::sats_to_btc_string;
@@ -38,43 +38,6 @@ impl ActivationTasks {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains(&id)
-    }
-}
-
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum EnableLightningError {
-    #[error("No such coin {0}")]
-    NoSuchCoin(String),
-    #[error("Lightning network is not supported for {0}")]
-    UnsupportedCoin(String),
-    #[error("No such task '{0}'")]
-    NoSuchTask(u64),
-}
-
-impl RpcError for EnableLightningError {
-    fn status(&self) -> StatusCode {
-        match self {
-            EnableLightningError::NoSuchCoin(_) | EnableLightningError::NoSuchTask(_) => {
-                StatusCode::NOT_FOUND
-            }
-            EnableLightningError::UnsupportedCoin(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-impl From<CoinError> for EnableLightningError {
-    fn from(e: CoinError) -> Self {
-        match e {
-            CoinError::NoSuchCoin(t) => EnableLightningError::NoSuchCoin(t),
-            CoinError::UnsupportedCoin(t) => EnableLightningError::UnsupportedCoin(t),
-        }
-    }
-}
-
-impl From<EngineNotRunning> for EnableLightningError {
-    fn from(e: EngineNotRunning) -> Self {
-        EnableLightningError::NoSuchCoin(e.ticker)
     }
 }
 
@@ -121,7 +84,7 @@ impl RpcMethod for EnableLightningInit {
         params: InitParams,
     ) -> MmResult<InitResponse, EnableLightningError> {
         check_lightning_coin(ctx.coin_ticker(), &params.ticker).map_mm_err()?;
-        ctx.node().map_to_mm(EnableLightningError::from)?;
+        ctx.engine().map_to_mm(EnableLightningError::from)?;
         Ok(InitResponse {
             task_id: ctx.activation_tasks().issue(),
         })
@@ -174,17 +137,13 @@ impl RpcMethod for EnableLightningStatus {
         if !ctx.activation_tasks().known(params.task_id) {
             return MmError::err(EnableLightningError::NoSuchTask(params.task_id));
         }
-        let node = ctx.node().map_to_mm(EnableLightningError::from)?;
-        let channels = node.list_channels();
-        let spendable_msat: u64 = channels
-            .iter()
-            .filter(|c| c.is_usable)
-            .map(|c| c.outbound_capacity_msat)
-            .sum();
-        let total_msat: u64 = channels.iter().map(|c| c.balance_msat).sum();
+        let engine = ctx.engine().map_to_mm(EnableLightningError::from)?;
+        let info = engine.nodes().info();
+        let spendable_msat = info.lightning_spendable_msat;
+        let total_msat = info.lightning_balance_msat;
         Ok(StatusResponse::Ok(ActivationResult {
             platform_coin: platform_ticker(ctx.coin_ticker()),
-            address: node.node_id().to_string(),
+            address: info.node_id.to_string(),
             balance: CoinBalance {
                 spendable: sats_to_btc_string(spendable_msat / 1000),
                 unspendable: sats_to_btc_string(total_msat.saturating_sub(spendable_msat) / 1000),

@@ -4,7 +4,10 @@
 //! committed; a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which
 //! the ledger's idempotent writes absorb. Waiters are notified after the commit.
 //!
-//! Inbound (`PaymentClaimable`): statuses go pending -> claimable -> succeeded. The claim:
+//! Inbound (`PaymentClaimable`): statuses go pending -> claimable -> succeeded. Every claimable
+//! HTLC set is claimed or failed back at once, never left to time out (that force-closes the
+//! channel): a second payment of a settled hash, or an underpaid invoice, is failed back with a
+//! ledger note (see `Ledger::record_inbound_claimable`). The claim:
 //! - no even custom record: `claim_funds`;
 //! - every even key in the allow-list: `claim_funds_with_known_custom_tlvs`;
 //! - any other even key (BOLT 1: unknown even types must be refused): fail the HTLCs back with
@@ -13,11 +16,11 @@
 use std::sync::Arc;
 
 use lightning::events::{Event, PaymentPurpose, ReplayEvent};
-use lightning::ln::channelmanager::FailureCode as HtlcFailureCode;
+use lightning::ln::channelmanager::{FailureCode as HtlcFailureCode, PaymentId};
 use lightning::types::payment::PaymentHash;
 
 use crate::ledger::{
-    CustomRecord, FailureCode, InboundClaimable, Ledger, LedgerError, PaymentStatus,
+    ClaimableOutcome, CustomRecord, FailureCode, InboundClaimable, Ledger, LedgerError,
 };
 use crate::node::ChannelManager;
 
@@ -117,6 +120,7 @@ pub async fn apply_payment_event(
             onion_fields,
             amount_msat,
             purpose,
+            payment_id,
             ..
         } => {
             let records = onion_fields
@@ -128,6 +132,7 @@ pub async fn apply_payment_event(
                 allowed_even,
                 cm,
                 payment_hash,
+                payment_id,
                 amount_msat,
                 &purpose,
                 records,
@@ -237,7 +242,8 @@ pub async fn apply_outbound_outcome(
     }
 }
 
-/// Records a claimable payment, then claims it or fails it back.
+/// Records a claimable payment, then claims it or fails it back. LDK requires one or the other
+/// for every `PaymentClaimable`: an HTLC left alone times out and force-closes the channel.
 #[allow(clippy::too_many_arguments)]
 async fn on_claimable(
     ledger: &Ledger,
@@ -245,6 +251,7 @@ async fn on_claimable(
     allowed_even: &[u64],
     cm: &Arc<ChannelManager>,
     payment_hash: PaymentHash,
+    htlc_set: Option<PaymentId>,
     amount_msat: u64,
     purpose: &PaymentPurpose,
     records: Vec<(u64, Vec<u8>)>,
@@ -262,16 +269,18 @@ async fn on_claimable(
                 value: value.clone(),
             })
             .collect(),
+        htlc_set: htlc_set.map(|id| id.0),
     };
     match ledger
         .blocking(move |l| l.record_inbound_claimable(&claimable))
         .await
     {
-        Ok(applied) => {
-            if applied.payment.status == PaymentStatus::Succeeded {
-                // A replay after the claim completed: nothing left to do.
-                return Ok(());
-            }
+        Ok(ClaimableOutcome::Claim(_)) => {}
+        Ok(ClaimableOutcome::AlreadyClaimed(_)) => return Ok(()),
+        Ok(ClaimableOutcome::Refuse { reason, .. }) => {
+            tracing::warn!(hash = %hex::encode(hash), amount_msat, %reason, "inbound HTLC set failed back");
+            cm.fail_htlc_backwards(&payment_hash);
+            return Ok(());
         }
         Err(e) if is_transient(&e) => return replay("payment claimable", &hash, &e),
         Err(e) => {

@@ -36,6 +36,8 @@ pub struct PaymentSettings {
     pub retry_timeout: Duration,
     /// Expiry of generated invoices when the request gives none.
     pub default_invoice_expiry_secs: u32,
+    /// Hosts a per-call `webhook_url` may name.
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl Default for PaymentSettings {
@@ -52,6 +54,7 @@ impl Default for PaymentSettings {
             allowed_even_records: allowed,
             retry_timeout: DEFAULT_RETRY_TIMEOUT,
             default_invoice_expiry_secs: DEFAULT_INVOICE_EXPIRY_SECS,
+            webhook_allowed_hosts: crate::config::default_webhook_allowed_hosts(),
         }
     }
 }
@@ -61,6 +64,7 @@ impl PaymentSettings {
     pub fn from_config(config: &crate::config::Config) -> Self {
         PaymentSettings {
             allowed_even_records: config.keysend_accepted_even_tlvs.clone(),
+            webhook_allowed_hosts: config.webhook_allowed_hosts.clone(),
             ..PaymentSettings::default()
         }
     }
@@ -108,5 +112,13 @@ mod tests {
         }
         assert!(settings.allowed_even_records.iter().all(|k| k % 2 == 0));
         assert!(!settings.allowed_even_records.contains(&5_482_373_484));
+    }
+
+    #[test]
+    fn the_configured_default_is_the_payments_default() {
+        assert_eq!(
+            PaymentSettings::default().allowed_even_records,
+            crate::config::DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec()
+        );
     }
 }

@@ -8,7 +8,9 @@
 //! - `send`: pay an invoice or keysend, intent first, optional wait for the outcome;
 //! - `receive`: generate invoices, recorded at creation;
 //! - `events`: LDK payment events -> ledger, then claim / fail back, then notify waiters;
-//! - `reconcile`: at start-up, settle rows left pending by a stop.
+//! - `reconcile`: at start-up, settle rows left pending by a stop;
+//! - `view`: [`Payments`], the operations the RPC methods call (through
+//!   [`crate::service::Engine::payments`]).
 
 pub mod blip10;
 pub mod custom_records;
@@ -24,6 +26,7 @@ pub mod notify;
 pub mod receive;
 pub mod reconcile;
 pub mod send;
+pub mod view;
 
 pub use events::{apply_payment_event, claim_decision, ClaimDecision};
 pub use hub::{PaymentHub, PaymentSettings};
@@ -31,3 +34,10 @@ pub use notify::{PaymentNotifier, PaymentSubscription};
 pub use receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
 pub use reconcile::ReconcileReport;
 pub use send::{SendError, SendOutcome, SendRequest};
+pub use view::Payments;
+
+// The ledger's payment types, as the RPC layer sees them through this service.
+pub use crate::ledger::{
+    Direction, IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter, PaymentStatus,
+    PaymentTypeFilter,
+};

@@ -29,6 +29,9 @@ pub struct InvoiceRequest {
     /// Seconds; the hub's default (3600) when `None`.
     pub expiry_secs: Option<u32>,
     pub metadata: Option<Value>,
+    /// Every event of this invoice is also POSTed here (host must be in
+    /// `webhook_allowed_hosts`).
+    pub webhook_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,8 @@ pub enum InvoiceError {
     InvalidExpiry(u32),
     #[error("{0}")]
     InvalidMetadata(MetadataError),
+    #[error("{0}")]
+    InvalidWebhookUrl(crate::service::feeds::webhooks::WebhookUrlError),
     #[error("the invoice could not be created: {0}")]
     CreateFailed(String),
     #[error("{0}")]
@@ -70,6 +75,13 @@ impl PaymentHub {
         }
         if request.amount_msat == Some(0) {
             return Err(InvoiceError::ZeroAmount);
+        }
+        if let Some(url) = &request.webhook_url {
+            crate::service::feeds::webhooks::check_call_url(
+                url,
+                &self.settings.webhook_allowed_hosts,
+            )
+            .map_err(InvoiceError::InvalidWebhookUrl)?;
         }
         let metadata = request
             .metadata
@@ -110,9 +122,10 @@ impl PaymentHub {
             expires_at: invoice.expires_at().map(|d| d.as_secs()),
             metadata: metadata.map(|m| m.as_str().to_string()),
         };
+        let webhook_url = request.webhook_url;
         let applied = self
             .ledger
-            .blocking(move |l| l.insert_inbound_invoice(&new))
+            .blocking(move |l| l.insert_inbound_invoice_with_webhook(&new, webhook_url.as_deref()))
             .await?;
         Ok(GeneratedInvoice {
             invoice: invoice.to_string(),

@@ -93,6 +93,8 @@ pub enum SendError {
         reason: String,
     },
     #[error("{0}")]
+    InvalidWebhookUrl(crate::service::feeds::webhooks::WebhookUrlError),
+    #[error("{0}")]
     Ledger(#[from] LedgerError),
     /// The task recording and dispatching the payment did not finish (it panicked).
     #[error("the payment could not be recorded and sent: {0}")]
@@ -167,6 +169,26 @@ impl PaymentHub {
         request: SendRequest,
         wait: Option<Duration>,
     ) -> Result<SendOutcome, SendError> {
+        self.send_payment_with_webhook(node, request, wait, None)
+            .await
+    }
+
+    /// [`PaymentHub::send_payment`], also delivering every event of this payment to
+    /// `webhook_url` (which must name a host in `webhook_allowed_hosts`).
+    pub async fn send_payment_with_webhook(
+        &self,
+        node: &Arc<Node>,
+        request: SendRequest,
+        wait: Option<Duration>,
+        webhook_url: Option<String>,
+    ) -> Result<SendOutcome, SendError> {
+        if let Some(url) = &webhook_url {
+            crate::service::feeds::webhooks::check_call_url(
+                url,
+                &self.settings.webhook_allowed_hosts,
+            )
+            .map_err(SendError::InvalidWebhookUrl)?;
+        }
         if let Some(wait) = wait {
             if wait.as_secs() > MAX_WAIT_TIMEOUT_SECS {
                 return Err(SendError::InvalidWaitTimeout(wait.as_secs()));
@@ -178,7 +200,10 @@ impl PaymentHub {
 
         let hub = self.clone();
         let node = Arc::clone(node);
-        let payment = tokio::spawn(async move { hub.record_and_dispatch(&node, prepared).await })
+        let payment =
+            tokio::spawn(
+                async move { hub.record_and_dispatch(&node, prepared, webhook_url).await },
+            )
             .await
             .map_err(|e| SendError::DispatchTaskFailed(e.to_string()))??;
         match (subscription, wait) {
@@ -195,12 +220,13 @@ impl PaymentHub {
         &self,
         node: &Node,
         prepared: Prepared,
+        webhook_url: Option<String>,
     ) -> Result<Payment, SendError> {
         let hash = prepared.new_row().payment_hash;
         let new = prepared.new_row().clone();
         let intent = self
             .ledger
-            .blocking(move |l| l.insert_outbound_intent(&new))
+            .blocking(move |l| l.insert_outbound_intent_with_webhook(&new, webhook_url.as_deref()))
             .await?;
         match intent {
             OutboundIntent::Created(p) | OutboundIntent::Retrying(p) => {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::error::ChannelsError;
 use crate::rpc::context::RpcContext;
-use crate::rpc::error::{MapToMmResult, MmError, MmResult};
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 
 pub struct CloseChannel;
@@ -29,22 +29,11 @@ impl RpcMethod for CloseChannel {
         ctx: &RpcContext,
         params: CloseChannelParams,
     ) -> MmResult<String, ChannelsError> {
-        let node = ctx.node().map_to_mm(ChannelsError::from)?;
-        let ledger = ctx.ledger().map_to_mm(ChannelsError::from)?;
-        // A channel already in the history as closed is "already closing", not unknown.
-        if node.channel(params.uuid).is_none() {
-            let key = params.uuid.to_string();
-            let record = ledger
-                .blocking(move |l| l.channel_record(&key))
-                .await
-                .map_to_mm(ChannelsError::from)?;
-            if record.is_some_and(|r| r.is_closed) {
-                return MmError::err(ChannelsError::ChannelAlreadyClosing(
-                    params.uuid.to_string(),
-                ));
-            }
-        }
-        node.close_channel(params.uuid, params.force_close)
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
+        engine
+            .channels()
+            .close(params.uuid, params.force_close)
+            .await
             .map_to_mm(ChannelsError::from)?;
         Ok(format!(
             "Initiated closing of channel with uuid: {}",

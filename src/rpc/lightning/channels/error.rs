@@ -4,13 +4,9 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::ledger::LedgerError;
-use crate::node::{ChannelError, ConnectError, WalletError};
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
+use crate::rpc::error::{no_such_coin_without_engine, RpcError};
+use crate::service::channels::{ChannelError, ChannelServiceError, ConnectError, WalletError};
 use crate::service::filter::PagingError;
-use crate::service::nodes::NodeAddressError;
-use crate::service::wallet::AmountError;
 
 #[derive(Debug, Serialize, thiserror::Error)]
 #[serde(tag = "error_type", content = "error_data")]
@@ -77,27 +73,29 @@ impl RpcError for ChannelsError {
     }
 }
 
-impl From<EngineNotRunning> for ChannelsError {
-    fn from(e: EngineNotRunning) -> Self {
-        ChannelsError::NoSuchCoin(e.ticker)
-    }
-}
+no_such_coin_without_engine!(ChannelsError);
 
-impl From<NodeAddressError> for ChannelsError {
-    fn from(e: NodeAddressError) -> Self {
-        ChannelsError::InvalidNodeAddress(e.to_string())
-    }
-}
-
-impl From<AmountError> for ChannelsError {
-    fn from(e: AmountError) -> Self {
-        ChannelsError::InvalidAmount(e.to_string())
-    }
-}
-
-impl From<LedgerError> for ChannelsError {
-    fn from(e: LedgerError) -> Self {
-        ChannelsError::DbError(e.to_string())
+impl From<ChannelServiceError> for ChannelsError {
+    fn from(e: ChannelServiceError) -> Self {
+        let message = e.to_string();
+        match e {
+            ChannelServiceError::InvalidNodeAddress(_) => {
+                ChannelsError::InvalidNodeAddress(message)
+            }
+            ChannelServiceError::InvalidAmount(_) => ChannelsError::InvalidAmount(message),
+            ChannelServiceError::InvalidOption(m) => ChannelsError::InvalidOption(m),
+            ChannelServiceError::UnsupportedOption(m) => ChannelsError::UnsupportedOption(m),
+            ChannelServiceError::Connect(e) => e.into(),
+            ChannelServiceError::Channel(e) => e.into(),
+            ChannelServiceError::NoSuchChannel(uuid) => {
+                ChannelsError::NoSuchChannel(uuid.to_string())
+            }
+            ChannelServiceError::AlreadyClosing(uuid) => {
+                ChannelsError::ChannelAlreadyClosing(uuid.to_string())
+            }
+            ChannelServiceError::Ledger(_) => ChannelsError::DbError(message),
+            ChannelServiceError::Paging(e) => e.into(),
+        }
     }
 }
 

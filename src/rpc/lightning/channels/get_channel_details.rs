@@ -7,8 +7,9 @@ use uuid::Uuid;
 use super::error::ChannelsError;
 use super::wire::{ClosedChannelDetails, OpenChannelDetails};
 use crate::rpc::context::RpcContext;
-use crate::rpc::error::{MapToMmResult, MmError, MmResult};
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
+use crate::service::channels::ChannelDetails;
 
 pub struct GetChannelDetails;
 
@@ -35,21 +36,15 @@ impl RpcMethod for GetChannelDetails {
         ctx: &RpcContext,
         params: GetChannelDetailsParams,
     ) -> MmResult<ChannelDetailsResponse, ChannelsError> {
-        let node = ctx.node().map_to_mm(ChannelsError::from)?;
-        let ledger = ctx.ledger().map_to_mm(ChannelsError::from)?;
-        if let Some(channel) = node.channel(params.uuid) {
-            return Ok(ChannelDetailsResponse::Open(OpenChannelDetails::from(
-                &channel,
-            )));
-        }
-        let key = params.uuid.to_string();
-        let record = ledger
-            .blocking(move |l| l.channel_record(&key))
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
+        let details = engine
+            .channels()
+            .details(params.uuid)
             .await
             .map_to_mm(ChannelsError::from)?;
-        match record {
-            Some(r) if r.is_closed => Ok(ChannelDetailsResponse::Closed(r.into())),
-            _ => MmError::err(ChannelsError::NoSuchChannel(params.uuid.to_string())),
-        }
+        Ok(match details {
+            ChannelDetails::Open(c) => ChannelDetailsResponse::Open(OpenChannelDetails::from(&c)),
+            ChannelDetails::Closed(r) => ChannelDetailsResponse::Closed(r.into()),
+        })
     }
 }

@@ -2,13 +2,13 @@
 //! `Balance`, tagged as KDF renders it (`{"type": <variant>, "data": {...}}`). Closed channels
 //! still being resolved are always included; open ones only when asked.
 
-use lightning::chain::channelmonitor::{Balance, BalanceSource};
 use serde::{Deserialize, Serialize};
 
 use super::error::ChannelsError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
+use crate::service::channels as service;
 
 pub struct GetClaimableBalances;
 
@@ -55,64 +55,54 @@ pub enum ClaimableBalance {
     },
 }
 
-fn source_name(source: &BalanceSource) -> &'static str {
-    match source {
-        BalanceSource::HolderForceClosed => "HolderForceClosed",
-        BalanceSource::CounterpartyForceClosed => "CounterpartyForceClosed",
-        BalanceSource::CoopClose => "CoopClose",
-        BalanceSource::Htlc => "Htlc",
-    }
-}
-
-impl From<&Balance> for ClaimableBalance {
-    fn from(b: &Balance) -> Self {
-        let amount = b.claimable_amount_satoshis();
-        match b {
-            Balance::ClaimableOnChannelClose { .. } => ClaimableBalance::ClaimableOnChannelClose {
-                claimable_amount_satoshis: amount,
+impl From<&service::ClaimableBalance> for ClaimableBalance {
+    fn from(b: &service::ClaimableBalance) -> Self {
+        use service::ClaimableBalance as B;
+        match b.clone() {
+            B::OnChannelClose { amount_sat } => ClaimableBalance::ClaimableOnChannelClose {
+                claimable_amount_satoshis: amount_sat,
             },
-            Balance::ClaimableAwaitingConfirmations {
-                amount_satoshis,
+            B::AwaitingConfirmations {
+                amount_sat,
                 confirmation_height,
                 source,
             } => ClaimableBalance::ClaimableAwaitingConfirmations {
-                claimable_amount_satoshis: *amount_satoshis,
-                confirmation_height: *confirmation_height,
-                source: source_name(source),
+                claimable_amount_satoshis: amount_sat,
+                confirmation_height,
+                source: source.as_str(),
             },
-            Balance::ContentiousClaimable {
-                amount_satoshis,
+            B::Contentious {
+                amount_sat,
                 timeout_height,
                 payment_hash,
-                ..
             } => ClaimableBalance::ContentiousClaimable {
-                claimable_amount_satoshis: *amount_satoshis,
-                timeout_height: *timeout_height,
-                payment_hash: payment_hash.to_string(),
+                claimable_amount_satoshis: amount_sat,
+                timeout_height,
+                payment_hash,
             },
-            Balance::MaybeTimeoutClaimableHTLC {
-                amount_satoshis,
+            B::MaybeTimeoutHtlc {
+                amount_sat,
                 claimable_height,
                 payment_hash,
                 outbound_payment,
             } => ClaimableBalance::MaybeTimeoutClaimableHtlc {
-                claimable_amount_satoshis: *amount_satoshis,
-                claimable_height: *claimable_height,
-                payment_hash: payment_hash.to_string(),
-                outbound_payment: *outbound_payment,
+                claimable_amount_satoshis: amount_sat,
+                claimable_height,
+                payment_hash,
+                outbound_payment,
             },
-            Balance::MaybePreimageClaimableHTLC {
-                amount_satoshis,
+            B::MaybePreimageHtlc {
+                amount_sat,
                 expiry_height,
                 payment_hash,
             } => ClaimableBalance::MaybePreimageClaimableHtlc {
-                claimable_amount_satoshis: *amount_satoshis,
-                expiry_height: *expiry_height,
-                payment_hash: payment_hash.to_string(),
+                claimable_amount_satoshis: amount_sat,
+                expiry_height,
+                payment_hash,
             },
-            Balance::CounterpartyRevokedOutputClaimable { amount_satoshis } => {
+            B::CounterpartyRevokedOutput { amount_sat } => {
                 ClaimableBalance::CounterpartyRevokedOutputClaimable {
-                    claimable_amount_satoshis: *amount_satoshis,
+                    claimable_amount_satoshis: amount_sat,
                 }
             }
         }
@@ -130,14 +120,10 @@ impl RpcMethod for GetClaimableBalances {
         ctx: &RpcContext,
         params: GetClaimableBalancesParams,
     ) -> MmResult<Vec<ClaimableBalance>, ChannelsError> {
-        let node = ctx.node().map_to_mm(ChannelsError::from)?;
-        let open = node.channel_manager().list_channels();
-        let ignored: Vec<_> = if params.include_open_channels_balances {
-            Vec::new()
-        } else {
-            open.iter().collect()
-        };
-        let balances = node.chain_monitor().get_claimable_balances(&ignored);
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
+        let balances = engine
+            .channels()
+            .claimable_balances(params.include_open_channels_balances);
         Ok(balances.iter().map(ClaimableBalance::from).collect())
     }
 }

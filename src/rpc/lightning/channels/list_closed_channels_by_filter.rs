@@ -2,7 +2,6 @@
 //! recently closed first, filtered and paged.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::error::ChannelsError;
 use super::wire::{ClosedChannelDetails, PagingOptions, DEFAULT_LIMIT};
@@ -10,7 +9,6 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::channels::ClosedChannelsFilter;
-use crate::service::filter::page;
 
 pub struct ListClosedChannelsByFilter;
 
@@ -96,24 +94,21 @@ impl RpcMethod for ListClosedChannelsByFilter {
         ctx: &RpcContext,
         params: ListClosedChannelsParams,
     ) -> MmResult<ListClosedChannelsResponse, ChannelsError> {
-        let ledger = ctx.ledger().map_to_mm(ChannelsError::from)?;
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
         let filter = ClosedChannelsFilter::from(params.filter.unwrap_or_default());
         let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
         let paging_options = params.paging_options.unwrap_or_default();
-        let closed = ledger
-            .blocking(|l| l.closed_channels())
+        let p = engine
+            .channels()
+            .list_closed(&filter, limit, &paging_options.to_paging())
             .await
             .map_to_mm(ChannelsError::from)?;
-        let matching: Vec<ClosedChannelDetails> = closed
-            .into_iter()
-            .filter(|c| filter.matches(c))
-            .map(ClosedChannelDetails::from)
-            .collect();
-        let uuid_of = |c: &ClosedChannelDetails| c.uuid.parse::<Uuid>().unwrap_or_default();
-        let p = page(matching, uuid_of, limit, &paging_options.to_paging())
-            .map_to_mm(ChannelsError::from)?;
         Ok(ListClosedChannelsResponse {
-            closed_channels: p.items,
+            closed_channels: p
+                .items
+                .into_iter()
+                .map(ClosedChannelDetails::from)
+                .collect(),
             limit,
             skipped: p.skipped,
             total: p.total,

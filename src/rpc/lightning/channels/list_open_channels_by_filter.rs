@@ -9,7 +9,6 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::channels::OpenChannelsFilter;
-use crate::service::filter::page;
 
 pub struct ListOpenChannelsByFilter;
 
@@ -44,20 +43,16 @@ impl RpcMethod for ListOpenChannelsByFilter {
         ctx: &RpcContext,
         params: ListOpenChannelsParams,
     ) -> MmResult<ListOpenChannelsResponse, ChannelsError> {
-        let node = ctx.node().map_to_mm(ChannelsError::from)?;
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
         let filter = params.filter.unwrap_or_default();
         let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
         let paging_options = params.paging_options.unwrap_or_default();
-        let matching: Vec<OpenChannelDetails> = node
-            .list_channels()
-            .iter()
-            .filter(|c| filter.matches(c))
-            .map(OpenChannelDetails::from)
-            .collect();
-        let p = page(matching, |c| c.uuid, limit, &paging_options.to_paging())
+        let p = engine
+            .channels()
+            .list_open(&filter, limit, &paging_options.to_paging())
             .map_to_mm(ChannelsError::from)?;
         Ok(ListOpenChannelsResponse {
-            open_channels: p.items,
+            open_channels: p.items.iter().map(OpenChannelDetails::from).collect(),
             limit,
             skipped: p.skipped,
             total: p.total,

@@ -1,17 +1,15 @@
 //! `lightning::channels::open_channel`: connects to `node_address` if needed and opens a channel
-//! funded from the on-chain wallet. Amounts are checked against the wallet before LDK is asked.
+//! funded from the on-chain wallet (the workflow is `service::channels::open`).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::ChannelsError;
 use super::wire::ChannelOptions;
-use crate::node::{ChannelAmount, OpenChannelOptions};
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
-use crate::service::nodes::{connect, parse_node_address};
-use crate::service::wallet::btc_to_sats;
+use crate::service::channels::{HandshakeConfig, OpenAmount as ChannelAmount, OpenRequest};
 
 pub struct OpenChannel;
 
@@ -36,42 +34,15 @@ pub struct ChannelConfigs {
     max_inbound_in_flight_htlc_percent: Option<u8>,
 }
 
-/// LDK refuses a to-self delay below this (BOLT 2's breakdown timeout)...
-const MIN_COUNTERPARTY_LOCKTIME: u16 = 144;
-/// ... and peers refuse one above this (LDK's default `their_to_self_delay` limit).
-const MAX_COUNTERPARTY_LOCKTIME: u16 = 2016;
-
-impl ChannelConfigs {
-    /// Checks the values before LDK sees them and applies them to `options`.
-    fn apply(&self, options: &mut OpenChannelOptions) -> Result<(), ChannelsError> {
-        let invalid = |m: String| Err(ChannelsError::InvalidOption(m));
-        if self.inbound_channels_confirmations.is_some() {
-            return invalid(
-                "channel_configs.inbound_channels_confirmations applies to channels others \
-                 open to us; the peer sets the confirmations of a channel we open"
-                    .to_string(),
-            );
+impl From<ChannelConfigs> for HandshakeConfig {
+    fn from(c: ChannelConfigs) -> Self {
+        HandshakeConfig {
+            inbound_channels_confirmations: c.inbound_channels_confirmations,
+            counterparty_locktime: c.counterparty_locktime,
+            our_htlc_minimum_msat: c.our_htlc_minimum_msat,
+            negotiate_scid_privacy: c.negotiate_scid_privacy,
+            max_inbound_in_flight_htlc_percent: c.max_inbound_in_flight_htlc_percent,
         }
-        if let Some(delay) = self.counterparty_locktime {
-            if !(MIN_COUNTERPARTY_LOCKTIME..=MAX_COUNTERPARTY_LOCKTIME).contains(&delay) {
-                return invalid(format!(
-                    "channel_configs.counterparty_locktime {delay} is outside \
-                     {MIN_COUNTERPARTY_LOCKTIME}..={MAX_COUNTERPARTY_LOCKTIME} blocks"
-                ));
-            }
-        }
-        if let Some(percent) = self.max_inbound_in_flight_htlc_percent {
-            if !(1..=100).contains(&percent) {
-                return invalid(format!(
-                    "channel_configs.max_inbound_in_flight_htlc_percent {percent} is outside 1..=100"
-                ));
-            }
-        }
-        options.to_self_delay = self.counterparty_locktime;
-        options.htlc_minimum_msat = self.our_htlc_minimum_msat;
-        options.negotiate_scid_privacy = self.negotiate_scid_privacy;
-        options.max_inbound_htlc_value_in_flight_percent = self.max_inbound_in_flight_htlc_percent;
-        Ok(())
     }
 }
 
@@ -104,45 +75,24 @@ impl RpcMethod for OpenChannel {
         ctx: &RpcContext,
         params: OpenChannelParams,
     ) -> MmResult<OpenChannelResponse, ChannelsError> {
-        let node = ctx.node().map_to_mm(ChannelsError::from)?;
-        let ledger = ctx.ledger().map_to_mm(ChannelsError::from)?;
-        let address = parse_node_address(&params.node_address).map_to_mm(ChannelsError::from)?;
-        let amount = match &params.amount {
-            OpenAmount::Exact(value) => {
-                ChannelAmount::Sats(btc_to_sats(&value.to_string()).map_to_mm(ChannelsError::from)?)
-            }
-            OpenAmount::Max => ChannelAmount::Max,
-        };
-        let options = params.channel_options.unwrap_or_default();
-        let mut open_options = OpenChannelOptions {
-            public: options.announced_channel.unwrap_or(false),
-            forwarding_fee_base_msat: options.base_fee_msat,
-            forwarding_fee_proportional_millionths: options.proportional_fee_in_millionths_sats,
-            cltv_expiry_delta: options.cltv_expiry_delta,
-            ..Default::default()
-        };
-        if let Some(configs) = &params.channel_configs {
-            configs
-                .apply(&mut open_options)
-                .map_to_mm(std::convert::identity)?;
-        }
-        connect(node, &address)
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
+        let opened = engine
+            .channels()
+            .open(OpenRequest {
+                node_address: params.node_address,
+                amount: match params.amount {
+                    OpenAmount::Exact(value) => ChannelAmount::Btc(value.to_string()),
+                    OpenAmount::Max => ChannelAmount::Max,
+                },
+                push_msat: params.push_msat,
+                policy: params.channel_options.unwrap_or_default().into(),
+                handshake: params.channel_configs.map(Into::into),
+            })
             .await
             .map_to_mm(ChannelsError::from)?;
-        let uuid = node
-            .open_channel(address.node_id, amount, params.push_msat, open_options)
-            .map_to_mm(ChannelsError::from)?;
-        // The dust limit and force-close fee are channel config, not handshake: set them now.
-        if options.max_dust_htlc_exposure_msat.is_some()
-            || options.force_close_avoidance_max_fee_sats.is_some()
-        {
-            node.update_channel_config(uuid, options.to_update())
-                .map_to_mm(ChannelsError::from)?;
-        }
-        crate::service::channels::record_open_channels(node, ledger).await;
         Ok(OpenChannelResponse {
-            uuid,
-            node_address: address.to_string(),
+            uuid: opened.uuid,
+            node_address: opened.node_address.to_string(),
         })
     }
 }

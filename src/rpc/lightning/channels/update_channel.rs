@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::error::ChannelsError;
 use super::wire::ChannelOptions;
 use crate::rpc::context::RpcContext;
-use crate::rpc::error::{MapToMmResult, MmError, MmResult};
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 
 pub struct UpdateChannel;
@@ -36,32 +36,13 @@ impl RpcMethod for UpdateChannel {
         ctx: &RpcContext,
         params: UpdateChannelParams,
     ) -> MmResult<UpdateChannelResponse, ChannelsError> {
-        let node = ctx.node().map_to_mm(ChannelsError::from)?;
-        let options = params.channel_options;
-        if options.announced_channel.is_some() {
-            return MmError::err(ChannelsError::UnsupportedOption(
-                "announced_channel is fixed when the channel opens".to_string(),
-            ));
-        }
-        if options.is_empty() {
-            return MmError::err(ChannelsError::UnsupportedOption(
-                "channel_options sets nothing to update".to_string(),
-            ));
-        }
-        node.update_channel_config(params.uuid, options.to_update())
+        let engine = ctx.engine().map_to_mm(ChannelsError::from)?;
+        let in_force = engine
+            .channels()
+            .update(params.uuid, params.channel_options.into())
             .map_to_mm(ChannelsError::from)?;
-        let channel = node
-            .channel(params.uuid)
-            .ok_or_else(|| MmError::new(ChannelsError::NoSuchChannel(params.uuid.to_string())))?;
         Ok(UpdateChannelResponse {
-            channel_options: ChannelOptions {
-                proportional_fee_in_millionths_sats: channel.forwarding_fee_proportional_millionths,
-                base_fee_msat: channel.forwarding_fee_base_msat,
-                cltv_expiry_delta: channel.cltv_expiry_delta,
-                max_dust_htlc_exposure_msat: options.max_dust_htlc_exposure_msat,
-                force_close_avoidance_max_fee_sats: options.force_close_avoidance_max_fee_sats,
-                announced_channel: None,
-            },
+            channel_options: in_force.into(),
         })
     }
 }

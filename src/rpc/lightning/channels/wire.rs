@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ledger::ChannelRecord;
-use crate::node::ChannelInfo;
-use crate::service::channels::sats_to_btc;
+use crate::service::channels::{sats_to_btc, ChannelInfo, ChannelPolicy, ChannelRecord};
 use crate::service::filter::Paging;
 
 /// KDF's `ChannelOptions`: forwarding policy of one channel. Absent fields keep their value.
@@ -28,23 +26,29 @@ pub struct ChannelOptions {
     pub announced_channel: Option<bool>,
 }
 
-impl ChannelOptions {
-    pub fn to_update(&self) -> crate::node::ChannelConfigUpdate {
-        crate::node::ChannelConfigUpdate {
-            forwarding_fee_base_msat: self.base_fee_msat,
-            forwarding_fee_proportional_millionths: self.proportional_fee_in_millionths_sats,
-            cltv_expiry_delta: self.cltv_expiry_delta,
-            max_dust_htlc_exposure_msat: self.max_dust_htlc_exposure_msat,
-            force_close_avoidance_max_fee_sat: self.force_close_avoidance_max_fee_sats,
+impl From<ChannelOptions> for ChannelPolicy {
+    fn from(o: ChannelOptions) -> Self {
+        ChannelPolicy {
+            base_fee_msat: o.base_fee_msat,
+            proportional_fee_millionths: o.proportional_fee_in_millionths_sats,
+            cltv_expiry_delta: o.cltv_expiry_delta,
+            max_dust_htlc_exposure_msat: o.max_dust_htlc_exposure_msat,
+            force_close_avoidance_max_fee_sat: o.force_close_avoidance_max_fee_sats,
+            announced: o.announced_channel,
         }
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.proportional_fee_in_millionths_sats.is_none()
-            && self.base_fee_msat.is_none()
-            && self.cltv_expiry_delta.is_none()
-            && self.max_dust_htlc_exposure_msat.is_none()
-            && self.force_close_avoidance_max_fee_sats.is_none()
+impl From<ChannelPolicy> for ChannelOptions {
+    fn from(p: ChannelPolicy) -> Self {
+        ChannelOptions {
+            proportional_fee_in_millionths_sats: p.proportional_fee_millionths,
+            base_fee_msat: p.base_fee_msat,
+            cltv_expiry_delta: p.cltv_expiry_delta,
+            max_dust_htlc_exposure_msat: p.max_dust_htlc_exposure_msat,
+            force_close_avoidance_max_fee_sats: p.force_close_avoidance_max_fee_sat,
+            announced_channel: p.announced,
+        }
     }
 }
 

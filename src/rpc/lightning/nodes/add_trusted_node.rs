@@ -2,11 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::TrustedNodeError;
+use super::error::TrustedNodeError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
-use crate::service::nodes::parse_node_id;
 
 pub struct AddTrustedNode;
 
@@ -31,9 +30,10 @@ impl RpcMethod for AddTrustedNode {
         ctx: &RpcContext,
         params: AddTrustedNodeParams,
     ) -> MmResult<AddTrustedNodeResponse, TrustedNodeError> {
-        let node = ctx.node().map_to_mm(TrustedNodeError::from)?;
-        let node_id = parse_node_id(&params.node_id).map_to_mm(TrustedNodeError::from)?;
-        node.add_trusted_node(node_id)
+        let engine = ctx.engine().map_to_mm(TrustedNodeError::from)?;
+        let node_id = engine
+            .nodes()
+            .add_trusted(&params.node_id)
             .map_to_mm(TrustedNodeError::from)?;
         Ok(AddTrustedNodeResponse {
             added_node: node_id.to_string(),

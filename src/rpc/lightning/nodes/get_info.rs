@@ -1,35 +1,13 @@
 //! `lightning::nodes::get_info` (ours, not in KDF): the node at a glance.
 
-use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::rpc::context::{EngineNotRunning, RpcContext};
-use crate::rpc::error::{MapToMmResult, MmResult, RpcError};
+use super::error::GetInfoError;
+use crate::rpc::context::RpcContext;
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::{NoParams, RpcMethod};
 
 pub struct GetInfo;
-
-/// `get_info` reads in-memory state only; it fails only without a running node.
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum GetInfoError {
-    #[error("No such coin {0}")]
-    NoSuchCoin(String),
-}
-
-impl RpcError for GetInfoError {
-    fn status(&self) -> StatusCode {
-        match self {
-            GetInfoError::NoSuchCoin(_) => StatusCode::NOT_FOUND,
-        }
-    }
-}
-
-impl From<EngineNotRunning> for GetInfoError {
-    fn from(e: EngineNotRunning) -> Self {
-        GetInfoError::NoSuchCoin(e.ticker)
-    }
-}
 
 #[derive(Debug, Serialize)]
 pub struct ChannelCounts {
@@ -71,32 +49,26 @@ impl RpcMethod for GetInfo {
         ctx: &RpcContext,
         _params: NoParams,
     ) -> MmResult<GetInfoResponse, GetInfoError> {
-        let node = ctx.node().map_to_mm(GetInfoError::from)?;
-        let channels = node.list_channels();
-        let counts = ChannelCounts {
-            pending: channels.iter().filter(|c| !c.is_channel_ready).count(),
-            usable: channels.iter().filter(|c| c.is_usable).count(),
-            inactive: channels
-                .iter()
-                .filter(|c| c.is_channel_ready && !c.is_usable)
-                .count(),
-        };
-        let best = node.best_block();
-        let wallet = node.wallet_balance();
+        let engine = ctx.engine().map_to_mm(GetInfoError::from)?;
+        let info = engine.nodes().info();
         Ok(GetInfoResponse {
-            node_id: node.node_id().to_string(),
-            network: node.network().to_string(),
+            node_id: info.node_id.to_string(),
+            network: info.network.to_string(),
             coin: ctx.coin_ticker().to_string(),
-            block_height: best.height,
-            block_hash: best.block_hash.to_string(),
-            peers_count: node.list_peers().len(),
-            channels: counts,
-            lightning_balance_msat: channels.iter().map(|c| c.balance_msat).sum(),
-            onchain_spendable_sats: wallet.spendable_sat,
-            onchain_unconfirmed_sats: wallet.unconfirmed_sat,
-            onchain_immature_sats: wallet.immature_sat,
-            listening_addresses: node
-                .listening_addresses()
+            block_height: info.block_height,
+            block_hash: info.block_hash.to_string(),
+            peers_count: info.peers_count,
+            channels: ChannelCounts {
+                pending: info.channels.pending,
+                usable: info.channels.usable,
+                inactive: info.channels.inactive,
+            },
+            lightning_balance_msat: info.lightning_balance_msat,
+            onchain_spendable_sats: info.wallet.spendable_sat,
+            onchain_unconfirmed_sats: info.wallet.unconfirmed_sat,
+            onchain_immature_sats: info.wallet.immature_sat,
+            listening_addresses: info
+                .listening_addresses
                 .iter()
                 .map(|a| a.to_string())
                 .collect(),

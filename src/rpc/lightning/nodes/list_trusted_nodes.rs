@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::TrustedNodeError;
+use super::error::TrustedNodeError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
@@ -28,13 +28,13 @@ impl RpcMethod for ListTrustedNodes {
         ctx: &RpcContext,
         _params: ListTrustedNodesParams,
     ) -> MmResult<ListTrustedNodesResponse, TrustedNodeError> {
-        let node = ctx.node().map_to_mm(TrustedNodeError::from)?;
-        let mut trusted_nodes: Vec<String> = node
-            .list_trusted_nodes()
+        let engine = ctx.engine().map_to_mm(TrustedNodeError::from)?;
+        let trusted_nodes = engine
+            .nodes()
+            .list_trusted()
             .iter()
             .map(|id| id.to_string())
             .collect();
-        trusted_nodes.sort();
         Ok(ListTrustedNodesResponse { trusted_nodes })
     }
 }

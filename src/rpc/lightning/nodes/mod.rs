@@ -2,57 +2,7 @@
 
 pub mod add_trusted_node;
 pub mod connect_to_node;
+pub mod error;
 pub mod get_info;
 pub mod list_trusted_nodes;
 pub mod remove_trusted_node;
-
-use axum::http::StatusCode;
-use serde::Serialize;
-
-use crate::node::TrustError;
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
-use crate::service::nodes::NodeAddressError;
-
-/// Errors of the trusted-node methods (`add_trusted_node`, `remove_trusted_node`,
-/// `list_trusted_nodes`).
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum TrustedNodeError {
-    #[error("No such coin {0}")]
-    NoSuchCoin(String),
-    #[error("{0}")]
-    InvalidNodeId(String),
-    #[error("trusted node set could not be saved: {0}")]
-    DbError(String),
-}
-
-impl RpcError for TrustedNodeError {
-    fn status(&self) -> StatusCode {
-        match self {
-            TrustedNodeError::NoSuchCoin(_) => StatusCode::NOT_FOUND,
-            TrustedNodeError::InvalidNodeId(_) => StatusCode::BAD_REQUEST,
-            TrustedNodeError::DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl From<EngineNotRunning> for TrustedNodeError {
-    fn from(e: EngineNotRunning) -> Self {
-        TrustedNodeError::NoSuchCoin(e.ticker)
-    }
-}
-
-impl From<NodeAddressError> for TrustedNodeError {
-    fn from(e: NodeAddressError) -> Self {
-        TrustedNodeError::InvalidNodeId(e.to_string())
-    }
-}
-
-impl From<TrustError> for TrustedNodeError {
-    fn from(e: TrustError) -> Self {
-        match e {
-            TrustError::PersistFailed(reason) => TrustedNodeError::DbError(reason),
-        }
-    }
-}

@@ -4,10 +4,8 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::ledger::{LedgerError, Payment};
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
-use crate::service::payments::{InvoiceError, SendError};
+use crate::rpc::error::{no_such_coin_without_engine, RpcError};
+use crate::service::payments::{InvoiceError, LedgerError, Payment, SendError};
 
 #[derive(Debug, Serialize, thiserror::Error)]
 #[serde(tag = "error_type", content = "error_data")]
@@ -69,11 +67,7 @@ impl RpcError for PaymentsError {
     }
 }
 
-impl From<EngineNotRunning> for PaymentsError {
-    fn from(e: EngineNotRunning) -> Self {
-        PaymentsError::NoSuchCoin(e.ticker)
-    }
-}
+no_such_coin_without_engine!(PaymentsError);
 
 impl From<LedgerError> for PaymentsError {
     fn from(e: LedgerError) -> Self {
@@ -95,6 +89,7 @@ impl From<SendError> for PaymentsError {
             | SendError::InvalidKeysend(_)
             | SendError::InvalidMetadata(_)
             | SendError::InvalidWaitTimeout(_)
+            | SendError::InvalidWebhookUrl(_)
             | SendError::AmountDiffersFromPending { .. } => {
                 PaymentsError::InvalidRequest(e.to_string())
             }
@@ -114,7 +109,8 @@ impl From<InvoiceError> for PaymentsError {
             InvoiceError::DescriptionTooLong(_)
             | InvoiceError::ZeroAmount
             | InvoiceError::InvalidExpiry(_)
-            | InvoiceError::InvalidMetadata(_) => PaymentsError::InvalidRequest(e.to_string()),
+            | InvoiceError::InvalidMetadata(_)
+            | InvoiceError::InvalidWebhookUrl(_) => PaymentsError::InvalidRequest(e.to_string()),
             InvoiceError::CreateFailed(_) => PaymentsError::PaymentError(e.to_string()),
             InvoiceError::Ledger(e) => PaymentsError::from(e),
         }

@@ -23,6 +23,9 @@ pub struct GenerateInvoiceParams {
     /// mmln: opaque client object stored with the payment.
     #[serde(default)]
     metadata: Option<Value>,
+    /// mmln: every event of this invoice is also POSTed here (webhook_allowed_hosts).
+    #[serde(default)]
+    webhook_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -42,18 +45,16 @@ impl RpcMethod for GenerateInvoice {
         ctx: &RpcContext,
         params: GenerateInvoiceParams,
     ) -> MmResult<GenerateInvoiceResponse, PaymentsError> {
-        let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
-        let generated = payments
-            .generate_invoice(
-                node,
-                InvoiceRequest {
-                    description: params.description,
-                    amount_msat: params.amount_in_msat,
-                    expiry_secs: params.expiry,
-                    metadata: params.metadata,
-                },
-            )
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
+        let generated = engine
+            .payments()
+            .generate_invoice(InvoiceRequest {
+                description: params.description,
+                amount_msat: params.amount_in_msat,
+                expiry_secs: params.expiry,
+                metadata: params.metadata,
+                webhook_url: params.webhook_url,
+            })
             .await
             .map_to_mm(PaymentsError::from)?;
         Ok(GenerateInvoiceResponse {

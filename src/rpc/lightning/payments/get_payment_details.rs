@@ -1,11 +1,11 @@
-//! `lightning::payments::get_payment_details`: one payment from the ledger.
+//! `lightning::payments::get_payment_details`: one payment, by hash.
 
 use serde::{Deserialize, Serialize};
 
 use super::error::PaymentsError;
 use super::wire::{HashParam, PaymentDetails};
 use crate::rpc::context::RpcContext;
-use crate::rpc::error::{MapToMmResult, MmError, MmResult};
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 
 pub struct GetPaymentDetails;
@@ -31,17 +31,14 @@ impl RpcMethod for GetPaymentDetails {
         ctx: &RpcContext,
         params: GetPaymentDetailsParams,
     ) -> MmResult<GetPaymentDetailsResponse, PaymentsError> {
-        let ledger = ctx.ledger().map_to_mm(PaymentsError::from)?;
-        let hash = params.payment_hash.0;
-        let payment = ledger
-            .blocking(move |l| l.get_payment(&hash))
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
+        let payment = engine
+            .payments()
+            .get(params.payment_hash.0)
             .await
             .map_to_mm(PaymentsError::from)?;
-        match payment {
-            Some(p) => Ok(GetPaymentDetailsResponse {
-                payment_details: PaymentDetails::from(&p),
-            }),
-            None => MmError::err(PaymentsError::NoSuchPayment(hex::encode(hash))),
-        }
+        Ok(GetPaymentDetailsResponse {
+            payment_details: PaymentDetails::from(&payment),
+        })
     }
 }

@@ -1,15 +1,21 @@
 //! `lightning::payments::list_payments_by_filter`: filtered, paged payments, newest change
 //! first (`last_updated DESC, id DESC`). Totals honour the filter; `FromId` must be a payment
 //! within the filtered set; a page past the end is empty.
+//!
+//! mmln adds CLN-style cursor paging: `index` (`created` | `updated`) with `start` lists the
+//! filtered payments whose index is at least `start`, in index order, and answers
+//! `next_start`. Such a cursor is stable under concurrent inserts; `paging_options` is then
+//! refused, and `skipped`, `total`, `total_pages` are absent.
 
 use serde::{Deserialize, Serialize};
 
 use super::error::PaymentsError;
 use super::wire::{PagingOptions, PaymentDetails, PaymentTypeWire, StatusWire};
-use crate::ledger::PaymentFilter;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
+use crate::service::feeds::FeedError;
+use crate::service::payments::{IndexKind, PaymentFilter};
 
 pub struct ListPaymentsByFilter;
 
@@ -68,16 +74,37 @@ pub struct ListPaymentsParams {
     limit: Option<u32>,
     #[serde(default)]
     paging_options: Option<PagingOptions>,
+    /// mmln: cursor paging by this index.
+    #[serde(default)]
+    index: Option<IndexWire>,
+    /// mmln: with `index`, the first index value wanted (default 0).
+    #[serde(default)]
+    start: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexWire {
+    Created,
+    Updated,
 }
 
 #[derive(Debug, Serialize)]
 pub struct ListPaymentsResponse {
     payments: Vec<PaymentDetails>,
     limit: u32,
-    skipped: u64,
-    total: u64,
-    total_pages: u64,
-    paging_options: PagingOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_pages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paging_options: Option<PagingOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<IndexWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_start: Option<u64>,
 }
 
 impl RpcMethod for ListPaymentsByFilter {
@@ -91,26 +118,65 @@ impl RpcMethod for ListPaymentsByFilter {
         ctx: &RpcContext,
         params: ListPaymentsParams,
     ) -> MmResult<ListPaymentsResponse, PaymentsError> {
-        let ledger = ctx.ledger().map_to_mm(PaymentsError::from)?;
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
         let filter = params
             .filter
             .unwrap_or_default()
             .to_filter()
             .map_to_mm(|e| e)?;
         let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+        if let Some(index) = params.index {
+            if params.paging_options.is_some() {
+                return Err(PaymentsError::InvalidRequest(
+                    "give either index/start or paging_options, not both".to_string(),
+                )
+                .into());
+            }
+            let kind = match index {
+                IndexWire::Created => IndexKind::Created,
+                IndexWire::Updated => IndexKind::Updated,
+            };
+            let page = engine
+                .payments()
+                .list_by_index(filter, kind, params.start.unwrap_or(0), limit)
+                .await
+                .map_to_mm(|e| match e {
+                    FeedError::Ledger(e) => PaymentsError::from(e),
+                    other => PaymentsError::InvalidRequest(other.to_string()),
+                })?;
+            return Ok(ListPaymentsResponse {
+                payments: page.payments.iter().map(PaymentDetails::from).collect(),
+                limit,
+                skipped: None,
+                total: None,
+                total_pages: None,
+                paging_options: None,
+                index: Some(index),
+                next_start: Some(page.next_start),
+            });
+        }
+        if params.start.is_some() {
+            return Err(PaymentsError::InvalidRequest(
+                "start needs index (created or updated)".to_string(),
+            )
+            .into());
+        }
         let paging_options = params.paging_options.unwrap_or_default();
         let paging = paging_options.to_paging();
-        let page = ledger
-            .blocking(move |l| l.list_payments(&filter, limit, paging))
+        let page = engine
+            .payments()
+            .list(filter, limit, paging)
             .await
             .map_to_mm(PaymentsError::from)?;
         Ok(ListPaymentsResponse {
             payments: page.payments.iter().map(PaymentDetails::from).collect(),
             limit: page.limit,
-            skipped: page.skipped,
-            total: page.total,
-            total_pages: page.total_pages,
-            paging_options,
+            skipped: Some(page.skipped),
+            total: Some(page.total),
+            total_pages: Some(page.total_pages),
+            paging_options: Some(paging_options),
+            index: None,
+            next_start: None,
         })
     }
 }

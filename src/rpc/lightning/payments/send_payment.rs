@@ -11,12 +11,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::PaymentsError;
-use crate::ledger::PaymentStatus;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::payments::keysend::KeysendParams;
-use crate::service::payments::SendRequest;
+use crate::service::payments::{PaymentStatus, SendRequest};
 
 pub struct SendPayment;
 
@@ -45,6 +44,9 @@ pub struct SendPaymentParams {
     /// mmln: wait up to this many seconds for the final outcome (at most 600).
     #[serde(default)]
     wait_timeout_secs: Option<u64>,
+    /// mmln: every event of this payment is also POSTed here (webhook_allowed_hosts).
+    #[serde(default)]
+    webhook_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,8 +75,7 @@ impl RpcMethod for SendPayment {
         ctx: &RpcContext,
         params: SendPaymentParams,
     ) -> MmResult<SendPaymentResponse, PaymentsError> {
-        let node = ctx.node().map_to_mm(PaymentsError::from)?;
-        let payments = ctx.payments().map_to_mm(PaymentsError::from)?;
+        let engine = ctx.engine().map_to_mm(PaymentsError::from)?;
         let request = match params.payment {
             PaymentParam::Invoice(p) => SendRequest::Invoice {
                 invoice: p.invoice,
@@ -85,8 +86,9 @@ impl RpcMethod for SendPayment {
             PaymentParam::Keysend(p) => SendRequest::Keysend(p),
         };
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
-        let outcome = payments
-            .send_payment(node, request, wait)
+        let outcome = engine
+            .payments()
+            .send(request, wait, params.webhook_url)
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;

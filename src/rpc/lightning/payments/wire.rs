@@ -7,9 +7,9 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ledger::{Direction, Paging, Payment, PaymentStatus, PaymentTypeFilter};
 use crate::service::payments::decoded_records::{decode_records, DecodedRecord};
 use crate::service::payments::metadata::ClientMetadata;
+use crate::service::payments::{Direction, Paging, Payment, PaymentStatus, PaymentTypeFilter};
 
 /// A 32-byte hash given as 64 hex characters (KDF's "a hash string").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::WalletError;
+use super::error::WalletError;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::{NoParams, RpcMethod};
@@ -25,8 +25,8 @@ impl RpcMethod for GetNewAddress {
         ctx: &RpcContext,
         _params: NoParams,
     ) -> MmResult<GetNewAddressResponse, WalletError> {
-        let node = ctx.node().map_to_mm(WalletError::from)?;
-        let address = node.new_address().map_to_mm(WalletError::from)?;
+        let engine = ctx.engine().map_to_mm(WalletError::from)?;
+        let address = engine.wallet().new_address().map_to_mm(WalletError::from)?;
         Ok(GetNewAddressResponse {
             address: address.to_string(),
         })

@@ -1,103 +1,10 @@
 //! `lightning::wallet::*`: the node's on-chain wallet (funds channel opens, receives closes
 //! and sweeps).
 
+pub mod error;
 pub mod get_new_address;
 pub mod my_balance;
 pub mod send_to_address;
-
-use axum::http::StatusCode;
-use serde::Serialize;
-
-use crate::node::WalletError as NodeWalletError;
-use crate::rpc::context::EngineNotRunning;
-use crate::rpc::error::RpcError;
-use crate::service::wallet::AmountError;
-
-/// Errors of the wallet methods.
-#[derive(Debug, Serialize, thiserror::Error)]
-#[serde(tag = "error_type", content = "error_data")]
-pub enum WalletError {
-    #[error("No such coin {0}")]
-    NoSuchCoin(String),
-    #[error("{0}")]
-    InvalidAddress(String),
-    #[error("{message}")]
-    WrongNetwork {
-        message: String,
-        address_network: String,
-        wallet_network: String,
-    },
-    #[error("{0}")]
-    InvalidAmount(String),
-    #[error("{0}")]
-    InvalidFeeRate(String),
-    #[error("Not enough balance: {needed_sats} sat needed, {available_sats} sat spendable")]
-    NotSufficientBalance {
-        needed_sats: u64,
-        available_sats: u64,
-    },
-    #[error("{0}")]
-    BroadcastFailed(String),
-    #[error("{0}")]
-    WalletFailed(String),
-}
-
-impl RpcError for WalletError {
-    fn status(&self) -> StatusCode {
-        use WalletError::*;
-        match self {
-            NoSuchCoin(_) => StatusCode::NOT_FOUND,
-            InvalidAddress(_)
-            | WrongNetwork { .. }
-            | InvalidAmount(_)
-            | InvalidFeeRate(_)
-            | NotSufficientBalance { .. } => StatusCode::BAD_REQUEST,
-            BroadcastFailed(_) | WalletFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl From<EngineNotRunning> for WalletError {
-    fn from(e: EngineNotRunning) -> Self {
-        WalletError::NoSuchCoin(e.ticker)
-    }
-}
-
-impl From<AmountError> for WalletError {
-    fn from(e: AmountError) -> Self {
-        WalletError::InvalidAmount(e.to_string())
-    }
-}
-
-impl From<NodeWalletError> for WalletError {
-    fn from(e: NodeWalletError) -> Self {
-        let message = e.to_string();
-        match e {
-            NodeWalletError::InvalidAddress(_) => WalletError::InvalidAddress(message),
-            NodeWalletError::InvalidNetwork {
-                address_network,
-                wallet_network,
-            } => WalletError::WrongNetwork {
-                message,
-                address_network,
-                wallet_network: wallet_network.to_string(),
-            },
-            NodeWalletError::InvalidAmount(_) => WalletError::InvalidAmount(message),
-            NodeWalletError::InsufficientFunds {
-                needed_sat,
-                available_sat,
-            } => WalletError::NotSufficientBalance {
-                needed_sats: needed_sat,
-                available_sats: available_sat,
-            },
-            NodeWalletError::BroadcastFailed(_) => WalletError::BroadcastFailed(message),
-            NodeWalletError::OpenFailed(_)
-            | NodeWalletError::PersistFailed(_)
-            | NodeWalletError::BuildFailed(_)
-            | NodeWalletError::SignFailed(_) => WalletError::WalletFailed(message),
-        }
-    }
-}
 
 /// The on-chain coin under the lightning ticker: `tBTC-lightning` -> `tBTC`.
 pub fn platform_ticker(lightning_ticker: &str) -> String {

@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::{platform_ticker, WalletError};
+use super::error::WalletError;
+use super::platform_ticker;
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::{NoParams, RpcMethod};
@@ -34,16 +35,12 @@ impl RpcMethod for MyBalance {
         ctx: &RpcContext,
         _params: NoParams,
     ) -> MmResult<MyBalanceResponse, WalletError> {
-        let node = ctx.node().map_to_mm(WalletError::from)?;
-        let b = node.wallet_balance();
-        // Spendable counts our own unconfirmed change; what stays unspendable is incoming
-        // unconfirmed coins and immature coinbases.
-        let own_change = b.spendable_sat.saturating_sub(b.confirmed_sat);
-        let unspendable = b.unconfirmed_sat.saturating_sub(own_change) + b.immature_sat;
+        let engine = ctx.engine().map_to_mm(WalletError::from)?;
+        let b = engine.wallet().balance();
         Ok(MyBalanceResponse {
             coin: platform_ticker(ctx.coin_ticker()),
             balance: sats_to_btc_string(b.spendable_sat),
-            unspendable_balance: sats_to_btc_string(unspendable),
+            unspendable_balance: sats_to_btc_string(b.unspendable_sat),
             spendable_sats: b.spendable_sat,
             unconfirmed_sats: b.unconfirmed_sat,
             immature_sats: b.immature_sat,

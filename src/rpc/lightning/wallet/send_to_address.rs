@@ -2,15 +2,13 @@
 //! on-chain wallet and broadcasts at once (KDF's `withdraw` + `send_raw_transaction` in one
 //! step). The chain backend's rejection is reported here.
 
-use bitcoin::FeeRate;
 use serde::{Deserialize, Serialize};
 
-use super::WalletError;
-use crate::node::SendAmount;
+use super::error::WalletError;
 use crate::rpc::context::RpcContext;
-use crate::rpc::error::{MapToMmResult, MmError, MmResult};
+use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
-use crate::service::wallet::btc_to_sats;
+use crate::service::wallet::{OnchainAmount, SendToAddressRequest};
 
 pub struct SendToAddress;
 
@@ -47,28 +45,17 @@ impl RpcMethod for SendToAddress {
         ctx: &RpcContext,
         params: SendToAddressParams,
     ) -> MmResult<SendToAddressResponse, WalletError> {
-        let node = ctx.node().map_to_mm(WalletError::from)?;
-        let amount = match &params.amount {
-            SendAmountParam::Exact(v) => {
-                SendAmount::Sats(btc_to_sats(&v.to_string()).map_to_mm(WalletError::from)?)
-            }
-            SendAmountParam::Max => SendAmount::All,
-        };
-        let fee_rate = match params.fee_rate_sat_per_vb {
-            None => None,
-            Some(0) => {
-                return MmError::err(WalletError::InvalidFeeRate(
-                    "fee_rate_sat_per_vb must be at least 1".to_string(),
-                ))
-            }
-            Some(rate) => Some(FeeRate::from_sat_per_vb(rate).ok_or_else(|| {
-                MmError::new(WalletError::InvalidFeeRate(format!(
-                    "fee_rate_sat_per_vb {rate} is too large"
-                )))
-            })?),
-        };
-        let txid = node
-            .send_to_address(&params.address, amount, fee_rate)
+        let engine = ctx.engine().map_to_mm(WalletError::from)?;
+        let txid = engine
+            .wallet()
+            .send_to_address(SendToAddressRequest {
+                address: params.address,
+                amount: match params.amount {
+                    SendAmountParam::Exact(v) => OnchainAmount::Btc(v.to_string()),
+                    SendAmountParam::Max => OnchainAmount::Max,
+                },
+                fee_rate_sat_per_vb: params.fee_rate_sat_per_vb,
+            })
             .await
             .map_to_mm(WalletError::from)?;
         Ok(SendToAddressResponse {

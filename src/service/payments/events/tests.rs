@@ -6,7 +6,7 @@ use lightning::events::PaymentFailureReason;
 use lightning::types::payment::PaymentPreimage;
 
 use super::*;
-use crate::ledger::{LedgerOptions, NewOutbound, OutboundIntent, PaymentKind};
+use crate::ledger::{LedgerOptions, NewOutbound, OutboundIntent, PaymentKind, PaymentStatus};
 
 const ALLOWED: [u64; 2] = [112_111_100, 818_818];
 

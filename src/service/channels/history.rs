@@ -1,22 +1,18 @@
-//! Channels: the history kept in the ledger, filters over open and closed channels, and the
-//! lookups that complete a closed channel's record (closing and claiming transactions).
+//! The channel history kept in the ledger: live channels are recorded as they appear, and a
+//! closed channel's record is completed with its closing and claiming transactions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bitcoin::consensus::encode::deserialize_hex;
-use bitcoin::{Block, BlockHash, OutPoint, Transaction, Txid};
+use bitcoin::{OutPoint, Transaction, Txid};
 use lightning::ln::types::ChannelId;
 use lightning::util::sweep::OutputSpendStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::chain::CoreRpc;
-use crate::ledger::{ChannelRecord, Ledger, OpenChannelSighting};
+use crate::ledger::{ChannelRecord, ChannelState, Ledger, OpenChannelSighting};
 use crate::node::{ChannelInfo, Node};
-
-pub use super::channel_filter::{sats_to_btc, ClosedChannelsFilter, OpenChannelsFilter};
 
 /// How often live channels are recorded and closed ones completed.
 const HISTORY_SYNC_INTERVAL: Duration = Duration::from_secs(1);
@@ -32,6 +28,13 @@ pub fn sighting(c: &ChannelInfo) -> OpenChannelSighting {
         funding_value_sats: c.capacity_sat,
         is_outbound: c.is_outbound,
         is_public: c.is_public,
+        state: if c.is_shutting_down {
+            ChannelState::Closing
+        } else if c.is_channel_ready {
+            ChannelState::Usable
+        } else {
+            ChannelState::Opening
+        },
     }
 }
 
@@ -79,21 +82,11 @@ pub fn spawn_history_sync(
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let chain = &node.config().chain;
-        let rpc = match CoreRpc::new(&chain.url, chain.auth.clone()) {
-            Ok(rpc) => Some(rpc),
-            Err(e) => {
-                tracing::warn!("closed channels will lack closing transactions: {e}");
-                None
-            }
-        };
         let mut scans = HashMap::new();
         let mut known = HashMap::new();
         loop {
             record_changed_channels(&node, &ledger, &mut known).await;
-            if let Some(rpc) = &rpc {
-                complete_closed_channels(&node, &ledger, rpc, &mut scans).await;
-            }
+            complete_closed_channels(&node, &ledger, &mut scans).await;
             tokio::select! {
                 _ = shutdown.wait_for(|stop| *stop) => break,
                 _ = tokio::time::sleep(HISTORY_SYNC_INTERVAL) => {}
@@ -150,7 +143,6 @@ impl ClosingScan {
 async fn complete_closed_channels(
     node: &Node,
     ledger: &Ledger,
-    rpc: &CoreRpc,
     scans: &mut HashMap<String, ClosingScan>,
 ) {
     let closed = match ledger.blocking(|l| l.incomplete_closed_channels()).await {
@@ -162,7 +154,7 @@ async fn complete_closed_channels(
     };
     for record in closed {
         if record.closing_tx.is_none() {
-            if let Some(txid) = find_closing_tx(node, &record, rpc, scans).await {
+            if let Some(txid) = find_closing_tx(node, &record, scans).await {
                 let uuid = record.uuid.clone();
                 let txid = txid.to_string();
                 let _ = ledger
@@ -205,7 +197,6 @@ const SCAN_LOOKBACK_BLOCKS: u32 = 2016;
 async fn find_closing_tx(
     node: &Node,
     record: &ChannelRecord,
-    rpc: &CoreRpc,
     scans: &mut HashMap<String, ClosingScan>,
 ) -> Option<Txid> {
     let funding = funding_outpoint(record)?;
@@ -225,7 +216,7 @@ async fn find_closing_tx(
         if *txid == funding.txid {
             continue;
         }
-        let tx = raw_transaction(rpc, *txid, *block_hash).await;
+        let tx = node.chain().transaction(*txid, *block_hash).await;
         if tx.is_some_and(|tx| spends(&tx, funding)) {
             return Some(*txid);
         }
@@ -241,7 +232,7 @@ async fn find_closing_tx(
                 .map(|(_, height, _)| *height);
             let funded_at = match known {
                 Some(height) => height,
-                None => match funding_height(rpc, funding.txid).await {
+                None => match node.chain().confirmation_height(funding.txid).await {
                     Some(height) => height,
                     None => {
                         let scan = ClosingScan::funding_not_found(previous, tip);
@@ -260,7 +251,7 @@ async fn find_closing_tx(
     };
     let end = tip.min(start.saturating_add(MAX_BLOCKS_PER_SCAN - 1));
     for height in start..=end {
-        let Some(block) = block_at(rpc, height).await else {
+        let Some(block) = node.chain().block_at_height(height).await else {
             scans.insert(record.uuid.clone(), ClosingScan::NextBlock(height));
             return None;
         };
@@ -278,52 +269,6 @@ async fn find_closing_tx(
 
 fn spends(tx: &Transaction, outpoint: OutPoint) -> bool {
     tx.input.iter().any(|i| i.previous_output == outpoint)
-}
-
-async fn raw_transaction(
-    rpc: &CoreRpc,
-    txid: Txid,
-    block_hash: Option<BlockHash>,
-) -> Option<Transaction> {
-    let mut params = vec![serde_json::json!(txid.to_string())];
-    if let Some(hash) = block_hash {
-        params.push(serde_json::json!(false));
-        params.push(serde_json::json!(hash.to_string()));
-    }
-    let hex: serde_json::Value = rpc.call_checked("getrawtransaction", &params).await.ok()?;
-    hex.as_str().and_then(|h| deserialize_hex(h).ok())
-}
-
-/// The height of the block that confirmed `txid`.
-async fn funding_height(rpc: &CoreRpc, txid: Txid) -> Option<u32> {
-    let verbose: serde_json::Value = rpc
-        .call_checked(
-            "getrawtransaction",
-            &[serde_json::json!(txid.to_string()), serde_json::json!(true)],
-        )
-        .await
-        .ok()?;
-    let block_hash = verbose.get("blockhash")?.as_str()?.to_string();
-    let header: serde_json::Value = rpc
-        .call_checked("getblockheader", &[serde_json::json!(block_hash)])
-        .await
-        .ok()?;
-    header
-        .get("height")?
-        .as_u64()
-        .and_then(|h| u32::try_from(h).ok())
-}
-
-async fn block_at(rpc: &CoreRpc, height: u32) -> Option<Block> {
-    let hash: serde_json::Value = rpc
-        .call_checked("getblockhash", &[serde_json::json!(height)])
-        .await
-        .ok()?;
-    let raw: serde_json::Value = rpc
-        .call_checked("getblock", &[hash, serde_json::json!(0)])
-        .await
-        .ok()?;
-    raw.as_str().and_then(|h| deserialize_hex(h).ok())
 }
 
 /// The sweep that paid this channel's time-locked or to-remote output into the wallet, and

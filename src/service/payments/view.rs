@@ -1,0 +1,80 @@
+//! [`Payments`]: the payment operations the RPC methods call, one method per operation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter};
+use crate::node::Node;
+use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
+use crate::service::feeds::FeedError;
+
+use super::hub::PaymentHub;
+use super::receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
+use super::send::{SendError, SendOutcome, SendRequest};
+
+/// The payments service over the running node (see [`crate::service::Engine::payments`]).
+pub struct Payments<'a> {
+    hub: &'a PaymentHub,
+    node: &'a Arc<Node>,
+}
+
+impl<'a> Payments<'a> {
+    pub(crate) fn new(hub: &'a PaymentHub, node: &'a Arc<Node>) -> Self {
+        Payments { hub, node }
+    }
+
+    /// A BOLT 11 invoice, recorded as a pending inbound payment at once.
+    pub async fn generate_invoice(
+        &self,
+        request: InvoiceRequest,
+    ) -> Result<GeneratedInvoice, InvoiceError> {
+        self.hub.generate_invoice(self.node, request).await
+    }
+
+    /// Pays an invoice or keysends; with `wait`, returns once final or when `wait` has passed.
+    /// `webhook_url` (checked against `webhook_allowed_hosts`) hears of this payment's changes.
+    pub async fn send(
+        &self,
+        request: SendRequest,
+        wait: Option<Duration>,
+        webhook_url: Option<String>,
+    ) -> Result<SendOutcome, SendError> {
+        self.hub
+            .send_payment_with_webhook(self.node, request, wait, webhook_url)
+            .await
+    }
+
+    /// The payment with this hash; `LedgerError::NoSuchPayment` when there is none.
+    pub async fn get(&self, hash: [u8; 32]) -> Result<Payment, LedgerError> {
+        self.hub
+            .ledger()
+            .blocking(move |l| l.get_payment(&hash))
+            .await?
+            .ok_or(LedgerError::NoSuchPayment(hash))
+    }
+
+    /// One page of the payments matching `filter` (see `Ledger::list_payments` for the rules).
+    pub async fn list(
+        &self,
+        filter: PaymentFilter,
+        limit: u32,
+        paging: Paging,
+    ) -> Result<Page, LedgerError> {
+        self.hub
+            .ledger()
+            .blocking(move |l| l.list_payments(&filter, limit, paging))
+            .await
+    }
+
+    /// Core Lightning-style cursor paging: payments whose `created_index` (or `updated_index`)
+    /// is at least `start`, in that order, and where the next page starts.
+    pub async fn list_by_index(
+        &self,
+        filter: PaymentFilter,
+        index: IndexKind,
+        start: u64,
+        limit: u32,
+    ) -> Result<IndexPage, FeedError> {
+        payments_by_index(self.hub.ledger(), filter, index, start, limit).await
+    }
+}

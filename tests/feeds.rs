@@ -1,0 +1,18 @@
+//! Feeds through HTTP with the schema-validating client, on full daemons over a regtest chain
+//! started by the test: the event log followed by `lightning::events::wait` and by signed
+//! webhooks, cursors (resume, expiry), CLN `wait`, index paging, webhook retries and
+//! per-call URLs, and webhooks owed across a SIGKILL of a real `mmln run` process.
+
+mod common;
+
+#[path = "channels/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+#[path = "feeds/crash.rs"]
+mod crash;
+#[path = "feeds/follow.rs"]
+mod follow;
+#[path = "feeds/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
