@@ -4,9 +4,13 @@
 # the user's node; a keysend with a bLIP-10 record; the payment list), check the payments
 # succeeded on both sides, then Ctrl-C it and check it exits 0. Every wait is bounded; on any failure the sandbox is killed and its output shown.
 #
+# Then the JSON-RPC 2.0 surface: get_info over HTTP POST /jsonrpc with a Bearer token, and, when
+# PYLN_PYTHON names a Python that has pyln-client installed, examples/pyln_client.py over the
+# unix sockets (get_info and a payment from the user's node to peer1).
+#
 # Usage: scripts/sandbox-smoke.sh [path/to/mmln]
 #   default binary: $CARGO_TARGET_DIR/debug/mmln, else target/debug/mmln (build it first).
-# Needs: bash, curl, sed, grep.
+# Needs: bash, curl, sed, grep; optional PYLN_PYTHON.
 set -euo pipefail
 
 MMLN="${1:-${CARGO_TARGET_DIR:-target}/debug/mmln}"
@@ -100,6 +104,32 @@ printf '%s' "$LIST_ANSWER" | grep -q '"name": *"podcast_metadata"' ||
   fail "the payment list does not show the bLIP-10 record: $LIST_ANSWER"
 echo "sandbox-smoke: keysend $KEYSEND_HASH with its bLIP-10 record listed"
 
+# JSON-RPC 2.0 on the same port, at /jsonrpc.
+JSONRPC_ANSWER="$(curl -s --max-time 30 "$USER_URL/jsonrpc" \
+  -H "Authorization: Bearer $PASSWORD" -H 'Content-Type: application/json' \
+  --data '{"jsonrpc":"2.0","method":"lightning::nodes::get_info","id":1}')" ||
+  fail "POST /jsonrpc failed"
+printf '%s' "$JSONRPC_ANSWER" | grep -q '"node_id"' || fail "JSON-RPC get_info: $JSONRPC_ANSWER"
+echo "sandbox-smoke: JSON-RPC get_info over HTTP answered"
+
+# The same over HTTP, WebSocket and the unix socket, with Python's standard library only.
+if command -v python3 >/dev/null 2>&1; then
+  USER_PORT="${USER_URL##*:}"
+  MMLN_USERPASS="$PASSWORD" MMLN_PORT="$USER_PORT" timeout 60 python3 \
+    "$(dirname "$0")/../examples/jsonrpc_stdlib.py" "$WORK/data/user/lightning-rpc" ||
+    fail "examples/jsonrpc_stdlib.py failed"
+  echo "sandbox-smoke: JSON-RPC get_info agrees over HTTP, WebSocket and the unix socket"
+fi
+
+if [ -n "${PYLN_PYTHON:-}" ]; then
+  USER_SOCKET="$WORK/data/user/lightning-rpc"
+  PEER1_SOCKET="$WORK/data/peer1/lightning-rpc"
+  [ -S "$USER_SOCKET" ] && [ -S "$PEER1_SOCKET" ] || fail "no JSON-RPC sockets in $WORK/data"
+  timeout 120 "$PYLN_PYTHON" "$(dirname "$0")/../examples/pyln_client.py" "$USER_SOCKET" "$PEER1_SOCKET" ||
+    fail "examples/pyln_client.py failed"
+  echo "sandbox-smoke: pyln-client get_info and payment over the unix socket"
+fi
+
 kill -INT "$PID"
 deadline=$((SECONDS + STOP_TIMEOUT))
 while kill -0 "$PID" 2>/dev/null; do
@@ -113,4 +143,5 @@ set -e
 PID=""
 [ "$EXIT_STATUS" -eq 0 ] || fail "mmln sandbox exited with status $EXIT_STATUS after SIGINT"
 grep -q '^sandbox stopped' "$OUT" || fail "no 'sandbox stopped' line"
+[ ! -e "$WORK/data/user/lightning-rpc" ] || fail "the JSON-RPC socket was not removed at shutdown"
 echo "sandbox-smoke: OK (clean stop, exit 0)"

@@ -22,6 +22,7 @@ use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
 use crate::service::feeds::FeedSettings;
 use crate::service::payments::{PaymentHub, PaymentSettings};
+use crate::transport::jsonrpc::socket::{BoundSocket, SocketError, SocketServer};
 use crate::service::Engine;
 use crate::transport::{RpcServerState, TransportError};
 
@@ -41,6 +42,8 @@ pub enum AppError {
     StartNodeFailed(#[source] NodeError),
     #[error("could not start the RPC server: {0}")]
     StartRpcFailed(#[source] TransportError),
+    #[error("could not start the JSON-RPC socket: {0}")]
+    StartRpcSocketFailed(#[source] SocketError),
     #[error("could not listen for shutdown signals: {0}")]
     SignalSetupFailed(std::io::Error),
     #[error("the RPC server stopped with an error: {0}")]
@@ -74,6 +77,7 @@ pub struct AppHandle {
     ledger: Ledger,
     shutdown: watch::Sender<bool>,
     rpc_server: JoinHandle<Result<(), TransportError>>,
+    rpc_socket: Option<SocketServer>,
     history_sync: JoinHandle<()>,
     hold_watch: JoinHandle<()>,
     /// The webhook delivery worker and the event pruning task.
@@ -93,6 +97,11 @@ impl AppHandle {
         &self.config
     }
 
+    /// The JSON-RPC unix socket, `None` when `rpc_socket` disables it.
+    pub fn rpc_socket_path(&self) -> Option<&std::path::Path> {
+        self.rpc_socket.as_ref().map(SocketServer::path)
+    }
+
     /// The running Lightning node (its P2P addresses, node id, ...).
     pub fn node(&self) -> &Arc<Node> {
         &self.node
@@ -102,24 +111,29 @@ impl AppHandle {
         &self.ledger
     }
 
-    /// Stops the daemon: the RPC server first, so no new work arrives while the rest stops;
-    /// then the node (which persists its state last); then the ledger is closed.
+    /// Stops the daemon: the RPC server and the JSON-RPC socket first, so no new work arrives
+    /// while the rest stops; then the node (which persists its state last); then the ledger is
+    /// closed.
     pub async fn shutdown(self) -> Result<(), AppError> {
-        tracing::info!("shutdown 1/3: stopping the RPC server");
+        tracing::info!("shutdown 1/4: stopping the RPC server");
         // A send error means every receiver is gone, i.e. the server already stopped.
         let _ = self.shutdown.send(true);
         let served = match self.rpc_server.await {
             Ok(result) => result.map_err(AppError::RpcServerFailed),
             Err(join_error) => Err(AppError::RpcServerPanicked(join_error.to_string())),
         };
+        tracing::info!("shutdown 2/4: closing the JSON-RPC socket");
+        if let Some(socket) = self.rpc_socket {
+            socket.stop().await;
+        }
         let _ = self.history_sync.await;
         let _ = self.hold_watch.await;
         for task in self.feed_tasks {
             let _ = task.await;
         }
-        tracing::info!("shutdown 2/3: stopping the Lightning node");
+        tracing::info!("shutdown 3/4: stopping the Lightning node");
         self.node.stop().await;
-        tracing::info!("shutdown 3/3: closing the ledger");
+        tracing::info!("shutdown 4/4: closing the ledger");
         drop(self.ledger);
         served?;
         tracing::info!("shutdown complete");
@@ -144,7 +158,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     );
 
     // Step 1: the data directory, which holds the seed, LDK state and the ledger.
-    tracing::info!("start-up 1/5: data directory {}", config.data_dir.display());
+    tracing::info!("start-up 1/6: data directory {}", config.data_dir.display());
     std::fs::create_dir_all(&config.data_dir).map_err(|source| AppError::CreateDataDirFailed {
         path: config.data_dir.clone(),
         source,
@@ -158,7 +172,17 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     let rpc_addr = listener
         .local_addr()
         .map_err(|e| AppError::StartRpcFailed(TransportError::ServeFailed(e)))?;
-    tracing::info!("start-up 2/5: RPC port {rpc_addr} bound");
+    // The JSON-RPC socket likewise: a live socket of another daemon on this data directory
+    // stops this one here; a stale one from a crash is replaced.
+    let socket = match config.rpc_socket_path() {
+        Some(path) => Some(
+            BoundSocket::bind(path)
+                .await
+                .map_err(AppError::StartRpcSocketFailed)?,
+        ),
+        None => None,
+    };
+    tracing::info!("start-up 2/6: RPC port {rpc_addr} bound");
 
     // Step 3: the ledger (payments and channel history).
     let ledger_path = config.data_dir.join("mmln.sqlite");
@@ -170,7 +194,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     ledger
         .set_webhook_routes(&feeds.webhooks.routes)
         .map_err(AppError::OpenLedgerFailed)?;
-    tracing::info!("start-up 3/5: ledger {}", ledger_path.display());
+    tracing::info!("start-up 3/6: ledger {}", ledger_path.display());
 
     // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
     // the chain and only then starts peers and the background processor.
@@ -182,13 +206,14 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     let node = Node::start(node_config, sink)
         .await
         .map_err(AppError::StartNodeFailed)?;
-    tracing::info!(node_id = %node.node_id(), "start-up 4/5: Lightning node running");
+    tracing::info!(node_id = %node.node_id(), "start-up 4/6: Lightning node running");
     // Payments left pending by the last stop are settled before any client can send.
     if let Err(e) = payments.reconcile(&node).await {
         tracing::error!("payment reconciliation failed (payments stay as recorded): {e}");
     }
 
-    // Step 5: channel history, the hold-invoice auto-cancel and the mmrpc server.
+    // Step 5: channel history, the hold-invoice auto-cancel and the RPC server (mmrpc, and
+    // JSON-RPC 2.0 at /jsonrpc).
     let (shutdown, shutdown_rx) = watch::channel(false);
     let history_sync = crate::service::channels::spawn_history_sync(
         Arc::clone(&node),
@@ -219,11 +244,25 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
             return Err(AppError::StartRpcFailed(e));
         }
     };
+    let jsonrpc = Arc::clone(state.jsonrpc());
     let mut stop = shutdown_rx;
     let rpc_server = tokio::spawn(crate::transport::serve(listener, state, async move {
         let _ = stop.wait_for(|stop| *stop).await;
     }));
-    tracing::info!("start-up 5/5: mmrpc listening on http://{rpc_addr}");
+    // Scripts and tests read the address after "listening on http://" up to the next space.
+    tracing::info!(
+        "start-up 5/6: mmrpc listening on http://{rpc_addr} (JSON-RPC 2.0 at /jsonrpc: HTTP and WebSocket)"
+    );
+
+    // Step 6: the JSON-RPC unix socket (Core Lightning's framing): the same methods, guarded
+    // by its file mode.
+    let rpc_socket = socket.map(|socket| socket.serve(jsonrpc, config.rpc_max_body_bytes));
+    match &rpc_socket {
+        Some(socket) => {
+            tracing::info!("start-up 6/6: JSON-RPC socket {}", socket.path().display())
+        }
+        None => tracing::info!("start-up 6/6: JSON-RPC socket disabled (rpc_socket is empty)"),
+    }
 
     Ok(AppHandle {
         config,
@@ -232,6 +271,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         ledger,
         shutdown,
         rpc_server,
+        rpc_socket,
         history_sync,
         hold_watch,
         feed_tasks,

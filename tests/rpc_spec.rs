@@ -72,6 +72,8 @@ fn every_file_is_valid_json_schema() {
         "error",
         "batch_request",
         "batch_response",
+        "jsonrpc_success",
+        "jsonrpc_error",
     ] {
         files.push(dir.join("envelope").join(format!("{name}.json")));
     }

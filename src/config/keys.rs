@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use bitcoin::Network;
 
-use super::Config;
+use super::{Config, RpcSocket};
 
 /// LDK's floor for fee rates; a lower fallback would make every fee estimate unusable.
 const MIN_FEE_RATE_SAT_PER_KW: u32 = 253;
@@ -78,6 +78,8 @@ pub const KEYS: &[Key] = &[
           help: "Wrong userpass attempts from one IP before it is answered with Banned" },
     Key { name: "rpc_failed_attempts_window_secs", value_name: "SECS", default: "600", heading: RPC,
           help: "A ban lifts once this many seconds pass with no further failed attempt" },
+    Key { name: "rpc_socket", value_name: "PATH", default: "<data_dir>/lightning-rpc", heading: RPC,
+          help: "Unix socket serving JSON-RPC 2.0 framed as Core Lightning's lightning-rpc (pyln-client's LightningRpc works on it). A relative path is taken from data_dir; empty disables the socket. Created with mode 0600 and no password: whoever can open it controls the node" },
     Key { name: "data_dir", value_name: "DIR", default: "mmln-data", heading: NODE,
           help: "Where the seed, LDK state and the SQLite ledger live; <data_dir>/mmln.toml is read if it exists" },
     Key { name: "network", value_name: "NETWORK", default: "regtest", heading: NODE,
@@ -174,6 +176,7 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
         "rpc_failed_attempts_window_secs" => {
             config.rpc_failed_attempts_window_secs = positive(integer(raw)?)?
         }
+        "rpc_socket" => config.rpc_socket = rpc_socket(&text(raw)?),
         "data_dir" => config.data_dir = PathBuf::from(non_empty(text(raw)?)?),
         "network" => config.network = network(&text(raw)?)?,
         "coin" => config.coin = Some(non_empty(text(raw)?)?),
@@ -346,6 +349,15 @@ pub(super) fn even_tlv_keys(raw: &RawValue) -> Result<Vec<u64>, String> {
     keys.sort_unstable();
     keys.dedup();
     Ok(keys)
+}
+
+/// `rpc_socket`: empty (or blank) disables the socket.
+fn rpc_socket(s: &str) -> RpcSocket {
+    if s.trim().is_empty() {
+        RpcSocket::Disabled
+    } else {
+        RpcSocket::At(PathBuf::from(s))
+    }
 }
 
 /// `webhook_urls`: `;`-separated entries in text, an array of strings in TOML; each entry is

@@ -27,6 +27,21 @@ use std::path::PathBuf;
 
 use bitcoin::Network;
 
+/// Where the JSON-RPC unix socket listens.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RpcSocket {
+    /// `<data_dir>/lightning-rpc`, where Core Lightning keeps its own.
+    #[default]
+    InDataDir,
+    /// This path; a relative one is taken from `data_dir`.
+    At(PathBuf),
+    /// No socket (`rpc_socket = ""`).
+    Disabled,
+}
+
+/// The socket's file name in the data directory.
+pub const RPC_SOCKET_FILE: &str = "lightning-rpc";
+
 /// The default of `keysend_accepted_even_tlvs`: the value-for-value keys wallets send (LNPay
 /// wallet id, Hive, Fountain, Sphinx, Whatsat message) and the even keys of the well-known
 /// records, sorted. The payments service derives the same list from its own tables; its unit
@@ -83,6 +98,8 @@ pub struct Config {
     /// Window over which failed attempts decay: a ban lifts once the window has passed with no
     /// further failures.
     pub rpc_failed_attempts_window_secs: u64,
+    /// The JSON-RPC unix socket.
+    pub rpc_socket: RpcSocket,
 
     // --- Node ---
     /// Where the seed, LDK state and the SQLite ledger live.
@@ -151,6 +168,7 @@ impl Default for Config {
             rpc_keepalive_timeout_secs: 30,
             rpc_max_failed_attempts: 10,
             rpc_failed_attempts_window_secs: 600,
+            rpc_socket: RpcSocket::InDataDir,
             data_dir: PathBuf::from("mmln-data"),
             network: Network::Regtest,
             coin: None,
@@ -209,6 +227,15 @@ impl Config {
             _ => 18443,
         };
         format!("http://127.0.0.1:{port}")
+    }
+
+    /// The path of the JSON-RPC unix socket, `None` when it is disabled.
+    pub fn rpc_socket_path(&self) -> Option<PathBuf> {
+        match &self.rpc_socket {
+            RpcSocket::InDataDir => Some(self.data_dir.join(RPC_SOCKET_FILE)),
+            RpcSocket::At(path) => Some(self.data_dir.join(path)),
+            RpcSocket::Disabled => None,
+        }
     }
 
     /// How often the chain tip is polled: fast on regtest, where tests mine on demand.

@@ -230,6 +230,7 @@ fn every_key_in_the_table_is_parsed() {
         ("rpc_keepalive_timeout_secs", "30"),
         ("rpc_max_failed_attempts", "10"),
         ("rpc_failed_attempts_window_secs", "600"),
+        ("rpc_socket", "lightning-rpc"),
         ("data_dir", "mmln-data"),
         ("network", "regtest"),
         ("coin", "tBTC-lightning"),
@@ -396,6 +397,42 @@ fn hold_invoice_cancel_before_blocks_is_a_positive_block_count() {
         .unwrap_err();
         assert!(!err.is_empty(), "{bad}");
     }
+}
+
+#[test]
+fn rpc_socket_defaults_to_the_data_dir_and_empty_disables_it() {
+    let mut config = Config {
+        data_dir: PathBuf::from("/srv/mmln"),
+        ..Config::default()
+    };
+    assert_eq!(
+        config.rpc_socket_path(),
+        Some(PathBuf::from("/srv/mmln/lightning-rpc"))
+    );
+    keys::apply(
+        &mut config,
+        "rpc_socket",
+        &keys::RawValue::Text("rpc.sock".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        config.rpc_socket_path(),
+        Some(PathBuf::from("/srv/mmln/rpc.sock"))
+    );
+    keys::apply(
+        &mut config,
+        "rpc_socket",
+        &keys::RawValue::Text("/run/x.sock".into()),
+    )
+    .unwrap();
+    assert_eq!(config.rpc_socket_path(), Some(PathBuf::from("/run/x.sock")));
+    keys::apply(
+        &mut config,
+        "rpc_socket",
+        &keys::RawValue::Text(String::new()),
+    )
+    .unwrap();
+    assert_eq!(config.rpc_socket_path(), None);
 }
 
 #[test]

@@ -65,10 +65,18 @@ pub type CallFuture = Pin<Box<dyn Future<Output = Result<String, WireError>> + S
 
 type CallFn = fn(RpcContext, Value) -> CallFuture;
 
+/// One listed method: how to call it, and what a surface needs to know about it.
+#[derive(Clone, Copy)]
+struct Entry {
+    call: CallFn,
+    /// [`RpcMethod::TAKES_COIN`]: the JSON-RPC surface fills in an omitted `coin`.
+    takes_coin: bool,
+}
+
 /// A table of methods by wire name.
 #[derive(Default, Clone)]
 pub struct Router {
-    methods: HashMap<&'static str, CallFn>,
+    methods: HashMap<&'static str, Entry>,
 }
 
 impl Router {
@@ -83,7 +91,11 @@ impl Router {
     /// If a method of the same name is already listed: that is a programming error in the
     /// registry, caught by the registry's tests, never caused by input.
     pub fn with<M: RpcMethod>(mut self) -> Self {
-        let previous = self.methods.insert(M::NAME, call::<M>);
+        let entry = Entry {
+            call: call::<M>,
+            takes_coin: M::TAKES_COIN,
+        };
+        let previous = self.methods.insert(M::NAME, entry);
         assert!(previous.is_none(), "method {} listed twice", M::NAME);
         self
     }
@@ -95,10 +107,15 @@ impl Router {
         names
     }
 
+    /// Whether `method` takes a `coin` param; `None` when no such method is listed.
+    pub fn takes_coin(&self, method: &str) -> Option<bool> {
+        self.methods.get(method).map(|entry| entry.takes_coin)
+    }
+
     /// Calls `method` with `params`. The returned future owns everything it needs.
     pub fn dispatch(&self, ctx: RpcContext, method: &str, params: Value) -> CallFuture {
         match self.methods.get(method) {
-            Some(call) => call(ctx, params),
+            Some(entry) => (entry.call)(ctx, params),
             None => {
                 let err = WireError::from(MmError::new(DispatcherError::NoSuchMethod));
                 Box::pin(std::future::ready(Err(err)))

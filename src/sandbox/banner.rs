@@ -72,6 +72,16 @@ pub fn render(sandbox: &SandboxHandle) -> String {
             sandbox.node_id(role)
         );
     }
+    let user = sandbox.daemon(Role::User);
+    let socket = user
+        .rpc_socket_path()
+        .map(|p| format!(", unix socket {}", p.display()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  json-rpc:  your node: http://{addr}/jsonrpc and ws://{addr}/jsonrpc (Authorization: Bearer <userpass>){socket}",
+        addr = user.rpc_addr()
+    );
     let _ = writeln!(
         out,
         "  channels:  you -> peer1, peer2 -> you, peer1 -> peer2 ({CHANNEL_SAT} sat each)"

@@ -1,4 +1,5 @@
-//! The mmrpc 2.0 HTTP transport: server, envelope, authentication, batches.
+//! The mmrpc 2.0 HTTP transport (server, envelope, authentication, batches) and the JSON-RPC 2.0
+//! surface beside it.
 //!
 //! - [`server`]: bind, serve with a shutdown future, read bodies with a size limit, JSON replies.
 //! - [`listener`]: the connection limits.
@@ -6,6 +7,8 @@
 //! - [`envelope`]: request parsing and reply writing.
 //! - [`auth`]: local-only rule, `userpass`, failed-attempt limit.
 //! - [`batch`]: single requests and concurrent batches.
+//! - [`jsonrpc`]: JSON-RPC 2.0 on jsonrpsee: `/jsonrpc` (HTTP and WebSocket) on the same port,
+//!   and the unix socket.
 //!
 //! # Starting the server (app start-up)
 //!
@@ -32,6 +35,7 @@
 pub mod auth;
 pub mod batch;
 pub mod envelope;
+pub mod jsonrpc;
 pub mod listener;
 pub mod server;
 pub mod slow_clients;

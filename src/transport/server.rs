@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -19,6 +20,7 @@ use tokio::net::TcpListener;
 use super::auth::{check_local_only, Authenticator, RateLimit};
 use super::batch::process_body;
 use super::envelope::render_error;
+use super::jsonrpc::{self, JsonRpcModule, JsonRpcSurface, RegisterError, JSONRPC_PATH};
 use super::listener::{ConnectionLimitedListener, PeerAddr};
 use super::slow_clients::{track_requests, ClientLimits, Connections};
 use crate::config::Config;
@@ -39,6 +41,8 @@ pub enum TransportError {
     },
     #[error("the RPC server failed: {0}")]
     ServeFailed(std::io::Error),
+    #[error("{0}")]
+    JsonRpcModule(#[from] RegisterError),
 }
 
 /// Errors of the HTTP request itself, before any mmrpc parsing.
@@ -77,6 +81,8 @@ pub struct RpcServerState {
     pub(crate) router: Router,
     pub(crate) ctx: RpcContext,
     pub(crate) auth: Authenticator,
+    /// The JSON-RPC 2.0 surface: `/jsonrpc` here, and the unix socket.
+    jsonrpc: Arc<JsonRpcSurface>,
     local_only: bool,
     max_body_bytes: usize,
     max_connections: usize,
@@ -89,6 +95,18 @@ impl RpcServerState {
     /// `ctx.config()`. Fails without an `rpc_password`, or with an empty one (KDF then accepts an
     /// empty `userpass`, which is a bug).
     pub fn new(ctx: RpcContext, router: Router) -> Result<Self, TransportError> {
+        let module = jsonrpc::rpc_module(router.clone(), ctx.clone())?;
+        RpcServerState::with_jsonrpc_module(ctx, router, module)
+    }
+
+    /// [`RpcServerState::new`] serving `module` on the JSON-RPC surface: a module from
+    /// [`jsonrpc::rpc_module`] over the same router and context, to which WebSocket
+    /// subscriptions have been added.
+    pub fn with_jsonrpc_module(
+        ctx: RpcContext,
+        router: Router,
+        module: JsonRpcModule,
+    ) -> Result<Self, TransportError> {
         let cfg = ctx.config();
         let password = cfg
             .rpc_password
@@ -102,7 +120,9 @@ impl RpcServerState {
                 window: Duration::from_secs(cfg.rpc_failed_attempts_window_secs),
             },
         );
+        let jsonrpc = Arc::new(JsonRpcSurface::new(module, cfg));
         Ok(RpcServerState {
+            jsonrpc,
             local_only: cfg.rpc_local_only,
             max_body_bytes: cfg.rpc_max_body_bytes,
             max_connections: cfg.rpc_max_connections,
@@ -116,6 +136,11 @@ impl RpcServerState {
             auth,
             ctx,
         })
+    }
+
+    /// The JSON-RPC surface, for the unix socket server.
+    pub fn jsonrpc(&self) -> &Arc<JsonRpcSurface> {
+        &self.jsonrpc
     }
 
     /// The daemon's server: every product method over a context made from `config`.
@@ -137,7 +162,7 @@ pub async fn bind(cfg: &Config) -> Result<TcpListener, TransportError> {
 /// headers slowly).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Serves mmrpc on `listener` until `shutdown` completes, then stops accepting, lets in-flight
+/// Serves mmrpc, and JSON-RPC 2.0 at `/jsonrpc`, on `listener` until `shutdown` completes, then stops accepting, lets in-flight
 /// requests finish (for up to [`SHUTDOWN_GRACE`]) and returns.
 pub async fn serve(
     listener: TcpListener,
@@ -157,7 +182,11 @@ pub async fn serve_with_grace(
     let connections = Connections::new(state.client_limits);
     let listener =
         ConnectionLimitedListener::new(listener, state.max_connections, Arc::clone(&connections));
+    let jsonrpc = Arc::clone(&state.jsonrpc);
+    // `/jsonrpc` sits under the same request tracking as mmrpc, so slow or idle clients of
+    // either surface are held to the same deadlines.
     let app = axum::Router::new()
+        .route(JSONRPC_PATH, any(handle_jsonrpc))
         .fallback(handle_http)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
@@ -171,6 +200,8 @@ pub async fn serve_with_grace(
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
+        // WebSocket connections run outside axum's connection tracking; this closes them.
+        jsonrpc.stop();
         let _ = signalled_tx.send(());
     })
     .into_future();
@@ -200,6 +231,21 @@ async fn handle_http(
 ) -> Response {
     let (status, body) = answer(&state, peer.ip(), request).await;
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn handle_jsonrpc(
+    State(state): State<Arc<RpcServerState>>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    request: Request,
+) -> Response {
+    jsonrpc::http::handle(
+        &state.jsonrpc,
+        &state.auth,
+        state.local_only,
+        peer.ip(),
+        request,
+    )
+    .await
 }
 
 async fn answer(

@@ -90,7 +90,7 @@ pub fn check_response_body(
     check_listed_error(method, error_type, listed, status, body)
 }
 
-fn check_listed_error(
+pub fn check_listed_error(
     method: &str,
     error_type: &str,
     listed: &ErrorSpec,

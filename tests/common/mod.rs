@@ -7,6 +7,8 @@
 //! - `chain`: the regtest chain a test starts, mining, and bounded waits.
 //! - `node`: in-process LDK nodes on that chain (node engine tests).
 //! - `daemon`: full daemons on that chain, in-process, driven over HTTP (method tests).
+//! - `jsonrpc`: the JSON-RPC 2.0 client (HTTP, WebSocket, unix socket) that validates every
+//!   answer.
 //! - `daemons`: real `mmln run` processes on an in-process regtest chain, to kill and restart.
 
 // Each test binary uses a different part of this module.
@@ -17,6 +19,7 @@ pub mod check;
 pub mod client;
 pub mod core_rpc;
 pub mod daemon;
+pub mod jsonrpc;
 pub mod daemons;
 pub mod node;
 pub mod spec;
@@ -26,3 +29,4 @@ pub use client::{RpcClient, RpcResponse};
 pub use core_rpc::CoreClient;
 pub use daemon::{daemon_config, Daemon, COIN, PASSWORD};
 pub use node::*;
+pub use jsonrpc::{JsonRpcClient, Surface};

@@ -53,6 +53,9 @@ pub struct Spec {
     pub error: Validator,
     pub batch_request: Validator,
     pub batch_response: Validator,
+    /// The JSON-RPC 2.0 surface's success and error responses.
+    pub jsonrpc_success: Validator,
+    pub jsonrpc_error: Validator,
     /// Errors any method can answer (envelope/error.json's `errors`).
     pub envelope_errors: HashMap<String, ErrorSpec>,
     /// Methods by wire name.
@@ -73,6 +76,8 @@ impl Spec {
         let (error, error_doc) = envelope("error.json");
         let (batch_request, _) = envelope("batch_request.json");
         let (batch_response, _) = envelope("batch_response.json");
+        let (jsonrpc_success, _) = envelope("jsonrpc_success.json");
+        let (jsonrpc_error, _) = envelope("jsonrpc_error.json");
         let envelope_errors = compile_errors(&error_doc, &dir.join("envelope/error.json"));
 
         let mut methods = BTreeMap::new();
@@ -92,6 +97,8 @@ impl Spec {
             error,
             batch_request,
             batch_response,
+            jsonrpc_success,
+            jsonrpc_error,
             envelope_errors,
             methods,
         }

@@ -1,0 +1,359 @@
+//! Every routed method, on a real sandbox network (three LDK nodes with channels, on our
+//! regtest chain), answers over mmrpc and over JSON-RPC on HTTP, WebSocket and the unix socket;
+//! every answer is validated against rpc-spec by the clients. Methods that only read answer
+//! exactly the same on all four; idempotent writes too; writes that create something new each
+//! time (an invoice, an address, a payment, a channel) are made once per surface.
+//!
+//! The test lists every method it drives and fails if the router serves one it does not, so a
+//! new method cannot skip the JSON-RPC surface.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mmln::sandbox::{Role, Sandbox, SandboxConfig, SandboxHandle};
+use serde_json::{json, Value};
+
+use crate::common::{JsonRpcClient, RpcClient, Surface};
+
+const PASSWORD: &str = "Netw0rk:JsonRpc";
+const COIN: &str = "tBTC-lightning";
+const WAIT: Duration = Duration::from_secs(90);
+
+struct Clients {
+    mmrpc: RpcClient,
+    jsonrpc: JsonRpcClient,
+    covered: BTreeSet<String>,
+}
+
+impl Clients {
+    /// `params` over JSON-RPC: on the WebSocket without `coin`, which must default to the
+    /// configured ticker; elsewhere as given.
+    fn params_for(surface: Surface, params: &Value) -> Value {
+        let mut params = params.clone();
+        if surface == Surface::WebSocket {
+            if let Some(fields) = params.as_object_mut() {
+                fields.remove("coin");
+            }
+        }
+        params
+    }
+
+    /// Calls `method` on all four surfaces and asserts the same result everywhere. The chain
+    /// does not stop for the test (the sandbox mines whatever enters the mempool), so a round
+    /// whose answers differ is tried again, a few times, before the difference fails the test.
+    async fn same_everywhere(&mut self, method: &str, params: Value) -> Value {
+        self.covered.insert(method.to_string());
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let expected = self.mmrpc.ok(method, params.clone()).await;
+            let mut differing = None;
+            for surface in Surface::ALL {
+                let got = self
+                    .jsonrpc
+                    .ok(surface, method, Self::params_for(surface, &params))
+                    .await;
+                if got != expected {
+                    differing = Some((surface, got));
+                    break;
+                }
+            }
+            match differing {
+                None => return expected,
+                Some((surface, got)) if attempts >= 5 => {
+                    panic!("{method} over {surface:?} differs from mmrpc:\n{got}\n{expected}")
+                }
+                Some(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        }
+    }
+
+    /// Calls `method` once per surface with params from `make` (fresh each time); returns the
+    /// four results, mmrpc first.
+    async fn once_per_surface<F, Fut>(&mut self, method: &str, mut make: F) -> Vec<Value>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Value>,
+    {
+        self.covered.insert(method.to_string());
+        let mut results = vec![self.mmrpc.ok(method, make().await).await];
+        for surface in Surface::ALL {
+            let params = Self::params_for(surface, &make().await);
+            results.push(self.jsonrpc.ok(surface, method, params).await);
+        }
+        results
+    }
+}
+
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn chain_call(sandbox: &SandboxHandle, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params});
+    let chain = sandbox.chain();
+    let answer: Value = reqwest::Client::new()
+        .post(chain.url())
+        .basic_auth(chain.user(), Some(chain.password()))
+        .json(&body)
+        .send()
+        .await
+        .expect("chain answers")
+        .json()
+        .await
+        .expect("chain JSON");
+    assert!(answer["error"].is_null(), "{method}: {}", answer["error"]);
+    answer["result"].clone()
+}
+
+/// Gives the user's wallet a mature coinbase, so it can open four channels and send four
+/// times.
+async fn fund_user(sandbox: &SandboxHandle, user: &RpcClient) {
+    let address = user
+        .ok("lightning::wallet::get_new_address", json!({"coin": COIN}))
+        .await;
+    let address = address["address"].as_str().expect("address").to_string();
+    chain_call(sandbox, "generatetoaddress", json!([1, address])).await;
+    user.ok("sandbox::mine", json!({"blocks": 100})).await;
+    wait_until("the coinbase is spendable", || async {
+        let balance = user
+            .ok("lightning::wallet::my_balance", json!({"coin": COIN}))
+            .await;
+        balance["spendable_sats"].as_u64().unwrap_or(0) > 1_000_000_000
+    })
+    .await;
+}
+
+async fn invoice_from(peer: &RpcClient) -> Value {
+    peer.ok(
+        "lightning::payments::generate_invoice",
+        json!({"coin": COIN, "description": "json-rpc", "amount_in_msat": 21_000}),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_routed_method_answers_the_same_on_every_surface() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        rpc_password: Some(PASSWORD.to_string()),
+        ..SandboxConfig::ephemeral()
+    })
+    .await
+    .expect("the sandbox starts");
+    let user = sandbox.daemon(Role::User);
+    let socket = user.rpc_socket_path().expect("a socket").to_path_buf();
+    assert_eq!(socket, user.config().data_dir.join("lightning-rpc"));
+    let mode = std::fs::metadata(&socket)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let peer1 = RpcClient::new(sandbox.rpc_addr(Role::Peer1), PASSWORD);
+    let peer2 = RpcClient::new(sandbox.rpc_addr(Role::Peer2), PASSWORD);
+    let mut c = Clients {
+        mmrpc: RpcClient::new(user.rpc_addr(), PASSWORD),
+        jsonrpc: JsonRpcClient::new(user.rpc_addr(), PASSWORD, Some(socket.clone())),
+        covered: BTreeSet::new(),
+    };
+    fund_user(&sandbox, &c.mmrpc).await;
+    // A payment to look up and list.
+    let invoice = invoice_from(&peer1).await;
+    c.mmrpc
+        .ok(
+            "lightning::payments::send_payment",
+            json!({"coin": COIN, "payment": {"type": "invoice", "invoice": invoice["invoice"]}}),
+        )
+        .await;
+    let hash = invoice["payment_hash"].clone();
+    wait_until("the payment succeeded", || async {
+        let details = c
+            .mmrpc
+            .ok(
+                "lightning::payments::get_payment_details",
+                json!({"coin": COIN, "payment_hash": hash}),
+            )
+            .await;
+        details["payment_details"]["status"] == "succeeded"
+    })
+    .await;
+    let channels = c
+        .mmrpc
+        .ok(
+            "lightning::channels::list_open_channels_by_filter",
+            json!({"coin": COIN}),
+        )
+        .await;
+    let uuid = channels["open_channels"][0]["uuid"].clone();
+    assert!(uuid.is_string(), "an open channel: {channels}");
+
+    // Reads: the same everywhere.
+    c.same_everywhere("version", Value::Null).await;
+    for method in [
+        "lightning::nodes::get_info",
+        "lightning::nodes::list_trusted_nodes",
+        "lightning::channels::list_open_channels_by_filter",
+        "lightning::channels::list_closed_channels_by_filter",
+        "lightning::wallet::my_balance",
+        "lightning::payments::list_payments_by_filter",
+    ] {
+        c.same_everywhere(method, json!({"coin": COIN})).await;
+    }
+    let by_uuid = json!({"coin": COIN, "uuid": uuid});
+    c.same_everywhere("lightning::channels::get_channel_details", by_uuid.clone())
+        .await;
+    c.same_everywhere(
+        "lightning::channels::get_claimable_balances",
+        json!({"coin": COIN, "include_open_channels_balances": true}),
+    )
+    .await;
+    c.same_everywhere(
+        "lightning::payments::get_payment_details",
+        json!({"coin": COIN, "payment_hash": hash}),
+    )
+    .await;
+
+    // Idempotent writes: the same answer every time.
+    let peer1_id = sandbox.node_id(Role::Peer1).to_string();
+    let peer1_p2p = sandbox.p2p_addr(Role::Peer1).expect("peer1 listens");
+    c.same_everywhere(
+        "lightning::nodes::connect_to_node",
+        json!({"coin": COIN, "node_address": format!("{peer1_id}@{peer1_p2p}")}),
+    )
+    .await;
+    c.same_everywhere(
+        "lightning::nodes::add_trusted_node",
+        json!({"coin": COIN, "node_id": peer1_id}),
+    )
+    .await;
+    c.same_everywhere(
+        "lightning::nodes::remove_trusted_node",
+        json!({"coin": COIN, "node_id": peer1_id}),
+    )
+    .await;
+    let mut update = by_uuid.clone();
+    update["channel_options"] =
+        json!({"base_fee_msat": 1500, "proportional_fee_in_millionths_sats": 300});
+    c.same_everywhere("lightning::channels::update_channel", update)
+        .await;
+
+    // Writes that make something new each time.
+    let ticker = json!({"ticker": COIN, "activation_params": {"name": "json-rpc"}});
+    let tasks = c
+        .once_per_surface("task::enable_lightning::init", || {
+            let ticker = ticker.clone();
+            async move { ticker }
+        })
+        .await;
+    let mut task_ids = tasks.iter().map(|t| t["task_id"].clone());
+    let statuses = c
+        .once_per_surface("task::enable_lightning::status", || {
+            let id = task_ids.next().expect("a task per surface");
+            async move { json!({"task_id": id}) }
+        })
+        .await;
+    assert!(statuses.iter().all(|s| s["status"] == "Ok"), "{statuses:?}");
+
+    let invoices = c
+        .once_per_surface("lightning::payments::generate_invoice", || async {
+            json!({"coin": COIN, "description": "via every surface", "amount_in_msat": 5_000})
+        })
+        .await;
+    assert_eq!(distinct(&invoices, "payment_hash"), 4);
+
+    let payee = &peer1;
+    let payments = c
+        .once_per_surface("lightning::payments::send_payment", move || async move {
+            let invoice = invoice_from(payee).await;
+            json!({"coin": COIN, "payment": {"type": "invoice", "invoice": invoice["invoice"]}})
+        })
+        .await;
+    assert_eq!(distinct(&payments, "payment_hash"), 4);
+
+    let addresses = c
+        .once_per_surface("lightning::wallet::get_new_address", || async {
+            json!({"coin": COIN})
+        })
+        .await;
+    assert_eq!(distinct(&addresses, "address"), 4);
+
+    let recipient = &peer2;
+    let sends = c
+        .once_per_surface("lightning::wallet::send_to_address", move || async move {
+            let to = recipient
+                .ok("lightning::wallet::get_new_address", json!({"coin": COIN}))
+                .await;
+            json!({"coin": COIN, "address": to["address"], "amount": {"type": "Exact", "value": 0.0001}})
+        })
+        .await;
+    assert_eq!(sends.len(), 4);
+
+    let peer2_address = format!(
+        "{}@{}",
+        sandbox.node_id(Role::Peer2),
+        sandbox.p2p_addr(Role::Peer2).expect("peer2 listens")
+    );
+    let opened = c
+        .once_per_surface("lightning::channels::open_channel", || {
+            let node_address = peer2_address.clone();
+            async move {
+                json!({"coin": COIN, "node_address": node_address, "amount": {"type": "Exact", "value": 0.001}})
+            }
+        })
+        .await;
+    let uuids: Vec<Value> = opened.iter().map(|o| o["uuid"].clone()).collect();
+    c.mmrpc.ok("sandbox::mine", json!({"blocks": 6})).await;
+    for uuid in &uuids {
+        wait_until("the new channel is usable", || async {
+            let details = c
+                .mmrpc
+                .ok(
+                    "lightning::channels::get_channel_details",
+                    json!({"coin": COIN, "uuid": uuid}),
+                )
+                .await;
+            details["details"]["is_usable"] == true
+        })
+        .await;
+    }
+    let mut to_close = uuids.iter();
+    c.once_per_surface("lightning::channels::close_channel", || {
+        let uuid = to_close.next().expect("a channel per surface").clone();
+        async move { json!({"coin": COIN, "uuid": uuid}) }
+    })
+    .await;
+
+    let routed: BTreeSet<String> = mmln::rpc::method_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let missing: Vec<&String> = routed.difference(&c.covered).collect();
+    assert!(
+        missing.is_empty(),
+        "methods not driven over JSON-RPC: {missing:?}"
+    );
+
+    sandbox.shutdown().await.expect("clean shutdown");
+    assert!(
+        !Path::new(&socket).exists(),
+        "the socket is removed on shutdown"
+    );
+}
+
+fn distinct(results: &[Value], field: &str) -> usize {
+    results
+        .iter()
+        .map(|r| r[field].to_string())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
