@@ -22,8 +22,8 @@ use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
 use crate::service::feeds::FeedSettings;
 use crate::service::payments::{PaymentHub, PaymentSettings};
-use crate::transport::jsonrpc::socket::{BoundSocket, SocketError, SocketServer};
 use crate::service::Engine;
+use crate::transport::jsonrpc::socket::{BoundSocket, SocketError, SocketServer};
 use crate::transport::{RpcServerState, TransportError};
 
 /// Why the daemon could not start or stop cleanly.

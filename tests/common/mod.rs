@@ -19,8 +19,8 @@ pub mod check;
 pub mod client;
 pub mod core_rpc;
 pub mod daemon;
-pub mod jsonrpc;
 pub mod daemons;
+pub mod jsonrpc;
 pub mod node;
 pub mod spec;
 
@@ -28,5 +28,5 @@ pub use chain::{burn_address, mine_until, mine_until_sync, wait_until, Chain, WA
 pub use client::{RpcClient, RpcResponse};
 pub use core_rpc::CoreClient;
 pub use daemon::{daemon_config, Daemon, COIN, PASSWORD};
-pub use node::*;
 pub use jsonrpc::{JsonRpcClient, Surface};
+pub use node::*;

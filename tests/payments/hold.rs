@@ -7,7 +7,7 @@ use bitcoin::hashes::{sha256, Hash};
 use serde_json::{json, Value};
 
 use crate::common::RpcClient;
-use crate::harness::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
+use crate::common::{mine_until, wait_until, Chain, Daemon, COIN, WAIT};
 
 const INVOICE: &str = "lightning::payments::generate_invoice";
 const SEND: &str = "lightning::payments::send_payment";
