@@ -333,6 +333,108 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
     })
     .await;
 
+    // Hold invoices: one held payment settled per surface, one open hold invoice canceled.
+    let mut preimages = Vec::new();
+    let mut open_holds = Vec::new();
+    for i in 0..8u8 {
+        let mut preimage = [0u8; 32];
+        preimage[0] = i;
+        preimage[9..17].copy_from_slice(
+            &std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+                .to_le_bytes()[..8],
+        );
+        let hash = {
+            use bitcoin::hashes::{sha256, Hash};
+            hex::encode(sha256::Hash::hash(&preimage).to_byte_array())
+        };
+        let hold = c
+            .mmrpc
+            .ok(
+                "lightning::payments::generate_invoice",
+                json!({"coin": COIN, "description": "hold", "amount_in_msat": 3_000, "payment_hash": hash}),
+            )
+            .await;
+        if i < 4 {
+            peer1
+                .ok(
+                    "lightning::payments::send_payment",
+                    json!({"coin": COIN, "payment": {"type": "invoice", "invoice": hold["invoice"]}}),
+                )
+                .await;
+            wait_until("the hold payment is held", || async {
+                let details = c
+                    .mmrpc
+                    .ok(
+                        "lightning::payments::get_payment_details",
+                        json!({"coin": COIN, "payment_hash": hash}),
+                    )
+                    .await;
+                details["payment_details"]["status"] == "held"
+            })
+            .await;
+            preimages.push(hex::encode(preimage));
+        } else {
+            open_holds.push(hash);
+        }
+    }
+    let mut to_settle = preimages.iter();
+    let settled = c
+        .once_per_surface("lightning::payments::settle_invoice", || {
+            let preimage = to_settle
+                .next()
+                .expect("a held payment per surface")
+                .clone();
+            async move { json!({"coin": COIN, "preimage": preimage}) }
+        })
+        .await;
+    // Settling answers once the claim completed, or after a bounded wait with the row as it is.
+    assert!(
+        settled.iter().all(|s| ["succeeded", "held"]
+            .contains(&s["payment_details"]["status"].as_str().unwrap_or(""))),
+        "{settled:?}"
+    );
+    let mut to_cancel = open_holds.iter();
+    let canceled = c
+        .once_per_surface("lightning::payments::cancel_invoice", || {
+            let hash = to_cancel
+                .next()
+                .expect("a hold invoice per surface")
+                .clone();
+            async move { json!({"coin": COIN, "payment_hash": hash}) }
+        })
+        .await;
+    assert!(
+        canceled
+            .iter()
+            .all(|s| s["payment_details"]["status"] == "canceled"),
+        "{canceled:?}"
+    );
+
+    // Feeds: a fixed window of the event log reads the same everywhere.
+    c.same_everywhere(
+        "lightning::events::list",
+        json!({"coin": COIN, "from_index": 1, "limit": 3}),
+    )
+    .await;
+    c.same_everywhere(
+        "lightning::events::wait",
+        json!({"coin": COIN, "from_index": 1, "limit": 3, "timeout_secs": 0}),
+    )
+    .await;
+    c.same_everywhere(
+        "lightning::events::list_webhook_deliveries",
+        json!({"coin": COIN, "from_event_index": 1, "limit": 10}),
+    )
+    .await;
+    c.same_everywhere(
+        "wait",
+        json!({"subsystem": "invoices", "indexname": "created", "nextvalue": 1}),
+    )
+    .await;
+
     let routed: BTreeSet<String> = mmln::rpc::method_names()
         .into_iter()
         .map(str::to_string)

@@ -326,6 +326,21 @@ async fn hold_invoices_between_two_daemons() {
         "{row}"
     );
     assert!(row.get("claim_deadline_height").is_none(), "{row}");
+    // The event log reports the hold and the cancel, in that order.
+    let feed = b
+        .ok(
+            "lightning::events::list",
+            json!({"from_index": 1, "limit": 1000, "kinds": ["payment_held", "payment_canceled"]}),
+        )
+        .await;
+    let kinds_for_h2: Vec<&str> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject"] == h2)
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds_for_h2, ["payment_held", "payment_canceled"], "{feed}");
     b.ok(CANCEL, json!({"payment_hash": h2})).await;
     let refused = b
         .error(SETTLE, json!({"preimage": p2}), "InvoiceCanceled", 409)
