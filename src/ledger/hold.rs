@@ -9,11 +9,11 @@ use rusqlite::{params, Transaction};
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::EventKind;
 use crate::ledger::model::{
-    Applied, CancelOutcome, ClaimableOutcome, Direction, FailureCode, HeldPayment,
-    InboundClaimable, NewInboundInvoice, Payment, PaymentKind, PaymentStatus, SettleOutcome,
+    Applied, CancelOutcome, ClaimableOutcome, FailureCode, HeldPayment, InboundClaimable,
+    NewInboundInvoice, Payment, PaymentStatus, SettleOutcome,
 };
 use crate::ledger::payments::{
-    add_custom_records, guard, insert_row, reload, settled_refusal, touch, NewRow,
+    add_custom_records, check_metadata, guard, insert_invoice_row, reload, settled_refusal, touch,
 };
 use crate::ledger::refused_sets::{
     claimed_htlc_set, note_refused_htlc_set, set_claimed_htlc_set, underpaid,
@@ -106,33 +106,13 @@ impl Ledger {
         new: &NewInboundInvoice,
         webhook_url: Option<&str>,
     ) -> Result<Applied, LedgerError> {
+        check_metadata(&new.metadata)?;
         let now = self.now();
         self.write(|tx| {
             if payment_by_hash(tx, &new.payment_hash)?.is_some() {
                 return Err(LedgerError::HashInUse(new.payment_hash));
             }
-            insert_row(
-                tx,
-                &NewRow {
-                    hash: &new.payment_hash,
-                    direction: Direction::Inbound,
-                    kind: PaymentKind::Invoice,
-                    destination: None,
-                    description: &new.description,
-                    amount_msat: new.amount_msat,
-                    fee_limit_msat: None,
-                    status: PaymentStatus::Pending,
-                    preimage: None,
-                    payment_secret: new.payment_secret.as_ref(),
-                    invoice: Some(&new.invoice),
-                    expires_at: new.expires_at,
-                    metadata: new.metadata.as_deref(),
-                    attempts: 0,
-                    hold: true,
-                    webhook_url,
-                },
-                now,
-            )?;
+            insert_invoice_row(tx, new, webhook_url, true, now)?;
             Ok(Applied {
                 payment: reload(tx, &new.payment_hash)?,
                 changed: true,

@@ -33,7 +33,7 @@ fn opt_u64(value: Option<u64>) -> Result<Option<i64>, LedgerError> {
     value.map(to_db_u64).transpose()
 }
 
-fn check_metadata(metadata: &Option<String>) -> Result<(), LedgerError> {
+pub(crate) fn check_metadata(metadata: &Option<String>) -> Result<(), LedgerError> {
     if let Some(text) = metadata {
         serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| LedgerError::InvalidMetadata(e.to_string()))?;
@@ -190,6 +190,38 @@ pub(crate) fn require_direction(payment: &Payment, wanted: Direction) -> Result<
     }
 }
 
+/// Inserts the pending row of an invoice we generated; a hold invoice's preimage is never ours.
+pub(crate) fn insert_invoice_row(
+    tx: &Transaction<'_>,
+    new: &NewInboundInvoice,
+    webhook_url: Option<&str>,
+    hold: bool,
+    now: u64,
+) -> Result<i64, LedgerError> {
+    insert_row(
+        tx,
+        &NewRow {
+            hash: &new.payment_hash,
+            direction: Direction::Inbound,
+            kind: PaymentKind::Invoice,
+            destination: None,
+            description: &new.description,
+            amount_msat: new.amount_msat,
+            fee_limit_msat: None,
+            status: PaymentStatus::Pending,
+            preimage: if hold { None } else { new.preimage.as_ref() },
+            payment_secret: new.payment_secret.as_ref(),
+            invoice: Some(&new.invoice),
+            expires_at: new.expires_at,
+            metadata: new.metadata.as_deref(),
+            attempts: 0,
+            hold,
+            webhook_url,
+        },
+        now,
+    )
+}
+
 impl Ledger {
     /// Records an outbound payment before it is handed to the engine (intent first), or reports
     /// what is already recorded for its hash. A failed row is reset to pending with the new
@@ -302,28 +334,7 @@ impl Ledger {
                     changed: false,
                 });
             }
-            insert_row(
-                tx,
-                &NewRow {
-                    hash: &new.payment_hash,
-                    direction: Direction::Inbound,
-                    kind: PaymentKind::Invoice,
-                    destination: None,
-                    description: &new.description,
-                    amount_msat: new.amount_msat,
-                    fee_limit_msat: None,
-                    status: PaymentStatus::Pending,
-                    preimage: new.preimage.as_ref(),
-                    payment_secret: new.payment_secret.as_ref(),
-                    invoice: Some(&new.invoice),
-                    expires_at: new.expires_at,
-                    metadata: new.metadata.as_deref(),
-                    attempts: 0,
-                    hold: false,
-                    webhook_url,
-                },
-                now,
-            )?;
+            insert_invoice_row(tx, new, webhook_url, false, now)?;
             Ok(Applied {
                 payment: reload(tx, &new.payment_hash)?,
                 changed: true,
