@@ -80,6 +80,18 @@ fn method(path: &Path, spec: &Value) -> Value {
             params.push(descriptor);
         }
     }
+    // Positional params (unsubscribe_events): each `prefixItems` schema names itself by `title`.
+    let by_position = request["type"] == "array";
+    if let Some(items) = request["prefixItems"].as_array().filter(|_| by_position) {
+        for (position, schema) in items.iter().enumerate() {
+            let mut schema = schema.clone();
+            rewrite_refs(&mut schema);
+            let name = schema["title"]
+                .as_str()
+                .map_or_else(|| format!("param{position}"), str::to_string);
+            params.push(json!({ "name": name, "required": true, "schema": schema }));
+        }
+    }
     let mut result = spec["response"].clone();
     rewrite_refs(&mut result);
     let errors: Vec<Value> = spec["errors"]
@@ -88,7 +100,7 @@ fn method(path: &Path, spec: &Value) -> Value {
         .unwrap_or_default();
     let mut method = json!({
         "name": name,
-        "paramStructure": "by-name",
+        "paramStructure": if by_position { "by-position" } else { "by-name" },
         "params": params,
         "result": { "name": "result", "schema": result },
         "errors": errors,

@@ -4,7 +4,8 @@
 # the user's node; a keysend with a bLIP-10 record; the payment list), check the payments
 # succeeded on both sides, then Ctrl-C it and check it exits 0. Every wait is bounded; on any failure the sandbox is killed and its output shown.
 #
-# Then the JSON-RPC 2.0 surface: get_info over HTTP POST /jsonrpc with a Bearer token, and, when
+# Then the JSON-RPC 2.0 surface: get_info over HTTP POST /jsonrpc with a Bearer token, the event
+# feed over a WebSocket subscription (examples/event_feed.py), and, when
 # PYLN_PYTHON names a Python that has pyln-client installed, examples/pyln_client.py over the
 # unix sockets (get_info and a payment from the user's node to peer1).
 #
@@ -119,6 +120,14 @@ if command -v python3 >/dev/null 2>&1; then
     "$(dirname "$0")/../examples/jsonrpc_stdlib.py" "$WORK/data/user/lightning-rpc" ||
     fail "examples/jsonrpc_stdlib.py failed"
   echo "sandbox-smoke: JSON-RPC get_info agrees over HTTP, WebSocket and the unix socket"
+  FEED="$(MMLN_USERPASS="$PASSWORD" MMLN_PORT="$USER_PORT" timeout 60 python3 \
+    "$(dirname "$0")/../examples/event_feed.py" --from 0 --kinds payment_succeeded --count 2)" ||
+    fail "examples/event_feed.py failed: $FEED"
+  for hash in "$HASH" "$KEYSEND_HASH"; do
+    printf '%s' "$FEED" | grep -q "\"subject\": \"$hash\"" ||
+      fail "examples/event_feed.py did not print the success of $hash: $FEED"
+  done
+  echo "sandbox-smoke: examples/event_feed.py followed both payments over a WebSocket subscription"
 fi
 
 if [ -n "${PYLN_PYTHON:-}" ]; then

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use common::check::{check_request, check_response, conforms};
 use common::spec::{compile, method_files, read_json, spec, spec_dir};
 use common::RpcClient;
+use mmln::rpc::lightning::events::subscribe::SUBSCRIPTION_METHODS;
 
 /// Methods rpc-spec describes whose handlers are not routed yet. The issue that routes one
 /// removes it here; the test below fails if a routed method is still listed.
@@ -17,16 +18,20 @@ const SPECIFIED_NOT_YET_ROUTED: &[&str] = &[];
 
 const PASSWORD: &str = "Str0ng!Secret";
 
-/// Every method some daemon routes: the sandbox's router is the product router plus the
-/// sandbox-only methods, so it covers both.
-fn routed() -> BTreeSet<&'static str> {
-    mmln::sandbox::router().method_names().into_iter().collect()
+/// Every method some daemon serves: the sandbox's router is the product router plus the
+/// sandbox-only methods, so it covers both; the JSON-RPC surface adds the WebSocket
+/// subscription methods.
+fn served() -> BTreeSet<&'static str> {
+    let mut methods: BTreeSet<&'static str> =
+        mmln::sandbox::router().method_names().into_iter().collect();
+    methods.extend(SUBSCRIPTION_METHODS);
+    methods
 }
 
 #[test]
 fn every_routed_method_has_a_schema() {
     let spec = spec();
-    let missing: Vec<_> = routed()
+    let missing: Vec<_> = served()
         .into_iter()
         .filter(|m| !spec.methods.contains_key(*m))
         .collect();
@@ -38,7 +43,7 @@ fn every_routed_method_has_a_schema() {
 
 #[test]
 fn every_schema_is_a_routed_method() {
-    let routed = routed();
+    let routed = served();
     let spec = spec();
     let unrouted: Vec<_> = spec
         .methods
@@ -95,6 +100,38 @@ fn every_file_is_valid_json_schema() {
     }
 }
 
+/// The WebSocket subscription's examples are JSON-RPC exchanges: params, result and each
+/// notification against their own parts of the file.
+fn subscription_examples(method: &common::spec::MethodSpec, examples: &[Value]) {
+    let file = &method.path;
+    let document = &method.document;
+    for example in examples {
+        let name = format!("{} example ({})", method.name, example["description"]);
+        assert_eq!(example["request"]["method"], json!(method.name), "{name}");
+        assert!(
+            method.request.is_valid(&example["request"]["params"]),
+            "{name}: params"
+        );
+        assert!(
+            method.response.is_valid(&example["response"]["result"]),
+            "{name}: result"
+        );
+        let notifications = example["notifications"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for note in notifications {
+            let params = &note["params"];
+            let (part, value) = match params.get("result") {
+                Some(event) => (&document["notification"]["result"], event),
+                None => (&document["closing"], &params["error"]),
+            };
+            let validator = compile(part, file, "notification");
+            assert!(validator.is_valid(value), "{name}: notification {note}");
+        }
+    }
+}
+
 #[test]
 fn examples_validate_against_their_own_schema() {
     let spec = spec();
@@ -108,6 +145,10 @@ fn examples_validate_against_their_own_schema() {
             "{} has no success example",
             method.name
         );
+        if SUBSCRIPTION_METHODS.contains(&method.name.as_str()) {
+            subscription_examples(method, examples);
+            continue;
+        }
         for (i, example) in examples.iter().enumerate() {
             let name = format!("{} example {i} ({})", method.name, example["description"]);
             let request = &example["request"];

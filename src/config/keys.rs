@@ -108,6 +108,10 @@ pub const KEYS: &[Key] = &[
           help: "A held hold-invoice payment is canceled (its HTLCs failed back) this many blocks before its claim deadline, the height at which LDK would fail it back itself (the earliest HTLC expiry minus 39); at least 1" },
     Key { name: "event_retention_days", value_name: "DAYS", default: "30", heading: FEEDS,
           help: "Events older than this are pruned from the event log; a cursor older than what is kept gets CursorExpired" },
+    Key { name: "event_subscription_buffer", value_name: "EVENTS", default: "1000", heading: FEEDS,
+          help: "Events read ahead for one WebSocket subscriber (subscribe_events); a slower subscriber is served from the log at its own pace, so this bounds the memory it costs" },
+    Key { name: "event_subscription_stall_secs", value_name: "SECS", default: "30", heading: FEEDS,
+          help: "A WebSocket subscriber that takes no notification for this long while its connection's buffer is full is closed with SubscriberStalled and the index to resume from" },
     Key { name: "webhook_urls", value_name: "URLS", default: "none", heading: FEEDS,
           help: "Webhook receivers: `URL` (every event) or `URL|kind,kind` (those kinds or categories: payment, channel, wallet, payment_succeeded, ...). Entries are separated by `;` in flags and env vars, an array of strings in the file. http:// only (put a TLS proxy in front for remote receivers)" },
     Key { name: "webhook_secret", value_name: "SECRET", default: "<data_dir>/webhook_secret, created on first start", heading: FEEDS,
@@ -205,6 +209,10 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
             config.hold_invoice_cancel_before_blocks = positive(integer(raw)?)?
         }
         "event_retention_days" => config.event_retention_days = positive(integer(raw)?)?,
+        "event_subscription_buffer" => config.event_subscription_buffer = positive(integer(raw)?)?,
+        "event_subscription_stall_secs" => {
+            config.event_subscription_stall_secs = positive(integer(raw)?)?
+        }
         "webhook_urls" => config.webhook_urls = webhook_urls(raw)?,
         "webhook_secret" => config.webhook_secret = Some(non_empty(text(raw)?)?),
         "webhook_allowed_hosts" => config.webhook_allowed_hosts = host_list(&text(raw)?),

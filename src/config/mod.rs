@@ -134,6 +134,10 @@ pub struct Config {
     // --- Feeds ---
     /// Events older than this many days are pruned from the event log.
     pub event_retention_days: u32,
+    /// Events read ahead for one WebSocket subscriber.
+    pub event_subscription_buffer: usize,
+    /// A WebSocket subscriber that takes nothing for this many seconds is closed.
+    pub event_subscription_stall_secs: u64,
     /// Webhook URLs every event (or the listed kinds) is POSTed to.
     pub webhook_urls: Vec<WebhookUrl>,
     /// HMAC-SHA256 key of `Mmln-Signature`; `<data_dir>/webhook_secret` is created when unset.
@@ -183,6 +187,8 @@ impl Default for Config {
             keysend_accepted_even_tlvs: DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec(),
             hold_invoice_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             event_retention_days: 30,
+            event_subscription_buffer: 1000,
+            event_subscription_stall_secs: 30,
             webhook_urls: Vec::new(),
             webhook_secret: None,
             webhook_allowed_hosts: default_webhook_allowed_hosts(),

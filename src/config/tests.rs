@@ -245,6 +245,8 @@ fn every_key_in_the_table_is_parsed() {
         ("keysend_accepted_even_tlvs", "818818,906608"),
         ("hold_invoice_cancel_before_blocks", "18"),
         ("event_retention_days", "30"),
+        ("event_subscription_buffer", "1000"),
+        ("event_subscription_stall_secs", "30"),
         (
             "webhook_urls",
             "http://127.0.0.1:8099/hook;http://localhost/x|payment,channel_closed",

@@ -12,6 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -141,9 +142,18 @@ fn parse_params<M: RpcMethod>(
     ctx: &RpcContext,
     raw: &Value,
 ) -> MmResult<M::Params, DispatcherError> {
-    let params = M::Params::deserialize(raw)
-        .map_to_mm(|e| DispatcherError::InvalidRequest(e.to_string()))?;
-    if M::TAKES_COIN {
+    parse_params_of::<M::Params>(ctx, raw, M::TAKES_COIN)
+}
+
+/// [`parse_params`] for what is not an [`RpcMethod`] (a WebSocket subscription).
+pub(crate) fn parse_params_of<P: DeserializeOwned>(
+    ctx: &RpcContext,
+    raw: &Value,
+    takes_coin: bool,
+) -> MmResult<P, DispatcherError> {
+    let params =
+        P::deserialize(raw).map_to_mm(|e| DispatcherError::InvalidRequest(e.to_string()))?;
+    if takes_coin {
         let CoinParam { coin } = CoinParam::deserialize(raw)
             .map_to_mm(|e| DispatcherError::InvalidRequest(e.to_string()))?;
         check_lightning_coin(ctx.coin_ticker(), &coin).map_mm_err::<DispatcherError>()?;

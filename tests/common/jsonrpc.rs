@@ -297,6 +297,26 @@ pub struct WsConnection {
 /// the upgrade is refused.
 pub async fn ws_connect(addr: SocketAddr, auth: Option<&str>) -> Result<WsConnection, u16> {
     let stream = TcpStream::connect(addr).await.expect("TCP connect");
+    ws_handshake(stream, addr, auth).await
+}
+
+/// [`ws_connect`] with a 4 KiB receive buffer, so that a client that stops reading makes the
+/// daemon's sends back up after a few kilobytes instead of megabytes of kernel buffers.
+pub async fn ws_connect_small_window(
+    addr: SocketAddr,
+    auth: Option<&str>,
+) -> Result<WsConnection, u16> {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let stream = socket.connect(addr).await.expect("TCP connect");
+    ws_handshake(stream, addr, auth).await
+}
+
+async fn ws_handshake(
+    stream: TcpStream,
+    addr: SocketAddr,
+    auth: Option<&str>,
+) -> Result<WsConnection, u16> {
     let host = addr.to_string();
     let headers: Vec<Header> = auth
         .map(|value| Header {
@@ -324,6 +344,16 @@ impl WsConnection {
     pub async fn send(&mut self, text: &str) {
         self.sender.send_text(text).await.expect("WebSocket send");
         self.sender.flush().await.expect("WebSocket flush");
+    }
+
+    /// The next text message, as JSON, or `None` when none comes within `wait` (or the
+    /// connection closed).
+    pub async fn receive_within(&mut self, wait: Duration) -> Option<Value> {
+        let mut message = Vec::new();
+        match tokio::time::timeout(wait, self.receiver.receive_data(&mut message)).await {
+            Ok(Ok(_)) => Some(parse(&String::from_utf8_lossy(&message))),
+            Ok(Err(_)) | Err(_) => None,
+        }
     }
 
     /// The next text message, as JSON.

@@ -23,6 +23,7 @@ pub mod daemons;
 pub mod jsonrpc;
 pub mod node;
 pub mod spec;
+pub mod subscription;
 
 pub use chain::{burn_address, mine_until, mine_until_sync, wait_until, Chain, WAIT};
 pub use client::{RpcClient, RpcResponse};

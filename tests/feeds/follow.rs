@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use mmln::app::App;
 use mmln::service::feeds::signature::verify;
 
+use crate::common::subscription::{EventSubscription, Notification};
 use crate::common::RpcClient;
 use crate::common::{daemon_config, mine_until, wait_until, Chain, Daemon, PASSWORD, WAIT};
 use crate::receiver::{Behaviour, Receiver};
@@ -19,10 +20,17 @@ const LIST: &str = "lightning::events::list";
 const WAIT_EVENTS: &str = "lightning::events::wait";
 const DELIVERIES: &str = "lightning::events::list_webhook_deliveries";
 const SECRET: &str = "feeds-test-secret";
-/// Payments A makes to B while B's feeds are followed.
-const PAYMENTS: usize = 200;
+/// Payments A makes to B while B's feeds are followed: `MMLN_TEST_FEED_PAYMENTS`, else 240
+/// (CI's short form; `scripts/feeds-follow.sh` runs 1,000). A multiple of [`SENDERS`].
+fn payments() -> usize {
+    let asked = std::env::var("MMLN_TEST_FEED_PAYMENTS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(240);
+    asked.div_ceil(SENDERS).max(1) * SENDERS
+}
 /// Concurrent senders.
-const SENDERS: usize = 4;
+const SENDERS: usize = 8;
 
 /// B: webhooks of every event go to `all`; retries start after 50 ms.
 async fn start_b(chain: &Chain, dir: std::path::PathBuf, all: &Receiver) -> Daemon {
@@ -79,8 +87,45 @@ async fn follow_with_wait(b: RpcClient, stop: Arc<AtomicBool>) -> Vec<Value> {
     }
 }
 
+/// Follows B over a `subscribe_events` WebSocket subscription from the start; disconnects once
+/// mid-stream and resubscribes from the index after the last event it saw. Returns what it saw
+/// once `stop` is set and nothing more comes.
+async fn follow_with_subscription(addr: std::net::SocketAddr, stop: Arc<AtomicBool>) -> Vec<Value> {
+    // Mid-stream: each payment makes two events on B.
+    let reconnect_after = payments();
+    let bearer = format!("Bearer {PASSWORD}");
+    let subscribe = |from: u64| {
+        let bearer = bearer.clone();
+        async move {
+            EventSubscription::open(addr, &bearer, json!({ "from_index": from }))
+                .await
+                .unwrap_or_else(|e| panic!("subscribe from {from}: {e}"))
+        }
+    };
+    let mut seen: Vec<Value> = Vec::new();
+    let mut subscription = subscribe(0).await;
+    let mut reconnected = false;
+    loop {
+        match subscription
+            .next_within(std::time::Duration::from_secs(2))
+            .await
+        {
+            Some(Notification::Event(event)) => seen.push(event),
+            Some(Notification::Closed(closed)) => panic!("the daemon closed the feed: {closed}"),
+            None if stop.load(Ordering::SeqCst) => return seen,
+            None => {}
+        }
+        if !reconnected && seen.len() == reconnect_after {
+            reconnected = true;
+            drop(subscription);
+            let next = seen.last().map_or(0, |e| index(e) + 1);
+            subscription = subscribe(next).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_reaches_wait_and_webhooks_once_in_order() {
+async fn every_event_reaches_wait_subscriptions_and_webhooks_once_in_order() {
     let chain = Chain::start().await;
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let all = Receiver::start(Behaviour::Ok).await;
@@ -90,6 +135,10 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
     // The follower starts before anything happens on B and runs throughout.
     let stop = Arc::new(AtomicBool::new(false));
     let follower = tokio::spawn(follow_with_wait(b.rpc.clone(), Arc::clone(&stop)));
+    let subscriber = tokio::spawn(follow_with_subscription(
+        b.app.rpc_addr(),
+        Arc::clone(&stop),
+    ));
 
     a.fund(&chain, 1).await;
     chain.mine(100).await;
@@ -111,14 +160,15 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
     })
     .await;
 
-    // PAYMENTS keysends A -> B from SENDERS concurrent tasks.
+    // payments() keysends A -> B from SENDERS concurrent tasks.
+    let payments = payments();
     let b_id = b.node_id();
     let mut senders = Vec::new();
     for s in 0..SENDERS {
         let (rpc, b_id) = (a.rpc.clone(), b_id.clone());
         senders.push(tokio::spawn(async move {
             let mut hashes = Vec::new();
-            for i in 0..PAYMENTS / SENDERS {
+            for i in 0..payments / SENDERS {
                 let sent = rpc
                     .ok(
                         SEND,
@@ -138,7 +188,7 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
     for s in senders {
         hashes.extend(s.await.expect("sender"));
     }
-    assert_eq!(hashes.len(), PAYMENTS);
+    assert_eq!(hashes.len(), payments);
 
     // B records the success after A learns of it; wait for the last one.
     wait_until("B has every payment succeeded", WAIT, || async {
@@ -148,7 +198,7 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
                 json!({ "filter": {"status": "succeeded"}, "limit": 1 }),
             )
             .await;
-        page["total"].as_u64() == Some(PAYMENTS as u64)
+        page["total"].as_u64() == Some(payments as u64)
     })
     .await;
     wait_until("B saw its channel usable", WAIT, || async {
@@ -216,6 +266,16 @@ async fn every_event_reaches_wait_and_webhooks_once_in_order() {
         "the wait loop sees every event exactly once, in order"
     );
     assert_eq!(followed, log);
+
+    // --- So did the WebSocket subscriber, across its reconnect.
+    let subscribed = subscriber.await.expect("subscriber");
+    assert!(subscribed.len() > payments, "it reconnected mid-stream");
+    assert_eq!(
+        subscribed.iter().map(index).collect::<Vec<_>>(),
+        indexes,
+        "the subscription sees every event exactly once, in order, across a reconnect"
+    );
+    assert_eq!(subscribed, log);
 
     // --- Resume from a cursor in the middle: exactly the rest.
     let middle = indexes[indexes.len() / 2];
@@ -414,7 +474,7 @@ async fn cln_wait_and_index_paging(a: &Daemon, b: &Daemon, hashes: &[String]) {
         )
         .await;
     let current = now["created"].as_u64().expect("created");
-    assert!(current >= PAYMENTS as u64, "{now}");
+    assert!(current >= payments() as u64, "{now}");
     assert!(now.get("details").is_none());
     // A waiter for the next creation, started before the invoice exists.
     let rpc = b.rpc.clone();

@@ -63,12 +63,14 @@ async fn rpc_discover_is_valid_openrpc_listing_every_routed_method() {
         problems.join("\n")
     );
 
-    // Exactly the methods the router serves that have a schema (the test methods have none).
+    // Exactly the methods the router serves that have a schema (the test methods have none),
+    // and the WebSocket subscription's.
     let spec = spec();
     let mut expected: Vec<&str> = test_router()
         .method_names()
         .into_iter()
         .filter(|name| spec.methods.contains_key(*name))
+        .chain(mmln::rpc::lightning::events::subscribe::SUBSCRIPTION_METHODS)
         .collect();
     expected.sort_unstable();
     let listed: Vec<&str> = document["methods"]

@@ -4,9 +4,10 @@
 //! cursor (the same reads as [`super::list`]) and pushes into a queue of `capacity` events. The
 //! hand-over from replay to live needs no special case: the pump subscribes to the commit
 //! watch before each read, so it simply keeps reading from its cursor; there is no gap and no
-//! duplicate. When the consumer falls `capacity` events behind, the pump stops pushing events,
-//! puts [`SubscriptionItem::Closed`] (with the index to resume from) into the slot it kept for
-//! it, and ends: memory stays bounded, and the client resubscribes from `resume_from`.
+//! duplicate. A full queue makes the pump wait, not buffer: the log itself is the backlog, so
+//! a consumer that reads slowly (or replays a long past) costs `capacity` events of memory at
+//! most and still gets everything, in order. Closing a consumer that stops reading altogether
+//! is the transport's call ([`CloseReason::Stalled`]).
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -29,8 +30,8 @@ pub enum SubscriptionItem {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
-    /// The consumer fell more than the queue's capacity behind.
-    Lagged { capacity: usize },
+    /// The consumer took no notification for `secs` seconds while some were waiting.
+    Stalled { secs: u64 },
     /// The cursor is older than what the log keeps (`CursorExpired`): resync with a list call.
     CursorExpired { oldest_index: u64 },
     /// The ledger failed a read; the text says why.
@@ -40,9 +41,10 @@ pub enum CloseReason {
 impl std::fmt::Display for CloseReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CloseReason::Lagged { capacity } => write!(
+            CloseReason::Stalled { secs } => write!(
                 f,
-                "subscriber fell more than {capacity} events behind; resubscribe from resume_from"
+                "subscriber read nothing for {secs} s while events were waiting; resubscribe \
+                 from resume_from"
             ),
             CloseReason::CursorExpired { oldest_index } => write!(
                 f,
@@ -73,10 +75,8 @@ pub fn subscribe(
     kinds: Vec<EventKind>,
     capacity: usize,
 ) -> Subscription {
-    let capacity = capacity.max(1);
-    // One slot more than the events allowed, kept for the Closed item.
-    let (tx, items) = mpsc::channel(capacity + 1);
-    let pump = tokio::spawn(pump(ledger, from_index, kinds, capacity, tx));
+    let (tx, items) = mpsc::channel(capacity.max(1));
+    let pump = tokio::spawn(pump(ledger, from_index, kinds, tx));
     Subscription { items, pump }
 }
 
@@ -84,7 +84,6 @@ async fn pump(
     ledger: Ledger,
     mut cursor: u64,
     kinds: Vec<EventKind>,
-    capacity: usize,
     tx: mpsc::Sender<SubscriptionItem>,
 ) {
     let mut committed = ledger.event_watch();
@@ -115,16 +114,8 @@ async fn pump(
         };
         let full_page = page.events.len() == READ_BATCH as usize;
         for event in page.events {
-            // The only producer, so the free room seen here cannot shrink before the send.
-            if tx.capacity() <= 1 {
-                let _ = tx.try_send(SubscriptionItem::Closed {
-                    reason: CloseReason::Lagged { capacity },
-                    resume_from: cursor,
-                });
-                return;
-            }
             let next = event.event_index + 1;
-            if tx.try_send(SubscriptionItem::Event(event)).is_err() {
+            if tx.send(SubscriptionItem::Event(event)).await.is_err() {
                 return; // the subscriber is gone
             }
             cursor = next;
@@ -196,7 +187,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_subscriber_that_falls_behind_is_closed_with_where_to_resume() {
+    async fn a_slow_consumer_holds_at_most_capacity_events_and_still_gets_all() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path().join("l.sqlite")).unwrap();
         for h in 1..=10 {
@@ -205,24 +196,33 @@ mod tests {
         // Nobody reads while the pump fills the queue of 4.
         let mut sub = subscribe(ledger.clone(), 0, Vec::new(), 4);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let mut got = Vec::new();
-        loop {
-            match next(&mut sub).await {
-                SubscriptionItem::Event(e) => got.push(e.event_index),
-                SubscriptionItem::Closed {
-                    reason,
-                    resume_from,
-                } => {
-                    assert_eq!(reason, CloseReason::Lagged { capacity: 4 });
-                    assert_eq!(resume_from, got.last().map_or(0, |i| i + 1));
-                    break;
-                }
-            }
+        assert_eq!(sub.items.len(), 4, "the pump waits once the queue is full");
+        for expected in 1..=10 {
+            assert_eq!(index_of(next(&mut sub).await), expected);
         }
-        assert_eq!(got, [1, 2, 3, 4], "at most the capacity was queued");
-        assert!(sub.items.recv().await.is_none(), "nothing after Closed");
-        // Resuming from there continues without a gap.
-        let mut again = subscribe(ledger, 5, Vec::new(), 64);
-        assert_eq!(index_of(next(&mut again).await), 5);
+        ledger.insert_inbound_invoice(&invoice(11)).unwrap();
+        assert_eq!(index_of(next(&mut sub).await), 11);
+    }
+
+    #[tokio::test]
+    async fn an_expired_cursor_closes_with_where_to_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path().join("l.sqlite")).unwrap();
+        for h in 1..=3 {
+            ledger.insert_inbound_invoice(&invoice(h)).unwrap();
+        }
+        let pruned = ledger.prune_events(u64::MAX / 2).unwrap();
+        assert_eq!(pruned, 3);
+        let mut sub = subscribe(ledger, 1, Vec::new(), 4);
+        match next(&mut sub).await {
+            SubscriptionItem::Closed {
+                reason: CloseReason::CursorExpired { oldest_index },
+                resume_from,
+            } => {
+                assert_eq!(oldest_index, 4);
+                assert_eq!(resume_from, 1);
+            }
+            other => panic!("expected CursorExpired, got {other:?}"),
+        }
     }
 }

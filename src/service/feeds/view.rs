@@ -3,6 +3,7 @@
 use crate::ledger::{EventPage, Ledger, WebhookDelivery};
 
 use super::cln_wait::{self, ClnIndex, ClnSubsystem, ClnWaitResult};
+use super::subscribe::{self, Subscription};
 use super::{parse_kinds, webhooks, FeedError};
 
 /// The feeds service over the ledger.
@@ -36,6 +37,28 @@ impl<'a> Feeds<'a> {
     ) -> Result<EventPage, FeedError> {
         let kinds = parse_kinds(kinds)?;
         super::wait(self.ledger, from_index, limit, kinds, timeout_secs).await
+    }
+
+    /// Follows the log from `from_index`: replays what is there, then streams live. A consumer
+    /// more than `capacity` events behind is closed with the index to resume from. A cursor
+    /// into what retention deleted is refused here, before anything is streamed.
+    pub async fn subscribe(
+        &self,
+        from_index: u64,
+        kinds: &[String],
+        capacity: usize,
+    ) -> Result<Subscription, FeedError> {
+        let kinds = parse_kinds(kinds)?;
+        let probe = kinds.clone();
+        self.ledger
+            .blocking(move |l| l.list_events(from_index, 1, &probe))
+            .await?;
+        Ok(subscribe::subscribe(
+            self.ledger.clone(),
+            from_index,
+            kinds,
+            capacity,
+        ))
     }
 
     /// Webhook deliveries and their attempts, from `from_event_index` on.

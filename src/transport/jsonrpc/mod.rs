@@ -17,6 +17,7 @@ pub mod errors;
 pub mod http;
 pub mod module;
 pub mod socket;
+pub mod subscriptions;
 
 use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::server::{

@@ -19,7 +19,9 @@ use serde_json::{Map, Value};
 
 use super::discover::discover_document;
 use super::errors::error_object;
+use super::subscriptions::register_event_subscription;
 use crate::rpc::error::{MmError, WireError};
+use crate::rpc::lightning::events::subscribe::SUBSCRIPTION_METHODS;
 use crate::rpc::{Router, RpcContext};
 use crate::transport::batch::BatchError;
 
@@ -44,12 +46,13 @@ pub struct RegisterError(#[from] jsonrpsee::core::RegisterMethodError);
 
 /// The module serving every method of `router` over `ctx`, plus `rpc.discover`.
 ///
-/// This is the hook for WebSocket subscriptions: code that adds them (the event feeds) calls
-/// `register_subscription` on the returned module before handing it to
-/// [`super::JsonRpcSurface::new`]; they are then served on the WebSocket endpoint.
+/// The event feed's WebSocket subscription (`subscribe_events`) is registered here too; it is
+/// served on the WebSocket endpoint only.
 pub fn rpc_module(router: Router, ctx: RpcContext) -> Result<JsonRpcModule, RegisterError> {
     let names = router.method_names();
-    let discover = discover_document(&names);
+    let mut listed = names.clone();
+    listed.extend(SUBSCRIPTION_METHODS);
+    let discover = discover_document(&listed);
     let takes_coin: Vec<(&'static str, bool)> = names
         .iter()
         .map(|name| (*name, router.takes_coin(name).unwrap_or(false)))
@@ -67,7 +70,14 @@ pub fn rpc_module(router: Router, ctx: RpcContext) -> Result<JsonRpcModule, Regi
     module.register_method(DISCOVER_METHOD, |_, state, _| {
         Ok::<_, ErrorObjectOwned>(state.discover.clone())
     })?;
+    register_event_subscription(&mut module)?;
     Ok(module)
+}
+
+impl ModuleState {
+    pub(super) fn ctx(&self) -> &RpcContext {
+        &self.ctx
+    }
 }
 
 async fn call_method(
@@ -96,7 +106,7 @@ fn internal_error(reason: String) -> WireError {
 
 /// The params as the mmrpc dispatcher takes them: absent or `[]` is `null`; an object of a
 /// method that takes `coin` gets the configured ticker when it names none.
-fn mmrpc_params(raw: Option<&str>, takes_coin: bool, ticker: &str) -> Value {
+pub(super) fn mmrpc_params(raw: Option<&str>, takes_coin: bool, ticker: &str) -> Value {
     // jsonrpsee has already checked that params are JSON.
     let params = raw
         .and_then(|text| serde_json::from_str::<Value>(text).ok())

@@ -2,6 +2,7 @@
 
 pub mod list;
 pub mod list_webhook_deliveries;
+pub mod subscribe;
 pub mod wait;
 
 use axum::http::StatusCode;
