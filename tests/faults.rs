@@ -4,3 +4,9 @@
 
 mod common;
 
+#[path = "faults/chain.rs"]
+mod chain;
+#[path = "faults/storage.rs"]
+mod storage;
+#[path = "faults/storm.rs"]
+mod storm;

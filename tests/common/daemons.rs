@@ -361,10 +361,23 @@ pub fn is_outbound(p: &Value) -> bool {
 
 /// One keysend; `Some(hash)` if the daemon accepted it (a daemon being killed may not answer).
 pub async fn keysend(from: RpcClient, to: String, msat: u64) -> Option<String> {
-    let params = json!({
+    keysend_waiting(from, to, msat, None).await
+}
+
+/// [`keysend`] that waits up to `wait_secs` for the outcome (`wait_timeout_secs`).
+pub async fn keysend_waiting(
+    from: RpcClient,
+    to: String,
+    msat: u64,
+    wait_secs: Option<u64>,
+) -> Option<String> {
+    let mut params = json!({
         "coin": COIN,
         "payment": {"type": "keysend", "destination": to, "amount_in_msat": msat},
     });
+    if let Some(wait) = wait_secs {
+        params["wait_timeout_secs"] = json!(wait);
+    }
     match from
         .try_call("lightning::payments::send_payment", params)
         .await
