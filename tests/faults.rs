@@ -6,6 +6,8 @@ mod common;
 
 #[path = "faults/chain.rs"]
 mod chain;
+#[path = "faults/load.rs"]
+mod load;
 #[path = "faults/storage.rs"]
 mod storage;
 #[path = "faults/storm.rs"]
