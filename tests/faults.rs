@@ -6,6 +6,8 @@ mod common;
 
 #[path = "faults/chain.rs"]
 mod chain;
+#[path = "faults/disk.rs"]
+mod disk;
 #[path = "faults/load.rs"]
 mod load;
 #[path = "faults/storage.rs"]

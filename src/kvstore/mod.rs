@@ -90,6 +90,9 @@ pub enum KvError {
     ReadFailed(String),
     #[error("key-value store commit failed: {0}")]
     CommitFailed(String),
+    /// Only inside the writer: the batch is retried, never acknowledged with this.
+    #[error("key-value store commit failed, the disk is full: {0}")]
+    DiskFull(String),
     #[error("key-value store is stopped (an earlier commit failed, or it was shut down)")]
     Stopped,
 }
@@ -146,6 +149,8 @@ pub struct KvStore {
     writer: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Connection>,
     stopped: Arc<AtomicBool>,
+    /// Set by `shutdown`: a writer waiting for disk space gives up.
+    shutting_down: Arc<AtomicBool>,
     counters: Arc<Counters>,
 }
 
@@ -193,18 +198,27 @@ impl KvStore {
         let reader = open_connection(path)?;
         let (tx, rx) = mpsc::channel();
         let stopped = Arc::new(AtomicBool::new(false));
+        let shutting_down = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
-        let handle = writer::spawn(conn, rx, hook, Arc::clone(&stopped), Arc::clone(&counters))
-            .map_err(|e| KvError::OpenFailed {
-                path: path.to_path_buf(),
-                reason: format!("writer thread: {e}"),
-            })?;
+        let handle = writer::spawn(
+            conn,
+            rx,
+            hook,
+            Arc::clone(&stopped),
+            Arc::clone(&shutting_down),
+            Arc::clone(&counters),
+        )
+        .map_err(|e| KvError::OpenFailed {
+            path: path.to_path_buf(),
+            reason: format!("writer thread: {e}"),
+        })?;
         Ok(KvStore {
             path: path.to_path_buf(),
             requests: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
             reader: Mutex::new(reader),
             stopped,
+            shutting_down,
             counters,
         })
     }
@@ -307,7 +321,9 @@ impl KvStore {
     /// Commits everything already submitted, then stops the writer. Later requests fail with
     /// `Stopped`. Idempotent.
     pub fn shutdown(&self) {
-        // Dropping the only sender lets the writer finish the queue and exit.
+        // Dropping the only sender lets the writer finish the queue and exit (a batch waiting
+        // for disk space fails instead of holding the shutdown forever).
+        self.shutting_down.store(true, Ordering::SeqCst);
         drop(lock(&self.requests).take());
         if let Some(handle) = lock(&self.writer).take() {
             if handle.join().is_err() {
