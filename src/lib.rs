@@ -36,4 +36,5 @@ pub mod regtest;
 pub mod rpc;
 pub mod sandbox;
 pub mod service;
+pub mod sqlite_check;
 pub mod transport;

@@ -14,18 +14,20 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::daemons::{Daemon, ProcessChain, COIN};
+use common::daemons::{
+    is_outbound, keysend, ledger, node_id, open_channels, open_channels_between, pending_count,
+    usable_channels, Daemon, ProcessChain, COIN,
+};
 use common::RpcClient;
 
 const WAIT: Duration = Duration::from_secs(180);
 const CHANNEL_BTC: f64 = 0.02;
-const BURN: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 
 fn env_u32(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -44,23 +46,6 @@ where
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn node_id(client: &RpcClient) -> String {
-    let info = client
-        .ok("lightning::nodes::get_info", json!({"coin": COIN}))
-        .await;
-    info["node_id"].as_str().expect("node_id").to_string()
-}
-
-async fn open_channels(client: &RpcClient) -> Vec<Value> {
-    let r = client
-        .ok(
-            "lightning::channels::list_open_channels_by_filter",
-            json!({"coin": COIN, "limit": 100}),
-        )
-        .await;
-    r["open_channels"].as_array().cloned().unwrap_or_default()
 }
 
 /// How many channels closed, with their closure reasons.
@@ -85,14 +70,6 @@ async fn assert_none_closed(a: &RpcClient, b: &RpcClient) {
     }
 }
 
-async fn usable_channels(client: &RpcClient) -> usize {
-    open_channels(client)
-        .await
-        .iter()
-        .filter(|c| c["is_usable"] == json!(true))
-        .count()
-}
-
 /// Our balance in the channel we opened. Only the opener's view is exact while the other side's
 /// balance is below its reserve (LDK reports `outbound_capacity_msat` clamped at zero there).
 async fn outbound_channel_msat(client: &RpcClient) -> u64 {
@@ -103,70 +80,6 @@ async fn outbound_channel_msat(client: &RpcClient) -> u64 {
         .collect();
     assert_eq!(channels.len(), 1, "one channel opened by each side");
     channels[0]["balance_msat"].as_u64().expect("balance_msat")
-}
-
-/// Every payment in the ledger, by hash; a hash listed twice fails the test.
-async fn ledger(client: &RpcClient) -> BTreeMap<String, Value> {
-    let mut all = BTreeMap::new();
-    let mut page = 1;
-    loop {
-        let r = client
-            .ok(
-                "lightning::payments::list_payments_by_filter",
-                json!({"coin": COIN, "limit": 1000, "paging_options": {"PageNumber": page}}),
-            )
-            .await;
-        let payments = r["payments"].as_array().cloned().unwrap_or_default();
-        for p in &payments {
-            let hash = p["payment_hash"].as_str().expect("hash").to_string();
-            assert!(
-                all.insert(hash.clone(), p.clone()).is_none(),
-                "payment {hash} listed twice"
-            );
-        }
-        if payments.len() < 1000 {
-            return all;
-        }
-        page += 1;
-    }
-}
-
-async fn pending_count(client: &RpcClient) -> u64 {
-    let r = client
-        .ok(
-            "lightning::payments::list_payments_by_filter",
-            json!({"coin": COIN, "filter": {"status": "pending"}, "limit": 1}),
-        )
-        .await;
-    r["total"].as_u64().expect("total")
-}
-
-fn is_outbound(p: &Value) -> bool {
-    p["payment_type"]["type"] == json!("Outbound Payment")
-}
-
-/// One keysend; `Some(hash)` if the daemon accepted it (a daemon being killed may not answer).
-async fn keysend(from: RpcClient, to: String, msat: u64) -> Option<String> {
-    let params = json!({
-        "coin": COIN,
-        "payment": {"type": "keysend", "destination": to, "amount_in_msat": msat},
-    });
-    match from
-        .try_call("lightning::payments::send_payment", params)
-        .await
-    {
-        Ok(r) if r.status == 200 => Some(r.result()["payment_hash"].as_str()?.to_string()),
-        _ => None,
-    }
-}
-
-async fn fund(chain: &ProcessChain, client: &RpcClient) {
-    let addr = client
-        .ok("lightning::wallet::get_new_address", json!({"coin": COIN}))
-        .await;
-    chain
-        .mine_to(1, addr["address"].as_str().expect("address"))
-        .await;
 }
 
 /// Restarts `d` and waits until both channels work again from both sides.
@@ -195,42 +108,7 @@ async fn sigkills_never_close_a_channel_nor_lose_a_payment() {
     let (id_a, id_b) = (node_id(&ca).await, node_id(&cb).await);
 
     // 1. Fund both wallets, connect, open a channel each way.
-    fund(&chain, &ca).await;
-    fund(&chain, &cb).await;
-    chain.mine_to(100, BURN).await;
-    for c in [&ca, &cb] {
-        wait_until("the coinbase is spendable", || async {
-            let r = c
-                .ok("lightning::wallet::my_balance", json!({"coin": COIN}))
-                .await;
-            r["spendable_sats"].as_u64().unwrap_or(0) > 0
-        })
-        .await;
-    }
-    ca.ok(
-        "lightning::nodes::connect_to_node",
-        json!({"coin": COIN, "node_address": format!("{id_b}@{}", b.p2p_addr)}),
-    )
-    .await;
-    let to_b = format!("{id_b}@{}", b.p2p_addr);
-    let to_a = format!("{id_a}@{}", a.p2p_addr);
-    for (opener, peer) in [(&ca, &to_b), (&cb, &to_a)] {
-        opener
-            .ok(
-                "lightning::channels::open_channel",
-                json!({
-                    "coin": COIN,
-                    "node_address": peer,
-                    "amount": {"type": "Exact", "value": CHANNEL_BTC},
-                }),
-            )
-            .await;
-    }
-    wait_until("both channels are usable on both sides", || async {
-        chain.mine_to(1, BURN).await;
-        usable_channels(&ca).await == 2 && usable_channels(&cb).await == 2
-    })
-    .await;
+    open_channels_between(&chain, &a, &b, CHANNEL_BTC, true).await;
     let base_a = outbound_channel_msat(&ca).await;
     let base_b = outbound_channel_msat(&cb).await;
 

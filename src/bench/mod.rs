@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod ledger_mode;
+pub mod load;
 pub mod network;
 pub mod payments;
 pub mod report;
@@ -58,6 +59,9 @@ pub enum BenchMode {
     Keysend(PaymentArgs),
     /// Fill a ledger, time every filter and paging option and get_payment_details.
     Ledger(LedgerArgs),
+    /// N concurrent clients (keep-alive HTTP, WebSocket, slow trickling bodies) on one daemon:
+    /// mixed reads and payments; throughput, error classes, p99, peak RSS.
+    Load(load::LoadArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -133,6 +137,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             BenchMode::Invoice(a) => run_payments(PaymentKind::Invoice, a).await,
             BenchMode::Keysend(a) => run_payments(PaymentKind::Keysend, a).await,
             BenchMode::Ledger(a) => run_ledger(a).await,
+            BenchMode::Load(a) => load::run(a).await,
         }
     });
     match result {
@@ -209,6 +214,7 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
         dir,
         channels: args.channels.max(1),
         channel_sat: args.channel_sat,
+        sender_rpc: None,
     })
     .await?;
     let setup = setup_started.elapsed();

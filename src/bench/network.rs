@@ -35,6 +35,16 @@ pub struct NetworkOptions {
     /// Channels from sender to receiver.
     pub channels: u32,
     pub channel_sat: u64,
+    /// The sender's RPC limits, when the run needs others than the defaults (the load mode
+    /// opens more connections from one IP than `rpc_max_connections_per_ip` allows).
+    pub sender_rpc: Option<RpcLimits>,
+}
+
+/// RPC limits of a benchmark daemon.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcLimits {
+    pub max_connections: usize,
+    pub body_read_timeout_secs: u64,
 }
 
 /// A running benchmark network.
@@ -96,10 +106,15 @@ impl BenchNetwork {
         let rpc_password = random_password();
         progress("network 2/5: sender and receiver daemons");
         let (sender, receiver) = tokio::join!(
-            start_daemon(
-                "sender",
-                daemon_config(options.dir.join("sender"), &rpc_password, &chain)
-            ),
+            start_daemon("sender", {
+                let mut config = daemon_config(options.dir.join("sender"), &rpc_password, &chain);
+                if let Some(limits) = options.sender_rpc {
+                    config.rpc_max_connections = limits.max_connections;
+                    config.rpc_max_connections_per_ip = limits.max_connections;
+                    config.rpc_body_read_timeout_secs = limits.body_read_timeout_secs;
+                }
+                config
+            }),
             start_daemon(
                 "receiver",
                 daemon_config(options.dir.join("receiver"), &rpc_password, &chain)

@@ -99,6 +99,11 @@ impl ChainBackend {
         Ok(BestBlock::new(hash, height))
     }
 
+    /// Asks Core for its tip now (which also updates [`Self::is_available`]).
+    pub async fn probe(&self) -> Result<(), ChainError> {
+        self.best_block().await.map(|_| ())
+    }
+
     /// The tip as last seen by the poller (cheap, no I/O).
     pub fn cached_tip(&self) -> BestBlock {
         *self.tip.lock().unwrap_or_else(|p| p.into_inner())

@@ -34,6 +34,24 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
     PRIMARY KEY (primary_ns, secondary_ns, key)
 ) WITHOUT ROWID";
 
+/// The layout this build reads and writes, in `PRAGMA user_version`. Stores written before
+/// it was recorded say 0 and have the same layout as 1.
+const FORMAT_VERSION: u32 = 1;
+
+/// Refuses a store written by a newer build, whose layout this one cannot know.
+fn check_format(conn: &Connection) -> Result<(), String> {
+    let found: u32 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| e.to_string())?;
+    if found > FORMAT_VERSION {
+        return Err(format!(
+            "it has format version {found}, newer than this build supports ({FORMAT_VERSION}); \
+             it was written by a newer mmln: run that version or restore a backup"
+        ));
+    }
+    Ok(())
+}
+
 /// Where a value lives: LDK's two-level namespace and key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KvKey {
@@ -72,6 +90,9 @@ pub enum KvError {
     ReadFailed(String),
     #[error("key-value store commit failed: {0}")]
     CommitFailed(String),
+    /// Only inside the writer: the batch is retried, never acknowledged with this.
+    #[error("key-value store commit failed, the disk is full: {0}")]
+    DiskFull(String),
     #[error("key-value store is stopped (an earlier commit failed, or it was shut down)")]
     Stopped,
 }
@@ -128,6 +149,8 @@ pub struct KvStore {
     writer: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Connection>,
     stopped: Arc<AtomicBool>,
+    /// Set by `shutdown`: a writer waiting for disk space gives up.
+    shutting_down: Arc<AtomicBool>,
     counters: Arc<Counters>,
 }
 
@@ -159,26 +182,43 @@ impl KvStore {
 
     /// Opens the store with a hook run before every commit (tests only inject one).
     pub fn open_with_hook(path: &Path, hook: Option<CommitHook>) -> Result<KvStore, KvError> {
-        let conn = open_connection(path)?;
-        conn.execute(SCHEMA, []).map_err(|e| KvError::OpenFailed {
+        let refused = |reason: String| KvError::OpenFailed {
             path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        // A damaged file stops the open before anything is written to it: LDK would otherwise
+        // read half a channel state, or fail much later.
+        crate::sqlite_check::check_header(path).map_err(|d| refused(d.to_string()))?;
+        let conn = open_connection(path)?;
+        crate::sqlite_check::quick_check(&conn).map_err(|d| refused(d.to_string()))?;
+        check_format(&conn).map_err(refused)?;
+        conn.execute(SCHEMA, [])
+            .and_then(|_| conn.pragma_update(None, "user_version", FORMAT_VERSION))
+            .map_err(|e| refused(e.to_string()))?;
         let reader = open_connection(path)?;
         let (tx, rx) = mpsc::channel();
         let stopped = Arc::new(AtomicBool::new(false));
+        let shutting_down = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
-        let handle = writer::spawn(conn, rx, hook, Arc::clone(&stopped), Arc::clone(&counters))
-            .map_err(|e| KvError::OpenFailed {
-                path: path.to_path_buf(),
-                reason: format!("writer thread: {e}"),
-            })?;
+        let handle = writer::spawn(
+            conn,
+            rx,
+            hook,
+            Arc::clone(&stopped),
+            Arc::clone(&shutting_down),
+            Arc::clone(&counters),
+        )
+        .map_err(|e| KvError::OpenFailed {
+            path: path.to_path_buf(),
+            reason: format!("writer thread: {e}"),
+        })?;
         Ok(KvStore {
             path: path.to_path_buf(),
             requests: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
             reader: Mutex::new(reader),
             stopped,
+            shutting_down,
             counters,
         })
     }
@@ -281,7 +321,9 @@ impl KvStore {
     /// Commits everything already submitted, then stops the writer. Later requests fail with
     /// `Stopped`. Idempotent.
     pub fn shutdown(&self) {
-        // Dropping the only sender lets the writer finish the queue and exit.
+        // Dropping the only sender lets the writer finish the queue and exit (a batch waiting
+        // for disk space fails instead of holding the shutdown forever).
+        self.shutting_down.store(true, Ordering::SeqCst);
         drop(lock(&self.requests).take());
         if let Some(handle) = lock(&self.writer).take() {
             if handle.join().is_err() {

@@ -171,3 +171,37 @@ fn shutdown_commits_everything_already_submitted() {
         100
     );
 }
+
+#[test]
+fn a_store_from_a_newer_build_or_a_damaged_file_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ldk.sqlite");
+    {
+        let store = KvStore::open(&path).unwrap();
+        store.put(key("a"), vec![1; 10_000]).unwrap();
+        store.shutdown();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, FORMAT_VERSION);
+    conn.pragma_update(None, "user_version", FORMAT_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let err = KvStore::open(&path)
+        .err()
+        .expect("a newer store is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("ldk.sqlite") && text.contains("newer"),
+        "{text}"
+    );
+
+    std::fs::write(&path, b"not a database at all, just text").unwrap();
+    let text = KvStore::open(&path).err().expect("refused").to_string();
+    assert!(
+        text.contains("ldk.sqlite") && text.contains("not a SQLite database"),
+        "{text}"
+    );
+}

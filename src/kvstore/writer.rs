@@ -12,6 +12,8 @@ use super::{CommitHook, Counters, KvError, KvKey, KvOp};
 
 /// Bounds one transaction, so a flood of requests still gets acknowledged in steady steps.
 const MAX_BATCH: usize = 4096;
+/// Wait between attempts while the disk is full.
+const FULL_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub(super) struct Request {
     pub ops: Vec<KvOp>,
@@ -23,6 +25,7 @@ pub(super) fn spawn(
     requests: mpsc::Receiver<Request>,
     hook: Option<CommitHook>,
     stopped: Arc<AtomicBool>,
+    shutting_down: Arc<AtomicBool>,
     counters: Arc<Counters>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
@@ -40,7 +43,7 @@ pub(super) fn spawn(
                 let result = if stopped.load(Ordering::SeqCst) {
                     Err(KvError::Stopped)
                 } else {
-                    commit(&mut conn, &batch, hook.as_ref())
+                    commit_when_space(&mut conn, &batch, hook.as_ref(), &shutting_down)
                 };
                 match &result {
                     Ok(()) => {
@@ -69,12 +72,52 @@ pub(super) fn spawn(
         })
 }
 
+/// Commits the batch; while the disk is full, rolls back and tries the same batch again, so
+/// the store recovers by itself when space returns. Safe because nothing in the batch was
+/// acknowledged, and no later request is applied before it (FIFO holds). Writers wait
+/// meanwhile (LDK holds its channel updates in flight). Gives up only at shutdown.
+fn commit_when_space(
+    conn: &mut Connection,
+    batch: &[Request],
+    hook: Option<&CommitHook>,
+    shutting_down: &AtomicBool,
+) -> Result<(), KvError> {
+    let mut logged = false;
+    loop {
+        match commit(conn, batch, hook) {
+            Err(KvError::DiskFull(reason)) if !shutting_down.load(Ordering::SeqCst) => {
+                if !logged {
+                    tracing::error!(
+                        "key-value store: the disk is full ({reason}); writes wait and retry \
+                         until space is freed"
+                    );
+                    logged = true;
+                }
+                std::thread::sleep(FULL_RETRY);
+            }
+            Err(KvError::DiskFull(reason)) => return Err(KvError::CommitFailed(reason)),
+            other => {
+                if logged && other.is_ok() {
+                    tracing::info!("key-value store: space is back, writes resumed");
+                }
+                return other;
+            }
+        }
+    }
+}
+
 fn commit(
     conn: &mut Connection,
     batch: &[Request],
     hook: Option<&CommitHook>,
 ) -> Result<(), KvError> {
-    let fail = |e: rusqlite::Error| KvError::CommitFailed(e.to_string());
+    let fail = |e: rusqlite::Error| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            KvError::DiskFull(e.to_string())
+        } else {
+            KvError::CommitFailed(e.to_string())
+        }
+    };
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(fail)?;

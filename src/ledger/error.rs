@@ -21,10 +21,20 @@ pub enum LedgerError {
         source: rusqlite::Error,
     },
     #[error(
-        "the ledger database has schema version {found}, newer than this build supports \
-         ({supported}); run a newer mmln or restore a backup"
+        "the ledger database {path} has schema version {found}, newer than this build \
+         supports ({supported}); it was written by a newer mmln: run that version or restore \
+         a backup"
     )]
-    NewerSchema { found: u32, supported: u32 },
+    NewerSchema {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "the ledger database {path} is damaged ({reason}); restore it from a backup (the \
+         daemon does not start on a damaged ledger)"
+    )]
+    Damaged { path: String, reason: String },
     #[error("ledger query failed: {0}")]
     QueryFailed(#[from] rusqlite::Error),
     #[error("Payment with hash: {} is not found", hex::encode(.0))]

@@ -304,7 +304,11 @@ pub(crate) fn migrate_with(conn: &mut Connection, steps: &[&str]) -> Result<(), 
     let supported = steps.len() as u32;
     let found = user_version(conn)?;
     if found > supported {
-        return Err(LedgerError::NewerSchema { found, supported });
+        return Err(LedgerError::NewerSchema {
+            path: conn.path().unwrap_or_default().to_string(),
+            found,
+            supported,
+        });
     }
     for (index, step) in steps.iter().enumerate().skip(found as usize) {
         let version = index as u32 + 1;
@@ -503,7 +507,7 @@ mod tests {
             .unwrap();
         let err = migrate(&mut conn).unwrap_err();
         assert!(
-            matches!(err, LedgerError::NewerSchema { found, supported }
+            matches!(err, LedgerError::NewerSchema { found, supported, .. }
                 if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
             "{err}"
         );

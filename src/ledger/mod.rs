@@ -158,14 +158,29 @@ impl Ledger {
         options: LedgerOptions,
     ) -> Result<Ledger, LedgerError> {
         let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let damaged = |d: crate::sqlite_check::FileDamage| LedgerError::Damaged {
+            path: shown.clone(),
+            reason: d.to_string(),
+        };
+        // A damaged file stops the open here, before anything is written to it.
+        crate::sqlite_check::check_header(&path).map_err(damaged)?;
         let mut writer = open_connection(&path, &options, false)?;
+        crate::sqlite_check::quick_check(&writer).map_err(damaged)?;
         migrations::migrate(&mut writer)?;
-        let last_event = {
+        let last_event = (|| {
             let tx = writer.transaction()?;
             let last = events::last_event_index(&tx)?;
             tx.commit()?;
-            last
-        };
+            Ok(last)
+        })()
+        .map_err(|e| match e {
+            LedgerError::QueryFailed(source) => LedgerError::OpenFailed {
+                path: shown.clone(),
+                source,
+            },
+            other => other,
+        })?;
         let clock = options
             .clock
             .clone()
@@ -282,9 +297,18 @@ fn open_connection(
     options: &LedgerOptions,
     read_only: bool,
 ) -> Result<Connection, LedgerError> {
-    let failed = |source| LedgerError::OpenFailed {
-        path: path.display().to_string(),
-        source,
+    let failed = |source: rusqlite::Error| {
+        if crate::sqlite_check::is_damage(&source) {
+            LedgerError::Damaged {
+                path: path.display().to_string(),
+                reason: source.to_string(),
+            }
+        } else {
+            LedgerError::OpenFailed {
+                path: path.display().to_string(),
+                source,
+            }
+        }
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE

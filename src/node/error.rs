@@ -61,6 +61,9 @@ pub enum WalletError {
     SignFailed(String),
     #[error("transaction was rejected by the chain backend: {0}")]
     BroadcastFailed(String),
+    /// Bitcoin Core does not answer: nothing was built, reserved or sent.
+    #[error("the chain backend is unavailable ({0}); try again when it is back")]
+    ChainUnavailable(String),
 }
 
 /// Failures of `Node::connect_peer`.

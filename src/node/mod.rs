@@ -294,6 +294,20 @@ impl Node {
 
     // --- on-chain wallet ---
 
+    /// Fails with `ChainUnavailable` unless Bitcoin Core answers now. For the calls that need
+    /// the chain at once (a broadcast, a channel funding), checked before anything is built or
+    /// reserved. Payments over open channels do not call it: they need no chain.
+    ///
+    /// It asks Core (one `getblockchaininfo`) rather than trusting the poller's last result:
+    /// the poller may not have noticed an outage yet (and a send that then fails at broadcast
+    /// leaves its coins reserved), nor a recovery during its backoff.
+    pub async fn ensure_chain(&self) -> Result<(), WalletError> {
+        self.chain
+            .probe()
+            .await
+            .map_err(|e| WalletError::ChainUnavailable(e.to_string()))
+    }
+
     pub fn new_address(&self) -> Result<Address, WalletError> {
         self.wallet.new_address()
     }
@@ -311,6 +325,9 @@ impl Node {
         amount: SendAmount,
         fee_rate: Option<FeeRate>,
     ) -> Result<Txid, WalletError> {
+        // Checked before building: building reserves coins, and without the chain the send
+        // could only be queued, which a caller reading an error would not expect.
+        self.ensure_chain().await?;
         // Building reserves the inputs, so a concurrent send or funding cannot reuse them.
         let tx = self.wallet.build_send(address, amount, fee_rate)?;
         let built_txid = tx.compute_txid();

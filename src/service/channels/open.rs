@@ -108,6 +108,12 @@ impl Channels<'_> {
         if let Some(handshake) = &request.handshake {
             handshake.apply(&mut options)?;
         }
+        // The funding transaction must reach the chain: refuse now rather than leave the peer
+        // waiting on a funding that cannot be broadcast.
+        self.node
+            .ensure_chain()
+            .await
+            .map_err(crate::node::ChannelError::from)?;
         connect(self.node, &address).await?;
         let uuid = self
             .node

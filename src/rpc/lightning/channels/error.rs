@@ -48,6 +48,9 @@ pub enum ChannelsError {
     UpdateChannelFailed(String),
     #[error("{0}")]
     DbError(String),
+    /// Bitcoin Core does not answer; the call needs the chain (503, retry later).
+    #[error("{0}")]
+    ChainUnavailable(String),
 }
 
 impl RpcError for ChannelsError {
@@ -63,6 +66,7 @@ impl RpcError for ChannelsError {
             | InvalidOption(_)
             | InvalidPaging(_) => StatusCode::BAD_REQUEST,
             ConnectionTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
+            ChainUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ChannelAlreadyClosing(_) => StatusCode::CONFLICT,
             ConnectFailed(_)
             | OpenChannelFailed(_)
@@ -138,6 +142,9 @@ impl From<ChannelError> for ChannelsError {
                 needed_sats: needed_sat,
                 available_sats: available_sat,
             },
+            ChannelError::Wallet(WalletError::ChainUnavailable(_)) => {
+                ChannelsError::ChainUnavailable(message)
+            }
             ChannelError::PeerNotConnected(_) => ChannelsError::ConnectFailed(message),
             ChannelError::UnknownChannel(uuid) => ChannelsError::NoSuchChannel(uuid.to_string()),
             ChannelError::AlreadyClosing(uuid) => {

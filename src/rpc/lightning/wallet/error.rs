@@ -36,6 +36,9 @@ pub enum WalletError {
     BroadcastFailed(String),
     #[error("{0}")]
     WalletFailed(String),
+    /// Bitcoin Core does not answer; the call needs the chain (503, retry later).
+    #[error("{0}")]
+    ChainUnavailable(String),
 }
 
 impl RpcError for WalletError {
@@ -49,6 +52,7 @@ impl RpcError for WalletError {
             | InvalidFeeRate(_)
             | NotSufficientBalance { .. } => StatusCode::BAD_REQUEST,
             BroadcastFailed(_) | WalletFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ChainUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -85,6 +89,7 @@ impl From<NodeWalletError> for WalletError {
                 available_sats: available_sat,
             },
             NodeWalletError::BroadcastFailed(_) => WalletError::BroadcastFailed(message),
+            NodeWalletError::ChainUnavailable(_) => WalletError::ChainUnavailable(message),
             NodeWalletError::OpenFailed(_)
             | NodeWalletError::PersistFailed(_)
             | NodeWalletError::BuildFailed(_)
