@@ -52,6 +52,7 @@ mod payments;
 mod query;
 mod refused_sets;
 mod row;
+mod sendpays;
 #[cfg(test)]
 mod tests;
 mod webhooks;
@@ -63,6 +64,9 @@ pub use index_feed::IndexedChange;
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;
 pub use query::MAX_LIMIT;
+pub use sendpays::{
+    NewSendpayPart, PartFailure, SendpayBegin, SendpayListFilter, SendpayPart, SendpayStatus,
+};
 pub use webhooks::{DeliveryOutcome, WebhookAttempt, WebhookDelivery, WebhookDue, WebhookRoute};
 
 use std::path::{Path, PathBuf};
