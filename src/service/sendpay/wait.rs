@@ -35,7 +35,11 @@ pub enum WaitError {
     #[error("{0}")]
     InvalidRequest(String),
     /// CLN 208.
-    #[error("never attempted: no payment with hash {} (partid {partid}, groupid {groupid:?})", hex::encode(.hash))]
+    #[error(
+        "never attempted: no payment with hash {} (partid {partid}{})",
+        hex::encode(.hash),
+        .groupid.map(|g| format!(", groupid {g}")).unwrap_or_default()
+    )]
     NoSuchPayment {
         hash: [u8; 32],
         partid: u64,
