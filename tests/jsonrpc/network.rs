@@ -323,7 +323,10 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
             async move { json!({"payment_hash": hash, "timeout": 60}) }
         })
         .await;
-    assert!(waited.iter().all(|w| w["status"] == "complete"), "{waited:?}");
+    assert!(
+        waited.iter().all(|w| w["status"] == "complete"),
+        "{waited:?}"
+    );
     c.same_everywhere(
         "listsendpays",
         json!({"payment_hash": sendpays[0]["payment_hash"]}),

@@ -501,6 +501,10 @@ async fn sendpay_over_real_routes() {
     assert_eq!(failure["erring_index"], 2, "{failure}");
     assert_eq!(failure["erring_node"], c.node_id());
     assert_eq!(failure["erring_channel"], net.bc);
+    assert_eq!(
+        failure["failcode"], 0x400f,
+        "incorrect_or_unknown_payment_details"
+    );
     // The code over JSON-RPC, and the failed part in listsendpays.
     jsonrpc
         .expect_error(
@@ -531,6 +535,7 @@ async fn sendpay_over_real_routes() {
     assert_eq!(failure["erring_node"], b.node_id());
     assert_eq!(failure["erring_channel"], net.bc);
     assert!(failure["erring_direction"] == 0 || failure["erring_direction"] == 1);
+    assert_eq!(failure["failcode"], 0x1007, "temporary_channel_failure");
 
     // --- A hop fails: an unknown channel after B (204 at index 1 on that channel).
     let (_, bogus_hash) = preimage_and_hash(4);
@@ -539,6 +544,7 @@ async fn sendpay_over_real_routes() {
     let failure = fail(a, &bogus, &bogus_hash, "RouteFailure").await;
     assert_eq!(failure["erring_index"], 1, "{failure}");
     assert_eq!(failure["erring_channel"], "1x1x1");
+    assert_eq!(failure["failcode"], 0x400a, "unknown_next_peer");
 
     // --- A hop fails: no CLTV delta left for B (204 at index 1).
     let (_, cltv_hash) = preimage_and_hash(5);
@@ -547,6 +553,7 @@ async fn sendpay_over_real_routes() {
     let failure = fail(a, &no_delta, &cltv_hash, "RouteFailure").await;
     assert_eq!(failure["erring_index"], 1, "{failure}");
     assert_eq!(failure["erring_node"], b.node_id());
+    assert_eq!(failure["failcode"], 0x100d, "incorrect_cltv_expiry");
 
     // --- Bad input gets clear errors.
     let err = a
@@ -586,7 +593,11 @@ async fn sendpay_over_real_routes() {
 async fn fail(a: &Daemon, route: &Value, hash: &str, error_type: &str) -> Value {
     let sent = a
         .rpc
-        .ok("sendpay", json!({"route": route, "payment_hash": hash}))
+        .ok(
+            "sendpay",
+            // A secret C never issued: without one C would refuse for the missing feature.
+            json!({"route": route, "payment_hash": hash, "payment_secret": "11".repeat(32)}),
+        )
         .await;
     assert_eq!(sent["status"], "pending", "{sent}");
     let err = a

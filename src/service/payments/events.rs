@@ -208,7 +208,11 @@ pub async fn apply_payment_event(
                 payment_failed_permanently,
                 our_id: cm.get_our_node_id(),
             };
-            let details = crate::service::sendpay::failure::part_failure(&failed);
+            let mut details = crate::service::sendpay::failure::part_failure(&failed);
+            details.failcode = details
+                .erring_node
+                .and_then(|n| bitcoin::secp256k1::PublicKey::from_slice(&n).ok())
+                .and_then(|n| crate::node::onion_errors::take_failcode(&payment_hash.0, &n));
             let key = crate::service::sendpay::route::route_key(
                 path.hops.iter().map(|h| h.short_channel_id),
             );
