@@ -54,6 +54,8 @@ mod refused_sets;
 mod row;
 mod sendpays;
 #[cfg(test)]
+mod sendpays_tests;
+#[cfg(test)]
 mod tests;
 mod webhooks;
 
