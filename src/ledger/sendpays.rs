@@ -659,11 +659,14 @@ pub(crate) fn settle_parts(
     message: Option<&str>,
     now: u64,
 ) -> Result<(), LedgerError> {
-    let pending = parts_where(
-        tx,
-        "s.payment_id = ?1 AND s.status = 'pending' AND s.dispatched = 1",
-        &[&payment_id],
-    )?;
+    // A failed payment fails every pending part, also those of a group still being gathered
+    // (start-up reconciliation fails a row LDK never got; its gathering timer died with the
+    // process). Only parts handed to the engine can have succeeded.
+    let condition = match status {
+        SendpayStatus::Failed => "s.payment_id = ?1 AND s.status = 'pending'",
+        _ => "s.payment_id = ?1 AND s.status = 'pending' AND s.dispatched = 1",
+    };
+    let pending = parts_where(tx, condition, &[&payment_id])?;
     if pending.is_empty() {
         return Ok(());
     }

@@ -157,6 +157,15 @@ fn parts_gather_until_they_add_up() {
     assert!(failed.updated_index.is_some());
     let row = l.get_payment(&[4; 32]).unwrap().unwrap();
     assert_eq!(row.status, PaymentStatus::Failed);
+
+    // A group being gathered when its payment row fails (start-up reconciliation) fails too.
+    let mut gathering = part(5, 1, 500, 1000, "1x1x1");
+    gathering.groupid = Some(1);
+    l.sendpay_begin(&gathering).unwrap();
+    l.mark_failed(&[5; 32], FailureCode::Other, "not in flight after restart")
+        .unwrap();
+    let stale = l.sendpay_parts(&[5; 32]).unwrap().remove(0);
+    assert_eq!(stale.status, SendpayStatus::Failed);
     let listed = l
         .list_sendpays(
             &SendpayListFilter {
@@ -168,5 +177,5 @@ fn parts_gather_until_they_add_up() {
             10,
         )
         .unwrap();
-    assert_eq!(listed.len(), 1);
+    assert_eq!(listed.len(), 2);
 }
