@@ -148,6 +148,17 @@ const PART_COLUMNS: &str = "s.id, p.payment_hash, s.groupid, s.partid, s.status,
     s.completed_at, p.payment_secret, p.preimage, s.fail_code, s.fail_message, s.erring_index, \
     s.erring_node, s.erring_channel, s.erring_direction, s.failcode";
 
+/// An outbound payment without parts, in [`PART_COLUMNS`]' order (see `list_sendpays`).
+const PAYMENT_AS_PART: &str = "p.id, p.payment_hash, 0, 0, \
+    CASE p.status WHEN 'succeeded' THEN 'complete' WHEN 'failed' THEN 'failed' \
+    ELSE 'pending' END, p.attempts, coalesce(p.amount_msat, 0), coalesce(p.amount_msat, 0), \
+    coalesce(p.amount_msat, 0) + coalesce(p.fee_paid_msat, 0), \
+    coalesce(p.destination, zeroblob(33)), NULL, p.invoice, nullif(p.description, ''), '', '', \
+    p.created_index, \
+    CASE WHEN p.status IN ('succeeded', 'failed') THEN p.updated_index END, p.created_at, \
+    CASE WHEN p.status IN ('succeeded', 'failed') THEN p.last_updated END, p.payment_secret, \
+    p.preimage, NULL, p.failure_reason, NULL, NULL, NULL, NULL, NULL";
+
 const PART_FROM: &str = "sendpay_parts s JOIN payments p ON p.id = s.payment_id";
 
 fn u64_of(row: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
@@ -527,7 +538,9 @@ impl Ledger {
     }
 
     /// `listsendpays`: parts matching the filters, ordered by `created_index` (or
-    /// `updated_index` with `by_updated`, where only changed parts count), from `start`.
+    /// `updated_index` with `by_updated`, where only changed parts count), from `start`. An
+    /// outbound payment made some other way (`send_payment`) is listed as CLN lists a `pay`:
+    /// one part, group 0, part 0, with the payment's indexes (`updated_index` once final).
     pub fn list_sendpays(
         &self,
         filter: &SendpayListFilter,
@@ -537,16 +550,20 @@ impl Ledger {
     ) -> Result<Vec<SendpayPart>, LedgerError> {
         self.read(|tx| {
             let index = if by_updated {
-                "s.updated_index"
+                "updated_index"
             } else {
-                "s.created_index"
+                "created_index"
             };
             let sql = format!(
-                "SELECT {PART_COLUMNS} FROM {PART_FROM} WHERE {index} >= ?1 \
-                 AND (?2 IS NULL OR p.payment_hash = ?2) AND (?3 IS NULL OR s.bolt11 = ?3) \
-                 AND (?4 IS NULL OR s.status = ?4) ORDER BY {index} LIMIT ?5"
+                "SELECT * FROM (SELECT {PART_COLUMNS} FROM {PART_FROM} \
+                 UNION ALL SELECT {PAYMENT_AS_PART} FROM payments p \
+                 WHERE p.direction = 'outbound' \
+                 AND NOT EXISTS (SELECT 1 FROM sendpay_parts s WHERE s.payment_id = p.id)) \
+                 WHERE {index} >= ?1 AND (?2 IS NULL OR payment_hash = ?2) \
+                 AND (?3 IS NULL OR bolt11 = ?3) AND (?4 IS NULL OR status = ?4) \
+                 ORDER BY {index} LIMIT ?5"
             );
-            let mut stmt = tx.prepare(&sql)?;
+            let mut stmt = tx.prepare_cached(&sql)?;
             let rows = stmt.query_map(
                 params![
                     to_db_u64(start)?,

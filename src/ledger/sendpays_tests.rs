@@ -179,3 +179,48 @@ fn parts_gather_until_they_add_up() {
         .unwrap();
     assert_eq!(listed.len(), 2);
 }
+
+#[test]
+fn other_outbound_payments_are_listed_as_part_zero_of_group_zero() {
+    let (_dir, l) = ledger();
+    l.sendpay_begin(&part(6, 0, 1000, 1000, "1x1x1")).unwrap();
+    let paid = NewOutbound {
+        payment_hash: [8; 32],
+        kind: PaymentKind::Invoice,
+        destination: [3; 33],
+        description: "coffee".to_string(),
+        amount_msat: Some(5000),
+        fee_limit_msat: None,
+        payment_secret: None,
+        preimage: None,
+        invoice: Some("lnbcrt1".to_string()),
+        expires_at: None,
+        custom_records: Vec::new(),
+        metadata: None,
+    };
+    l.insert_outbound_intent(&paid).unwrap();
+    l.mark_succeeded(&[8; 32], &[9; 32], Some(7), None).unwrap();
+    let all = l
+        .list_sendpays(&SendpayListFilter::default(), false, 0, 10)
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    let other = &all[1];
+    assert_eq!(other.payment_hash, [8; 32]);
+    assert_eq!((other.groupid, other.partid), (0, 0));
+    assert_eq!(other.status, SendpayStatus::Complete);
+    assert_eq!(other.amount_sent_msat, 5007);
+    assert_eq!(other.preimage, Some([9; 32]));
+    assert_eq!(other.description.as_deref(), Some("coffee"));
+    let by_bolt11 = l
+        .list_sendpays(
+            &SendpayListFilter {
+                bolt11: Some("lnbcrt1".to_string()),
+                ..Default::default()
+            },
+            true,
+            0,
+            10,
+        )
+        .unwrap();
+    assert_eq!(by_bolt11.len(), 1);
+}

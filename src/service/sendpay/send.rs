@@ -112,7 +112,8 @@ pub(crate) fn part_of_payment(p: &Payment) -> SendpayPart {
         route: String::new(),
         route_key: String::new(),
         created_index: p.created_index,
-        updated_index: (p.updated_index != p.created_index).then_some(p.updated_index),
+        // CLN: only once changed; a payment row is changed for good once final.
+        updated_index: (status != SendpayStatus::Pending).then_some(p.updated_index),
         created_at: p.created_at,
         completed_at: (status != SendpayStatus::Pending).then_some(p.last_updated),
         payment_secret: p.payment_secret,
