@@ -52,6 +52,7 @@ mod payments;
 mod query;
 mod refused_sets;
 mod row;
+mod sendpay_rows;
 mod sendpays;
 #[cfg(test)]
 mod sendpays_tests;
