@@ -238,6 +238,19 @@ async fn sendpay_over_real_routes() {
         )
         .await;
     assert_eq!(by_updated["payments"][0]["payment_hash"], hash.as_str());
+    // CLN's wait on sendpays names the same part.
+    let waited = a
+        .rpc
+        .ok(
+            "wait",
+            json!({"subsystem": "sendpays", "indexname": "created", "nextvalue": sent["created_index"]}),
+        )
+        .await;
+    assert_eq!(waited["created"], sent["created_index"]);
+    assert_eq!(
+        waited["sendpays"],
+        json!({"status": "complete", "partid": 0, "groupid": 1, "payment_hash": hash})
+    );
     // An ordinary payment row too.
     let row = a.ok(DETAILS, json!({"payment_hash": hash})).await["payment_details"].clone();
     assert_eq!(row["status"], "succeeded");
@@ -380,6 +393,7 @@ async fn sendpay_over_real_routes() {
         )
         .await["route"]
         .clone();
+    let mut first_part = Value::Null;
     for (partid, channel) in [(1, &net.ab[0]), (2, &net.ab[1])] {
         let part = a
             .rpc
@@ -391,6 +405,9 @@ async fn sendpay_over_real_routes() {
             .await;
         assert_eq!(part["partid"], partid);
         assert_eq!(part["status"], "pending");
+        if partid == 1 {
+            first_part = part;
+        }
     }
     for partid in [1, 2] {
         let part = a
@@ -411,6 +428,15 @@ async fn sendpay_over_real_routes() {
         .ok("listsendpays", json!({"payment_hash": mpp_hash}))
         .await;
     assert_eq!(parts["payments"].as_array().unwrap().len(), 2, "{parts}");
+    let waited = a
+        .rpc
+        .ok(
+            "wait",
+            json!({"subsystem": "sendpays", "indexname": "created",
+                   "nextvalue": first_part["created_index"]}),
+        )
+        .await;
+    assert_eq!(waited["sendpays"]["partid"], 1, "{waited}");
 
     // --- MPP: an incomplete set fails after A's gathering time, its rows failed.
     let lone = c
