@@ -120,8 +120,12 @@ fn error(path: &Path, spec: &Value) -> Value {
         .as_u64()
         .and_then(|s| u16::try_from(s).ok())
         .unwrap_or_else(|| panic!("{}: {error_type} has no http_status", path.display()));
+    // A method keeping another protocol's codes (Core Lightning's) lists them itself.
+    let code = spec["jsonrpc_code"]
+        .as_i64()
+        .unwrap_or_else(|| i64::from(codes::code_for(error_type, status)));
     json!({
-        "code": codes::code_for(error_type, status),
+        "code": code,
         "message": error_type,
         "data": {
             "error_type": error_type,

@@ -6,7 +6,8 @@
 #
 # Then the JSON-RPC 2.0 surface: get_info over HTTP POST /jsonrpc with a Bearer token, the event
 # feed over a WebSocket subscription (examples/event_feed.py), and, when
-# PYLN_PYTHON names a Python that has pyln-client installed, examples/pyln_client.py over the
+# PYLN_PYTHON names a Python that has pyln-client installed, examples/pyln_client.py (and
+# examples/sendpay_pyln.py, Core Lightning's sendpay methods) over the
 # unix sockets (get_info and a payment from the user's node to peer1).
 #
 # Usage: scripts/sandbox-smoke.sh [path/to/mmln]
@@ -137,6 +138,9 @@ if [ -n "${PYLN_PYTHON:-}" ]; then
   timeout 120 "$PYLN_PYTHON" "$(dirname "$0")/../examples/pyln_client.py" "$USER_SOCKET" "$PEER1_SOCKET" ||
     fail "examples/pyln_client.py failed"
   echo "sandbox-smoke: pyln-client get_info and payment over the unix socket"
+  timeout 120 "$PYLN_PYTHON" "$(dirname "$0")/../examples/sendpay_pyln.py" "$USER_SOCKET" "$PEER1_SOCKET" ||
+    fail "examples/sendpay_pyln.py failed"
+  echo "sandbox-smoke: pyln-client getroute, sendpay, waitsendpay, listsendpays over the unix socket"
 fi
 
 kill -INT "$PID"

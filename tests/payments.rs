@@ -15,3 +15,5 @@ mod ledger_paging;
 mod network;
 #[path = "payments/onchain.rs"]
 mod onchain;
+#[path = "payments/sendpay.rs"]
+mod sendpay;

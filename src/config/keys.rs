@@ -106,6 +106,8 @@ pub const KEYS: &[Key] = &[
           help: "Even custom record (TLV) keys an incoming payment may carry and still be claimed; odd keys are always accepted, other even keys make the payment fail back (BOLT 1). Comma-separated in flags and env vars, an integer array in the file; each key at least 65536 and not 5482373484 (the keysend preimage). Empty accepts no even key" },
     Key { name: "hold_invoice_cancel_before_blocks", value_name: "BLOCKS", default: "18", heading: PAYMENTS,
           help: "A held hold-invoice payment is canceled (its HTLCs failed back) this many blocks before its claim deadline, the height at which LDK would fail it back itself (the earliest HTLC expiry minus 39); at least 1" },
+    Key { name: "sendpay_mpp_timeout_secs", value_name: "SECS", default: "60", heading: PAYMENTS,
+          help: "Core Lightning sendpay multi-part groups: parts with the same hash and groupid are gathered until they add up to amount_msat, then sent together (LDK 0.2 cannot send one part alone); a group still incomplete after this many seconds fails. At least 1" },
     Key { name: "event_retention_days", value_name: "DAYS", default: "30", heading: FEEDS,
           help: "Events older than this are pruned from the event log; a cursor older than what is kept gets CursorExpired" },
     Key { name: "event_subscription_buffer", value_name: "EVENTS", default: "1000", heading: FEEDS,
@@ -208,6 +210,7 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
         "hold_invoice_cancel_before_blocks" => {
             config.hold_invoice_cancel_before_blocks = positive(integer(raw)?)?
         }
+        "sendpay_mpp_timeout_secs" => config.sendpay_mpp_timeout_secs = positive(integer(raw)?)?,
         "event_retention_days" => config.event_retention_days = positive(integer(raw)?)?,
         "event_subscription_buffer" => config.event_subscription_buffer = positive(integer(raw)?)?,
         "event_subscription_stall_secs" => {

@@ -54,6 +54,8 @@ pub const DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS: [u64; 6] = [
     112_111_100,
     133_773_310,
 ];
+/// The default of `sendpay_mpp_timeout_secs`.
+pub const DEFAULT_SENDPAY_MPP_TIMEOUT_SECS: u64 = 60;
 /// The default of `hold_invoice_cancel_before_blocks`.
 pub const DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS: u32 = 18;
 
@@ -130,6 +132,8 @@ pub struct Config {
     pub keysend_accepted_even_tlvs: Vec<u64>,
     /// Blocks before a held payment's claim deadline at which it is canceled automatically.
     pub hold_invoice_cancel_before_blocks: u32,
+    /// Seconds a `sendpay` multi-part group is gathered before it fails (LDK 0.2).
+    pub sendpay_mpp_timeout_secs: u64,
 
     // --- Feeds ---
     /// Events older than this many days are pruned from the event log.
@@ -186,6 +190,7 @@ impl Default for Config {
             fallback_fee_rate_sat_per_kw: 2500,
             keysend_accepted_even_tlvs: DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec(),
             hold_invoice_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
+            sendpay_mpp_timeout_secs: DEFAULT_SENDPAY_MPP_TIMEOUT_SECS,
             event_retention_days: 30,
             event_subscription_buffer: 1000,
             event_subscription_stall_secs: 30,

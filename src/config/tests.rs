@@ -244,6 +244,7 @@ fn every_key_in_the_table_is_parsed() {
         ("fallback_fee_rate_sat_per_kw", "2500"),
         ("keysend_accepted_even_tlvs", "818818,906608"),
         ("hold_invoice_cancel_before_blocks", "18"),
+        ("sendpay_mpp_timeout_secs", "60"),
         ("event_retention_days", "30"),
         ("event_subscription_buffer", "1000"),
         ("event_subscription_stall_secs", "30"),

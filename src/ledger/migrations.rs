@@ -276,6 +276,45 @@ CREATE INDEX payments_held_by_deadline ON payments (claim_deadline_height)
     WHERE status = 'held';
 "#;
 
+/// Version 8: Core Lightning `sendpay` parts. A payment (one `payments` row per hash) sent
+/// along caller-given routes has one part per `(groupid, partid)`, each with CLN's own fields
+/// and routing-failure details. Their indexes come from the payments counters, so they never
+/// collide with payment indexes; `updated_index` stays NULL until the part first changes (CLN).
+const V8_SENDPAY_PARTS: &str = r#"
+CREATE TABLE sendpay_parts (
+    id               INTEGER PRIMARY KEY,
+    payment_id       INTEGER NOT NULL REFERENCES payments (id),
+    groupid          INTEGER NOT NULL CHECK (groupid >= 0),
+    partid           INTEGER NOT NULL CHECK (partid >= 0),
+    status           TEXT    NOT NULL CHECK (status IN ('pending', 'complete', 'failed')),
+    dispatched       INTEGER NOT NULL DEFAULT 0 CHECK (dispatched IN (0, 1)),
+    attempt          INTEGER NOT NULL,
+    amount_msat      INTEGER NOT NULL CHECK (amount_msat >= 0),
+    total_msat       INTEGER NOT NULL CHECK (total_msat >= 0),
+    amount_sent_msat INTEGER NOT NULL CHECK (amount_sent_msat >= 0),
+    destination      BLOB    NOT NULL CHECK (length(destination) = 33),
+    label            TEXT,
+    bolt11           TEXT,
+    description      TEXT,
+    route            TEXT    NOT NULL,
+    route_key        TEXT    NOT NULL,
+    created_index    INTEGER NOT NULL UNIQUE,
+    updated_index    INTEGER UNIQUE,
+    created_at       INTEGER NOT NULL,
+    completed_at     INTEGER,
+    fail_code        INTEGER,
+    fail_message     TEXT,
+    erring_index     INTEGER,
+    erring_node      BLOB    CHECK (erring_node IS NULL OR length(erring_node) = 33),
+    erring_channel   TEXT,
+    erring_direction INTEGER,
+    failcode         INTEGER,
+    UNIQUE (payment_id, groupid, partid)
+);
+CREATE INDEX sendpay_parts_by_updated ON sendpay_parts (updated_index)
+    WHERE updated_index IS NOT NULL;
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     V1_PAYMENTS,
@@ -285,6 +324,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V5_CLAIMED_HTLC_SETS,
     V6_EVENTS,
     V7_HOLD_INVOICES,
+    V8_SENDPAY_PARTS,
 ];
 
 /// The schema version this build writes.

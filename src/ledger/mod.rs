@@ -52,6 +52,10 @@ mod payments;
 mod query;
 mod refused_sets;
 mod row;
+mod sendpay_rows;
+mod sendpays;
+#[cfg(test)]
+mod sendpays_tests;
 #[cfg(test)]
 mod tests;
 mod webhooks;
@@ -63,6 +67,9 @@ pub use index_feed::IndexedChange;
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;
 pub use query::MAX_LIMIT;
+pub use sendpays::{
+    NewSendpayPart, PartFailure, SendpayBegin, SendpayListFilter, SendpayPart, SendpayStatus,
+};
 pub use webhooks::{DeliveryOutcome, WebhookAttempt, WebhookDelivery, WebhookDue, WebhookRoute};
 
 use std::path::{Path, PathBuf};

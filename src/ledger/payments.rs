@@ -14,6 +14,7 @@ use crate::ledger::refused_sets::{
     claimed_htlc_set, note_refused_htlc_set, set_claimed_htlc_set, underpaid,
 };
 use crate::ledger::row::{key_to_db, payment_by_hash, to_db_u64};
+use crate::ledger::sendpays::{settle_parts, SendpayStatus};
 use crate::ledger::Ledger;
 
 use super::hold::hold_claimable;
@@ -504,6 +505,7 @@ impl Ledger {
                 opt_u64(amount_msat)?,
             ])?;
             touch(tx, existing.id, now, succeeded_kind)?;
+            settle_parts(tx, existing.id, SendpayStatus::Complete, None, now)?;
             Ok(Applied {
                 payment: reload(tx, hash)?,
                 changed: true,
@@ -539,6 +541,7 @@ impl Ledger {
                     )?
                     .execute(params![existing.id, code.as_str(), reason])?;
                     touch(tx, existing.id, now, EventKind::PaymentFailed)?;
+                    settle_parts(tx, existing.id, SendpayStatus::Failed, Some(reason), now)?;
                     Ok(Applied {
                         payment: reload(tx, hash)?,
                         changed: true,

@@ -18,6 +18,10 @@ impl Logger for NodeLogger {
         let node = self.node.as_str();
         let module = record.module_path;
         let args = &record.args;
+        // The only place LDK 0.2 gives a failed path's BOLT 4 code (see `onion_errors`).
+        if let (Some(hash), true) = (record.payment_hash, module.ends_with("onion_utils")) {
+            super::onion_errors::note(hash.0, &args.to_string());
+        }
         match record.level {
             Level::Gossip | Level::Trace => tracing::trace!(target: "ldk", node, module, "{args}"),
             Level::Debug => tracing::debug!(target: "ldk", node, module, "{args}"),

@@ -34,6 +34,15 @@ use serde_json::Value;
 pub trait RpcError: Serialize + fmt::Display + Send + 'static {
     /// The HTTP status this variant is answered with.
     fn status(&self) -> StatusCode;
+
+    /// A JSON-RPC `code` of this variant's own, for methods that keep another protocol's codes
+    /// (Core Lightning's `sendpay` family: 200, 201, 203, 204, ...). Such an error's
+    /// `error_data` fields are also written at the top of the JSON-RPC `data`, where that
+    /// protocol's clients read them. `None` (the default) takes the code from the one table
+    /// in `transport/jsonrpc/codes.rs`.
+    fn jsonrpc_code(&self) -> Option<i32> {
+        None
+    }
 }
 
 /// The error of a method that cannot fail: the empty enum says so in the type.
@@ -225,6 +234,7 @@ pub struct WireError {
     trace: String,
     error_type: String,
     error_data: Option<ErrorData>,
+    jsonrpc_code: Option<i32>,
 }
 
 /// An error's payload, as a value and as the JSON text to send.
@@ -264,6 +274,12 @@ impl WireError {
         self.error_data.as_ref().map(|d| &d.value)
     }
 
+    /// The method's own JSON-RPC code for this error, if it keeps one (see
+    /// [`RpcError::jsonrpc_code`]).
+    pub fn jsonrpc_code(&self) -> Option<i32> {
+        self.jsonrpc_code
+    }
+
     /// `error_data` as JSON text, fields in the order the error type declares them.
     pub fn error_data_json(&self) -> Option<&str> {
         self.error_data.as_ref().map(|d| d.json.as_str())
@@ -284,6 +300,7 @@ impl<E: RpcError> From<MmError<E>> for WireError {
             trace: err.trace(),
             error_type,
             error_data,
+            jsonrpc_code: err.inner.jsonrpc_code(),
         }
     }
 }

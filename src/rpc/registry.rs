@@ -2,7 +2,11 @@
 //! Adding a method takes a few more steps (service, schema, curl example, README row): see
 //! `rpc-spec/README.md`.
 
+use super::cln::getroute::Getroute;
+use super::cln::listsendpays::Listsendpays;
+use super::cln::sendpay::Sendpay;
 use super::cln::wait::ClnWait;
+use super::cln::waitsendpay::Waitsendpay;
 use super::dispatcher::Router;
 use super::lightning::channels::{
     close_channel::CloseChannel, get_channel_details::GetChannelDetails,
@@ -19,7 +23,7 @@ use super::lightning::nodes::{
     list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
 };
 use super::lightning::payments::{
-    cancel_invoice::CancelInvoice, generate_invoice::GenerateInvoice,
+    cancel_invoice::CancelInvoice, estimate_fee::EstimateFee, generate_invoice::GenerateInvoice,
     get_payment_details::GetPaymentDetails, list_payments_by_filter::ListPaymentsByFilter,
     send_payment::SendPayment, settle_invoice::SettleInvoice,
 };
@@ -56,10 +60,15 @@ pub fn product_router() -> Router {
         .with::<ListPaymentsByFilter>()
         .with::<SettleInvoice>()
         .with::<CancelInvoice>()
+        .with::<EstimateFee>()
         .with::<ListEvents>()
         .with::<WaitEvents>()
         .with::<ListWebhookDeliveries>()
         .with::<ClnWait>()
+        .with::<Getroute>()
+        .with::<Sendpay>()
+        .with::<Waitsendpay>()
+        .with::<Listsendpays>()
 }
 
 /// The wire names of every routed method, sorted.

@@ -13,6 +13,7 @@ use super::channels::Channels;
 use super::feeds::Feeds;
 use super::nodes::Nodes;
 use super::payments::{PaymentHub, Payments};
+use super::sendpay::Sendpays;
 use super::wallet::Wallet;
 
 /// The running engine. Cheap to clone; clones share everything.
@@ -37,6 +38,12 @@ impl Engine {
     /// Invoices, sends and the payment ledger.
     pub fn payments(&self) -> Payments<'_> {
         Payments::new(&self.payments, &self.node)
+    }
+
+    /// Core Lightning's route-level payments (`sendpay`, `waitsendpay`, `listsendpays`,
+    /// `getroute`) and `estimate_fee`.
+    pub fn sendpays(&self) -> Sendpays<'_> {
+        Sendpays::new(&self.payments, &self.node)
     }
 
     /// Opening, closing and listing channels, and the closed-channel history.

@@ -14,6 +14,7 @@ pub mod feeds;
 pub mod filter;
 pub mod nodes;
 pub mod payments;
+pub mod sendpay;
 pub mod wallet;
 
 pub use engine::Engine;

@@ -274,7 +274,9 @@ pub fn check_error_object(spec: &Spec, method: &str, error: &Value) -> Result<()
                  nor envelope/error.json lists: {error}"
             )
         })?;
-    let expected = i64::from(code_for(error_type, listed.http_status));
+    let expected = listed
+        .jsonrpc_code
+        .unwrap_or_else(|| i64::from(code_for(error_type, listed.http_status)));
     if code != expected {
         return Err(format!(
             "rpc-spec violation: {error_type} (HTTP {}) must have code {expected}, got {code}",

@@ -23,6 +23,8 @@ pub fn spec() -> Arc<Spec> {
 /// One listed error: its HTTP status and the schema of its payload.
 pub struct ErrorSpec {
     pub http_status: u16,
+    /// The method's own JSON-RPC code (Core Lightning's methods), when the entry lists one.
+    pub jsonrpc_code: Option<i64>,
     pub data: ErrorData,
 }
 
@@ -205,7 +207,19 @@ fn compile_errors(document: &Value, path: &Path) -> HashMap<String, ErrorSpec> {
             Some(Value::Bool(false)) => ErrorData::Absent,
             Some(schema) => ErrorData::Schema(compile(schema, path, error_type)),
         };
-        let spec = ErrorSpec { http_status, data };
+        let jsonrpc_code = entry.get("jsonrpc_code").map(|c| {
+            c.as_i64().unwrap_or_else(|| {
+                panic!(
+                    "rpc-spec: {}: {error_type} has a non-integer jsonrpc_code",
+                    path.display()
+                )
+            })
+        });
+        let spec = ErrorSpec {
+            http_status,
+            jsonrpc_code,
+            data,
+        };
         if errors.insert(error_type.to_string(), spec).is_some() {
             panic!("rpc-spec: {}: {error_type} is listed twice", path.display());
         }

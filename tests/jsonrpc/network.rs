@@ -280,6 +280,59 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
         .await;
     assert_eq!(distinct(&payments, "payment_hash"), 4);
 
+    // Core Lightning's route-level payments: a route, a send along it and its outcome per
+    // surface; routes differ per call (LDK adds a random shadow CLTV offset).
+    let peer1_node = sandbox.node_id(Role::Peer1).to_string();
+    let quotes = c
+        .once_per_surface("lightning::payments::estimate_fee", || {
+            let destination = peer1_node.clone();
+            async move { json!({"coin": COIN, "destination": destination, "amount_msat": 7_000}) }
+        })
+        .await;
+    assert!(quotes.iter().all(|q| q["hops"] == 1), "{quotes:?}");
+    let mut sendpay_invoices = Vec::new();
+    for _ in 0..4 {
+        sendpay_invoices.push(invoice_from(payee).await);
+    }
+    let routes = c
+        .once_per_surface("getroute", || {
+            let id = peer1_node.clone();
+            async move { json!({"id": id, "amount_msat": 21_000, "riskfactor": 1, "cltv": 144}) }
+        })
+        .await;
+    let mut to_send = sendpay_invoices.iter().zip(routes.iter());
+    let sendpays = c
+        .once_per_surface("sendpay", || {
+            let (invoice, route) = to_send.next().expect("an invoice per surface");
+            let bolt11: lightning_invoice::Bolt11Invoice = invoice["invoice"]
+                .as_str()
+                .expect("bolt11")
+                .parse()
+                .expect("an invoice");
+            let params = json!({"route": route["route"], "payment_hash": invoice["payment_hash"],
+                                "payment_secret": hex::encode(bolt11.payment_secret().0),
+                                "bolt11": invoice["invoice"]});
+            async move { params }
+        })
+        .await;
+    assert_eq!(distinct(&sendpays, "payment_hash"), 4);
+    let mut to_wait = sendpays.iter();
+    let waited = c
+        .once_per_surface("waitsendpay", || {
+            let hash = to_wait.next().expect("a sendpay per surface")["payment_hash"].clone();
+            async move { json!({"payment_hash": hash, "timeout": 60}) }
+        })
+        .await;
+    assert!(
+        waited.iter().all(|w| w["status"] == "complete"),
+        "{waited:?}"
+    );
+    c.same_everywhere(
+        "listsendpays",
+        json!({"payment_hash": sendpays[0]["payment_hash"]}),
+    )
+    .await;
+
     let addresses = c
         .once_per_surface("lightning::wallet::get_new_address", || async {
             json!({"coin": COIN})

@@ -124,8 +124,8 @@ impl RpcMethod for ClnWait {
                     }
                 }
                 ClnSubsystem::Sendpays => {
-                    details.insert("partid".into(), Value::from(0));
-                    details.insert("groupid".into(), Value::from(1));
+                    details.insert("partid".into(), Value::from(d.partid));
+                    details.insert("groupid".into(), Value::from(d.groupid));
                     details.insert("payment_hash".into(), Value::from(d.payment_hash));
                 }
             }

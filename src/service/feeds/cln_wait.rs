@@ -41,6 +41,10 @@ pub struct ClnDetails {
     pub payment_hash: String,
     pub description: String,
     pub bolt11: Option<String>,
+    /// sendpays: the `sendpay` part that reached the index (group 0, part 0 for a payment
+    /// made otherwise, as `listsendpays` shows it).
+    pub groupid: u64,
+    pub partid: u64,
 }
 
 impl ClnSubsystem {
@@ -71,7 +75,28 @@ fn details(subsystem: ClnSubsystem, change: IndexedChange, now: u64) -> ClnDetai
         payment_hash: hex::encode(p.payment_hash),
         description: p.description,
         bolt11: p.invoice,
+        groupid: 0,
+        partid: 0,
     }
+}
+
+/// The group and part of the `sendpay` part of payment `hash` that reached `index`, if any.
+async fn sendpay_part_at(
+    ledger: &Ledger,
+    hash: [u8; 32],
+    kind: IndexKind,
+    index: u64,
+) -> Result<Option<(u64, u64)>, FeedError> {
+    let parts = ledger.blocking(move |l| l.sendpay_parts(&hash)).await?;
+    let at = |p: &crate::ledger::SendpayPart| match kind {
+        IndexKind::Created => p.created_index == index,
+        IndexKind::Updated => p.updated_index == Some(index),
+    };
+    Ok(parts
+        .iter()
+        .find(|p| at(p))
+        .or(parts.first())
+        .map(|p| (p.groupid, p.partid)))
 }
 
 /// Waits until `index` of `subsystem` reaches `nextvalue`; `Ok(None)` when `timeout_secs`
@@ -121,9 +146,18 @@ pub async fn wait(
             .await?;
         if let Some(change) = found {
             let now = ledger.now();
+            let hash = change.payment.payment_hash;
+            let index = change.index;
+            let mut details = details(subsystem, change, now);
+            if subsystem == ClnSubsystem::Sendpays {
+                if let Some((groupid, partid)) = sendpay_part_at(ledger, hash, kind, index).await? {
+                    details.groupid = groupid;
+                    details.partid = partid;
+                }
+            }
             return Ok(Some(ClnWaitResult {
-                value: change.index,
-                details: Some(details(subsystem, change, now)),
+                value: index,
+                details: Some(details),
             }));
         }
         match tokio::time::timeout_at(deadline, committed.changed()).await {

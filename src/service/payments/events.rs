@@ -197,10 +197,34 @@ pub async fn apply_payment_event(
             payment_failed_permanently,
             failure,
             short_channel_id,
+            path,
             ..
         } => {
             tracing::debug!(hash = %payment_hash, payment_failed_permanently, ?failure, ?short_channel_id, "payment path failed");
-            Ok(())
+            let failed = crate::service::sendpay::failure::PathFailed {
+                path: &path,
+                failure: &failure,
+                short_channel_id,
+                payment_failed_permanently,
+                our_id: cm.get_our_node_id(),
+            };
+            let mut details = crate::service::sendpay::failure::part_failure(&failed);
+            details.failcode = details
+                .erring_node
+                .and_then(|n| bitcoin::secp256k1::PublicKey::from_slice(&n).ok())
+                .and_then(|n| crate::node::onion_errors::take_failcode(&payment_hash.0, &n));
+            let key = crate::service::sendpay::route::route_key(
+                path.hops.iter().map(|h| h.short_channel_id),
+            );
+            let hash = payment_hash.0;
+            // Only `sendpay` parts have a route key to match; other sends change nothing.
+            match ledger
+                .blocking(move |l| l.sendpay_path_failed(&hash, &key, &details))
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) => replay("payment path failed", &hash, &e),
+            }
         }
         other => {
             tracing::debug!(event = ?other, "payment event without ledger effect");

@@ -26,6 +26,9 @@ pub const MAX_WAIT_TIMEOUT_SECS: u64 = 600;
 pub const DEFAULT_ALLOWED_EVEN_RECORDS: [u64; 5] =
     [112_111_100, 818_818, 906_608, 133_773_310, 34_349_334];
 
+/// How long the parts of a `sendpay` multi-part group are gathered before the group fails.
+pub const DEFAULT_SENDPAY_MPP_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Blocks before a held payment's claim deadline at which it is canceled automatically.
 pub const DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS: u32 = 18;
 
@@ -44,6 +47,9 @@ pub struct PaymentSettings {
     pub hold_cancel_before_blocks: u32,
     /// Hosts a per-call `webhook_url` may name.
     pub webhook_allowed_hosts: Vec<String>,
+    /// How long `sendpay` parts of one group are gathered (config
+    /// `sendpay_mpp_timeout_secs`; LDK 0.2 sends a multi-part payment only once whole).
+    pub sendpay_mpp_timeout: Duration,
 }
 
 impl Default for PaymentSettings {
@@ -62,6 +68,7 @@ impl Default for PaymentSettings {
             default_invoice_expiry_secs: DEFAULT_INVOICE_EXPIRY_SECS,
             hold_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             webhook_allowed_hosts: crate::config::default_webhook_allowed_hosts(),
+            sendpay_mpp_timeout: DEFAULT_SENDPAY_MPP_TIMEOUT,
         }
     }
 }
@@ -74,6 +81,7 @@ impl PaymentSettings {
             allowed_even_records: config.keysend_accepted_even_tlvs.clone(),
             hold_cancel_before_blocks: config.hold_invoice_cancel_before_blocks,
             webhook_allowed_hosts: config.webhook_allowed_hosts.clone(),
+            sendpay_mpp_timeout: Duration::from_secs(config.sendpay_mpp_timeout_secs),
             ..PaymentSettings::default()
         }
     }

@@ -13,7 +13,9 @@ use crate::rpc::error::WireError;
 
 /// The JSON-RPC error object of an mmrpc error.
 pub fn error_object(wire: &WireError) -> ErrorObjectOwned {
-    let code = code_for(wire.error_type(), wire.status().as_u16());
+    let code = wire
+        .jsonrpc_code()
+        .unwrap_or_else(|| code_for(wire.error_type(), wire.status().as_u16()));
     ErrorObjectOwned::owned(code, wire.message().to_string(), Some(error_data(wire)))
 }
 
@@ -24,8 +26,16 @@ fn error_data(wire: &WireError) -> Box<RawValue> {
         .error_data_json()
         .map(|json| format!(r#","error_data":{json}"#))
         .unwrap_or_default();
+    // A method with its own codes (Core Lightning's) has its clients read `data` as that
+    // protocol defines it: the payload's fields come first, at the top level.
+    let own = match (wire.jsonrpc_code(), wire.error_data_json()) {
+        (Some(_), Some(json)) if json.starts_with('{') && json.len() > 2 => {
+            format!("{},", &json[1..json.len() - 1])
+        }
+        _ => String::new(),
+    };
     let text = format!(
-        r#"{{"error":{},"error_path":{},"error_trace":{},"error_type":{}{payload}}}"#,
+        r#"{{{own}"error":{},"error_path":{},"error_trace":{},"error_type":{}{payload}}}"#,
         json_string(wire.message()),
         json_string(wire.path()),
         json_string(wire.trace()),

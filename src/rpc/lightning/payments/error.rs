@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::rpc::error::{no_such_coin_without_engine, RpcError};
 use crate::service::payments::{HoldError, InvoiceError, LedgerError, Payment, SendError};
+use crate::service::sendpay::RoutingError;
 
 #[derive(Debug, Serialize, thiserror::Error)]
 #[serde(tag = "error_type", content = "error_data")]
@@ -26,6 +27,9 @@ pub enum PaymentsError {
     PaymentError(String),
     #[error("DB error: {0}")]
     DbError(String),
+    /// mmln `estimate_fee`: no route to the destination now; the text says why.
+    #[error("{0}")]
+    RouteNotFound(String),
     /// mmln: settle or cancel of an invoice that is not a hold invoice; error_data the hash.
     #[error("{message}")]
     NotAHoldInvoice {
@@ -87,7 +91,7 @@ impl RpcError for PaymentsError {
     fn status(&self) -> StatusCode {
         use PaymentsError::*;
         match self {
-            NoSuchCoin(_) | NoSuchPayment(_) => StatusCode::NOT_FOUND,
+            NoSuchCoin(_) | NoSuchPayment(_) | RouteNotFound(_) => StatusCode::NOT_FOUND,
             InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AlreadyPaid(_)
             | InvoiceCanceled { .. }
@@ -175,6 +179,15 @@ impl From<HoldError> for PaymentsError {
                 payment_hash: hex::encode(hash),
             },
             HoldError::Ledger(e) => PaymentsError::from(e),
+        }
+    }
+}
+
+impl From<RoutingError> for PaymentsError {
+    fn from(e: RoutingError) -> Self {
+        match e {
+            RoutingError::InvalidRequest(m) => PaymentsError::InvalidRequest(m),
+            RoutingError::RouteNotFound(_) => PaymentsError::RouteNotFound(e.to_string()),
         }
     }
 }

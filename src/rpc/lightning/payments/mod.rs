@@ -4,6 +4,7 @@
 
 pub mod cancel_invoice;
 pub mod error;
+pub mod estimate_fee;
 pub mod generate_invoice;
 pub mod get_payment_details;
 pub mod list_payments_by_filter;
