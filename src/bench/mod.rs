@@ -181,6 +181,8 @@ struct StoreFigures {
     writes: u64,
     commits_per_payment: f64,
     max_writes_per_commit: u64,
+    /// Value bytes written per commit, on average: mostly the ChannelManager's encoding.
+    bytes_per_commit: u64,
 }
 
 /// Store counters of both nodes, summed (max batch: the larger).
@@ -194,6 +196,7 @@ fn store_stats(network: &BenchNetwork) -> crate::kvstore::KvStats {
         requests: s.requests + r.requests,
         ops: s.ops + r.ops,
         max_batch: s.max_batch.max(r.max_batch),
+        bytes: s.bytes + r.bytes,
     }
 }
 
@@ -283,6 +286,7 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
             writes: store_after.requests - store_before.requests,
             commits_per_payment: round3(commits as f64 / outcome.latencies.len().max(1) as f64),
             max_writes_per_commit: store_after.max_batch,
+            bytes_per_commit: (store_after.bytes - store_before.bytes) / commits.max(1),
         },
         targets: PaymentTargets {
             payments_per_sec: TARGET_PAYMENTS_PER_SEC,

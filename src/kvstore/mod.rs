@@ -108,6 +108,8 @@ pub struct KvStats {
     pub ops: u64,
     /// The largest number of requests one commit carried.
     pub max_batch: u64,
+    /// Bytes of the values written (a ChannelManager write counts its whole encoding).
+    pub bytes: u64,
 }
 
 #[derive(Default)]
@@ -116,6 +118,7 @@ struct Counters {
     requests: AtomicU64,
     ops: AtomicU64,
     max_batch: AtomicU64,
+    bytes: AtomicU64,
 }
 
 /// A submitted request; `wait` returns once its batch is durable (or failed).
@@ -315,6 +318,7 @@ impl KvStore {
             requests: c.requests.load(Ordering::Relaxed),
             ops: c.ops.load(Ordering::Relaxed),
             max_batch: c.max_batch.load(Ordering::Relaxed),
+            bytes: c.bytes.load(Ordering::Relaxed),
         }
     }
 

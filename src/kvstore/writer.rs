@@ -48,6 +48,15 @@ pub(super) fn spawn(
                 match &result {
                     Ok(()) => {
                         let ops: usize = batch.iter().map(|r| r.ops.len()).sum();
+                        let bytes: usize = batch
+                            .iter()
+                            .flat_map(|r| r.ops.iter())
+                            .map(|op| match op {
+                                KvOp::Put(_, value) => value.len(),
+                                KvOp::Delete(_) | KvOp::Move { .. } => 0,
+                            })
+                            .sum();
+                        counters.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                         counters.commits.fetch_add(1, Ordering::Relaxed);
                         counters
                             .requests
