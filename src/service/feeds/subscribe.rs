@@ -36,6 +36,8 @@ pub enum CloseReason {
     CursorExpired { oldest_index: u64 },
     /// The ledger failed a read; the text says why.
     ReadFailed(String),
+    /// The ledger stopped publishing commits: the daemon is shutting down.
+    ShuttingDown,
 }
 
 impl std::fmt::Display for CloseReason {
@@ -51,6 +53,10 @@ impl std::fmt::Display for CloseReason {
                 "cursor expired (oldest kept event is {oldest_index}); resync with a list call"
             ),
             CloseReason::ReadFailed(e) => write!(f, "event log read failed: {e}"),
+            CloseReason::ShuttingDown => write!(
+                f,
+                "the daemon is shutting down; resubscribe from resume_from once it is back"
+            ),
         }
     }
 }

@@ -70,7 +70,7 @@ async fn follow(
                 resume_from,
             }) => return Err(close(&reason, resume_from)),
             // The pump stopped without a reason: the ledger is shutting down.
-            None => return Err(shutting_down(resume_from)),
+            None => return Err(close(&CloseReason::ShuttingDown, resume_from)),
         };
         let next = event.event_index + 1;
         let message = SubscriptionMessage::from(raw(&event_json(&event)));
@@ -89,15 +89,6 @@ async fn follow(
 
 fn close(reason: &CloseReason, resume_from: u64) -> SubscriptionError {
     SubscriptionError::from_json(raw(&closed_json(reason, resume_from)))
-}
-
-fn shutting_down(resume_from: u64) -> SubscriptionError {
-    let json = serde_json::json!({
-        "error_type": "ShuttingDown",
-        "error": "the daemon is shutting down; resubscribe from resume_from once it is back",
-        "resume_from": resume_from,
-    });
-    SubscriptionError::from_json(raw(&json))
 }
 
 fn raw(value: &Value) -> Box<RawValue> {

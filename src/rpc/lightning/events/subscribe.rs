@@ -61,6 +61,7 @@ pub fn closed_json(reason: &CloseReason, resume_from: u64) -> Value {
         CloseReason::Stalled { .. } => "SubscriberStalled",
         CloseReason::CursorExpired { .. } => "CursorExpired",
         CloseReason::ReadFailed(_) => "DbError",
+        CloseReason::ShuttingDown => "ShuttingDown",
     };
     json!({
         "error_type": error_type,
