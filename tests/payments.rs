@@ -17,3 +17,5 @@ mod network;
 mod onchain;
 #[path = "payments/sendpay.rs"]
 mod sendpay;
+#[path = "payments/value_for_value.rs"]
+mod value_for_value;

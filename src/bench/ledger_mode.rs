@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::ledger::bench::{
-    synthetic_destination, synthetic_hash, Rng, DESTINATIONS, EPOCH, SPAN_SECS, WORDS,
+    synthetic_destination, synthetic_hash, Rng, APPS, DESTINATIONS, EPOCH, PODCASTS, SPAN_SECS,
+    WALLETS, WORDS,
 };
 use crate::ledger::Synchronous;
 
@@ -334,6 +335,55 @@ fn list_cases(rows: u64) -> Vec<ListCase> {
         (
             "status_deep_page",
             Box::new(move |r| (Some(json!({"status": "succeeded"})), deep_page(r, rows / 2))),
+        ),
+        (
+            "custom_record_key",
+            Box::new(move |_| (Some(json!({"custom_record_key": 7_629_171})), page_1())),
+        ),
+        (
+            "blip10_action_boost",
+            Box::new(move |_| (Some(json!({"blip10.action": "boost"})), page_1())),
+        ),
+        (
+            "blip10_podcast",
+            Box::new(move |r| {
+                let show = format!("Show {}", r.below(PODCASTS));
+                (Some(json!({"blip10.podcast": show})), page_1())
+            }),
+        ),
+        (
+            "blip10_feed_id",
+            Box::new(move |r| {
+                let feed = (100_000 + r.below(PODCASTS)).to_string();
+                (Some(json!({"blip10.feedID": feed})), page_1())
+            }),
+        ),
+        (
+            "blip10_app_name",
+            Box::new(move |r| {
+                let app = APPS[r.below(APPS.len() as u64) as usize];
+                (Some(json!({"blip10.app_name": app})), page_1())
+            }),
+        ),
+        (
+            "has_message",
+            Box::new(move |_| (Some(json!({"has_message": true})), page_1())),
+        ),
+        (
+            "boostagrams_per_show",
+            Box::new(move |r| {
+                let show = format!("Show {}", r.below(PODCASTS));
+                let filter = json!({"blip10.action": "boost", "blip10.podcast": show,
+                                    "has_message": true});
+                (Some(filter), page_1())
+            }),
+        ),
+        (
+            "wallet_id",
+            Box::new(move |r| {
+                let wallet = format!("wal_{}", r.below(WALLETS));
+                (Some(json!({"wallet_id": wallet})), page_1())
+            }),
         ),
         (
             "status_from_id",

@@ -104,6 +104,8 @@ pub const KEYS: &[Key] = &[
           help: "Fee rate used when Bitcoin Core has no estimate, in sat per 1000 weight units (at least 253)" },
     Key { name: "keysend_accepted_even_tlvs", value_name: "KEYS", default: KEYSEND_ACCEPTED_EVEN_TLVS_DEFAULT, heading: PAYMENTS,
           help: "Even custom record (TLV) keys an incoming payment may carry and still be claimed; odd keys are always accepted, other even keys make the payment fail back (BOLT 1). Comma-separated in flags and env vars, an integer array in the file; each key at least 65536 and not 5482373484 (the keysend preimage). Empty accepts no even key" },
+    Key { name: "wallet_routing_tlvs", value_name: "KEYS", default: "112111100,696969", heading: PAYMENTS,
+          help: "Custom record keys that route an incoming keysend into a sub-wallet, in priority order: the first one present tags the payment with its value as wallet_id (UTF-8, or hex of UTF-8 as some apps send it). Comma-separated in flags and env vars, an integer array in the file; each key at least 65536. An even key must also be in keysend_accepted_even_tlvs to be claimed at all. Empty turns routing off" },
     Key { name: "hold_invoice_cancel_before_blocks", value_name: "BLOCKS", default: "18", heading: PAYMENTS,
           help: "A held hold-invoice payment is canceled (its HTLCs failed back) this many blocks before its claim deadline, the height at which LDK would fail it back itself (the earliest HTLC expiry minus 39); at least 1" },
     Key { name: "sendpay_mpp_timeout_secs", value_name: "SECS", default: "60", heading: PAYMENTS,
@@ -207,6 +209,7 @@ pub fn apply(config: &mut Config, key: &str, raw: &RawValue) -> Result<(), Strin
             config.fallback_fee_rate_sat_per_kw = rate;
         }
         "keysend_accepted_even_tlvs" => config.keysend_accepted_even_tlvs = even_tlv_keys(raw)?,
+        "wallet_routing_tlvs" => config.wallet_routing_tlvs = tlv_keys(raw)?,
         "hold_invoice_cancel_before_blocks" => {
             config.hold_invoice_cancel_before_blocks = positive(integer(raw)?)?
         }
@@ -313,8 +316,56 @@ fn network(s: &str) -> Result<Network, String> {
 
 /// A list of even custom record keys: `a,b,c` as text, an integer array in TOML. Sorted and
 /// without duplicates, so the list compares equal however it was written.
+/// `wallet_routing_tlvs`: custom record keys of either parity, in the order given (priority),
+/// without repeats.
+pub(super) fn tlv_keys(raw: &RawValue) -> Result<Vec<u64>, String> {
+    let listed = integer_list(raw)?;
+    let mut keys = Vec::with_capacity(listed.len());
+    for key in listed {
+        if key < MIN_CUSTOM_RECORD_KEY {
+            return Err(format!(
+                "{key} is below {MIN_CUSTOM_RECORD_KEY}; custom record keys start there"
+            ));
+        }
+        if key == KEYSEND_PREIMAGE_KEY {
+            return Err(format!(
+                "{key} is the keysend preimage record, which the node handles itself"
+            ));
+        }
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
 pub(super) fn even_tlv_keys(raw: &RawValue) -> Result<Vec<u64>, String> {
-    let mut keys = match raw {
+    let mut keys = integer_list(raw)?;
+    for key in &keys {
+        if *key < MIN_CUSTOM_RECORD_KEY {
+            return Err(format!(
+                "{key} is below {MIN_CUSTOM_RECORD_KEY}; custom record keys start there"
+            ));
+        }
+        if key % 2 != 0 {
+            return Err(format!(
+                "{key} is odd; odd keys are always accepted, list only even ones"
+            ));
+        }
+        if *key == KEYSEND_PREIMAGE_KEY {
+            return Err(format!(
+                "{key} is the keysend preimage record, which the node handles itself"
+            ));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// A comma-separated list of integers (text) or an integer array (TOML).
+fn integer_list(raw: &RawValue) -> Result<Vec<u64>, String> {
+    let keys = match raw {
         RawValue::Text(s) => s
             .split(',')
             .map(str::trim)
@@ -340,25 +391,6 @@ pub(super) fn even_tlv_keys(raw: &RawValue) -> Result<Vec<u64>, String> {
             ))
         }
     };
-    for key in &keys {
-        if *key < MIN_CUSTOM_RECORD_KEY {
-            return Err(format!(
-                "{key} is below {MIN_CUSTOM_RECORD_KEY}; custom record keys start there"
-            ));
-        }
-        if key % 2 != 0 {
-            return Err(format!(
-                "{key} is odd; odd keys are always accepted, list only even ones"
-            ));
-        }
-        if *key == KEYSEND_PREIMAGE_KEY {
-            return Err(format!(
-                "{key} is the keysend preimage record, which the node handles itself"
-            ));
-        }
-    }
-    keys.sort_unstable();
-    keys.dedup();
     Ok(keys)
 }
 

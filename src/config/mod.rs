@@ -42,6 +42,10 @@ pub enum RpcSocket {
 /// The socket's file name in the data directory.
 pub const RPC_SOCKET_FILE: &str = "lightning-rpc";
 
+/// The default of `wallet_routing_tlvs`: LNPay's wallet id record, then LNPay's and Alby's
+/// wallet destination record.
+pub const DEFAULT_WALLET_ROUTING_TLVS: [u64; 2] = [112_111_100, 696_969];
+
 /// The default of `keysend_accepted_even_tlvs`: the value-for-value keys wallets send (LNPay
 /// wallet id, Hive, Fountain, Sphinx, Whatsat message) and the even keys of the well-known
 /// records, sorted. The payments service derives the same list from its own tables; its unit
@@ -130,6 +134,8 @@ pub struct Config {
     // --- Payments ---
     /// Even custom record keys an inbound payment may carry and still be claimed (sorted).
     pub keysend_accepted_even_tlvs: Vec<u64>,
+    /// Custom record keys that route an incoming keysend into a sub-wallet, in priority order.
+    pub wallet_routing_tlvs: Vec<u64>,
     /// Blocks before a held payment's claim deadline at which it is canceled automatically.
     pub hold_invoice_cancel_before_blocks: u32,
     /// Seconds a `sendpay` multi-part group is gathered before it fails (LDK 0.2).
@@ -189,6 +195,7 @@ impl Default for Config {
             chain_poll_interval_ms: None,
             fallback_fee_rate_sat_per_kw: 2500,
             keysend_accepted_even_tlvs: DEFAULT_KEYSEND_ACCEPTED_EVEN_TLVS.to_vec(),
+            wallet_routing_tlvs: DEFAULT_WALLET_ROUTING_TLVS.to_vec(),
             hold_invoice_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             sendpay_mpp_timeout_secs: DEFAULT_SENDPAY_MPP_TIMEOUT_SECS,
             event_retention_days: 30,

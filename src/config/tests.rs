@@ -243,6 +243,7 @@ fn every_key_in_the_table_is_parsed() {
         ("chain_poll_interval_ms", "250"),
         ("fallback_fee_rate_sat_per_kw", "2500"),
         ("keysend_accepted_even_tlvs", "818818,906608"),
+        ("wallet_routing_tlvs", "696969,112111100"),
         ("hold_invoice_cancel_before_blocks", "18"),
         ("sendpay_mpp_timeout_secs", "60"),
         ("event_retention_days", "30"),
@@ -277,6 +278,37 @@ fn every_key_in_the_table_is_parsed() {
         samples.len(),
         KEYS.len(),
         "a sample names a key the table lacks"
+    );
+}
+
+#[test]
+fn wallet_routing_keys_keep_their_priority_order_and_take_either_parity() {
+    let mut config = Config::default();
+    assert_eq!(config.wallet_routing_tlvs, vec![112_111_100, 696_969]);
+    keys::apply(
+        &mut config,
+        "wallet_routing_tlvs",
+        &keys::RawValue::Text("696969, 112111100,696969".into()),
+    )
+    .unwrap();
+    assert_eq!(config.wallet_routing_tlvs, vec![696_969, 112_111_100]);
+    let low = keys::apply(
+        &mut config,
+        "wallet_routing_tlvs",
+        &keys::RawValue::Text("100".into()),
+    );
+    assert!(low.unwrap_err().contains("below 65536"));
+    let mut parsed = Config::default();
+    let shown = keys::find("wallet_routing_tlvs").unwrap().default;
+    keys::apply(
+        &mut parsed,
+        "wallet_routing_tlvs",
+        &keys::RawValue::Text(shown.into()),
+    )
+    .unwrap();
+    assert_eq!(
+        parsed.wallet_routing_tlvs,
+        Config::default().wallet_routing_tlvs
     );
 }
 

@@ -71,6 +71,11 @@ pub enum LedgerError {
         oldest_index: u64,
         next_index: u64,
     },
+    #[error(
+        "idempotency key {0:?} was already used for a different request; use a new key for a \
+         new request"
+    )]
+    IdempotencyKeyReused(String),
     #[error("ledger task failed: {0}")]
     TaskFailed(String),
     #[error("ledger row {id} has an unreadable {column}: {reason}")]

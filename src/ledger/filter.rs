@@ -150,10 +150,57 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
             c.add(&format!("{prefix}{column} <="), bound(to));
         }
     }
+    add_value_for_value(&mut c, filter);
     if c.sql.is_empty() {
         c.sql.push('1');
     }
     c
+}
+
+/// Ids of the payments carrying the custom record whose key is bound after it.
+pub(crate) const RECORD_KEY_MATCHES: &str =
+    "SELECT payment_id FROM payment_custom_records WHERE key =";
+
+/// The value-for-value filters (migration 9). Record and bLIP-10 conditions are id sets read
+/// from their own indexes, so they cost the matches, not a scan of every row's records.
+fn add_value_for_value(c: &mut Conditions, filter: &PaymentFilter) {
+    if let Some(key) = filter.custom_record_key {
+        let n = c.next_param();
+        c.push(
+            &format!("id IN ({RECORD_KEY_MATCHES} ?{n})"),
+            Value::Integer(key as i64),
+        );
+    }
+    let b = &filter.blip10;
+    let fields = [
+        ("action", b.action.as_ref().map(|a| a.trim().to_lowercase())),
+        ("podcast", b.podcast.clone()),
+        ("feed_id", b.feed_id.clone()),
+        ("app_name", b.app_name.clone()),
+    ];
+    for (column, value) in fields {
+        if let Some(value) = value {
+            let n = c.next_param();
+            c.push(
+                &format!("id IN (SELECT payment_id FROM payment_blip10 WHERE {column} = ?{n})"),
+                Value::Text(value),
+            );
+        }
+    }
+    if let Some(has) = filter.has_message {
+        let n = c.next_param();
+        let op = if has { "IN" } else { "NOT IN" };
+        c.push(
+            &format!("id {op} (SELECT payment_id FROM payment_blip10 WHERE has_message = ?{n})"),
+            Value::Integer(1),
+        );
+    }
+    if let Some(split_id) = &filter.split_id {
+        c.add("split_id =", Value::Text(split_id.clone()));
+    }
+    if let Some(wallet_id) = &filter.wallet_id {
+        c.add("wallet_id =", Value::Text(wallet_id.clone()));
+    }
 }
 
 /// The part of a filter that `payment_counts` can answer: direction, destination, status.
@@ -199,6 +246,7 @@ mod tests {
             to_fee_paid_msat: Some(4),
             from_timestamp: Some(5),
             to_timestamp: Some(u64::MAX),
+            ..Default::default()
         };
         let c = conditions(&filter);
         assert_eq!(
@@ -232,6 +280,40 @@ mod tests {
                 Value::Integer(5),
                 Value::Integer(i64::MAX),
             ]
+        );
+    }
+
+    #[test]
+    fn value_for_value_filters_are_id_sets_from_their_indexes() {
+        let filter = PaymentFilter {
+            custom_record_key: Some(7_629_169),
+            blip10: crate::ledger::model::Blip10Filter {
+                action: Some(" Boost ".into()),
+                feed_id: Some("920666".into()),
+                ..Default::default()
+            },
+            has_message: Some(true),
+            split_id: Some("s".into()),
+            wallet_id: Some("wal_1".into()),
+            ..Default::default()
+        };
+        let c = conditions(&filter);
+        assert_eq!(
+            c.sql,
+            "id IN (SELECT payment_id FROM payment_custom_records WHERE key = ?1) \
+             AND id IN (SELECT payment_id FROM payment_blip10 WHERE action = ?2) \
+             AND id IN (SELECT payment_id FROM payment_blip10 WHERE feed_id = ?3) \
+             AND id IN (SELECT payment_id FROM payment_blip10 WHERE has_message = ?4) \
+             AND split_id = ?5 AND wallet_id = ?6"
+        );
+        assert_eq!(c.params[1], Value::Text("boost".into()));
+        let without = conditions(&PaymentFilter {
+            has_message: Some(false),
+            ..Default::default()
+        });
+        assert_eq!(
+            without.sql,
+            "id NOT IN (SELECT payment_id FROM payment_blip10 WHERE has_message = ?1)"
         );
     }
 

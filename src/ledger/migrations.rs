@@ -315,6 +315,93 @@ CREATE INDEX sendpay_parts_by_updated ON sendpay_parts (updated_index)
     WHERE updated_index IS NOT NULL;
 "#;
 
+/// Version 9: value for value.
+/// - `idempotency_keys`: a client-chosen key per send (`send_payment`, `sendpay`) or per value
+///   split, with a fingerprint of the request it was first used with. Written in the intent
+///   transaction, so two concurrent calls with one key find each other. A payment's key goes
+///   with its row (`ON DELETE CASCADE`).
+/// - `payments.split_id` / `split_index`: the recipients of one `send_value_split` call.
+/// - `payments.wallet_id`: the sub-wallet a received keysend was routed to by its record.
+/// - `payment_blip10`: the searchable fields of a bLIP-10 record (7629169), kept by triggers on
+///   `payment_custom_records` so every write path fills it. Read leniently, as the service's
+///   parser: `action` trimmed and lowercased, `feedID` under any of its spellings, numbers as
+///   text; a record that is not a JSON object has no row. `has_message`: a non-blank `message`.
+/// - `payment_custom_records_by_key`: "every payment carrying record K" without a full scan.
+const V9_VALUE_FOR_VALUE: &str = r#"
+CREATE TABLE idempotency_keys (
+    key         TEXT    PRIMARY KEY,
+    fingerprint BLOB    NOT NULL,
+    payment_id  INTEGER REFERENCES payments (id) ON DELETE CASCADE,
+    split_id    TEXT,
+    created_at  INTEGER NOT NULL,
+    CHECK ((payment_id IS NULL) <> (split_id IS NULL))
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_by_payment ON idempotency_keys (payment_id)
+    WHERE payment_id IS NOT NULL;
+
+ALTER TABLE payments ADD COLUMN split_id TEXT;
+ALTER TABLE payments ADD COLUMN split_index INTEGER CHECK (split_index IS NULL OR split_index >= 0);
+ALTER TABLE payments ADD COLUMN wallet_id TEXT;
+CREATE UNIQUE INDEX payments_by_split ON payments (split_id, split_index)
+    WHERE split_id IS NOT NULL;
+CREATE INDEX payments_by_wallet ON payments (wallet_id, last_updated, id)
+    WHERE wallet_id IS NOT NULL;
+-- wallet_totals: sums per wallet, direction and status over a time range, from the index.
+CREATE INDEX payments_wallet_totals ON payments (wallet_id, direction, status, created_at,
+    amount_msat, fee_paid_msat) WHERE wallet_id IS NOT NULL;
+
+CREATE INDEX payment_custom_records_by_key ON payment_custom_records (key, payment_id);
+
+CREATE TABLE payment_blip10 (
+    payment_id  INTEGER PRIMARY KEY REFERENCES payments (id) ON DELETE CASCADE,
+    action      TEXT,
+    podcast     TEXT,
+    feed_id     TEXT,
+    app_name    TEXT,
+    has_message INTEGER NOT NULL CHECK (has_message IN (0, 1))
+);
+CREATE INDEX payment_blip10_by_action   ON payment_blip10 (action)   WHERE action IS NOT NULL;
+CREATE INDEX payment_blip10_by_podcast  ON payment_blip10 (podcast)  WHERE podcast IS NOT NULL;
+CREATE INDEX payment_blip10_by_feed_id  ON payment_blip10 (feed_id)  WHERE feed_id IS NOT NULL;
+CREATE INDEX payment_blip10_by_app_name ON payment_blip10 (app_name) WHERE app_name IS NOT NULL;
+CREATE INDEX payment_blip10_by_message  ON payment_blip10 (has_message);
+
+CREATE TRIGGER payment_blip10_insert AFTER INSERT ON payment_custom_records
+WHEN new.key = 7629169 AND CASE WHEN json_valid(CAST(new.value AS TEXT))
+    THEN json_type(CAST(new.value AS TEXT)) END = 'object'
+BEGIN
+    INSERT OR REPLACE INTO payment_blip10 (payment_id, action, podcast, feed_id, app_name,
+        has_message)
+    SELECT new.payment_id,
+        lower(trim(CAST(json_extract(j, '$.action') AS TEXT))),
+        CAST(json_extract(j, '$.podcast') AS TEXT),
+        CAST(coalesce(json_extract(j, '$.feedID'), json_extract(j, '$.feedId'),
+            json_extract(j, '$.feed_id')) AS TEXT),
+        CAST(json_extract(j, '$.app_name') AS TEXT),
+        json_type(j, '$.message') IN ('text', 'integer', 'real')
+            AND length(trim(CAST(json_extract(j, '$.message') AS TEXT))) > 0
+    FROM (SELECT CAST(new.value AS TEXT) AS j);
+END;
+CREATE TRIGGER payment_blip10_delete AFTER DELETE ON payment_custom_records
+WHEN old.key = 7629169
+BEGIN
+    DELETE FROM payment_blip10 WHERE payment_id = old.payment_id;
+END;
+
+INSERT INTO payment_blip10 (payment_id, action, podcast, feed_id, app_name, has_message)
+    SELECT payment_id,
+        lower(trim(CAST(json_extract(j, '$.action') AS TEXT))),
+        CAST(json_extract(j, '$.podcast') AS TEXT),
+        CAST(coalesce(json_extract(j, '$.feedID'), json_extract(j, '$.feedId'),
+            json_extract(j, '$.feed_id')) AS TEXT),
+        CAST(json_extract(j, '$.app_name') AS TEXT),
+        json_type(j, '$.message') IN ('text', 'integer', 'real')
+            AND length(trim(CAST(json_extract(j, '$.message') AS TEXT))) > 0
+    FROM (SELECT payment_id, CAST(value AS TEXT) AS j FROM payment_custom_records
+        WHERE key = 7629169)
+    WHERE CASE WHEN json_valid(j) THEN json_type(j) END = 'object';
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     V1_PAYMENTS,
@@ -325,6 +412,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V6_EVENTS,
     V7_HOLD_INVOICES,
     V8_SENDPAY_PARTS,
+    V9_VALUE_FOR_VALUE,
 ];
 
 /// The schema version this build writes.

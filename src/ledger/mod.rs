@@ -45,6 +45,7 @@ mod filter;
 mod hold;
 #[cfg(test)]
 mod hold_tests;
+mod idempotency;
 mod index_feed;
 mod migrations;
 mod model;
@@ -58,6 +59,9 @@ mod sendpays;
 mod sendpays_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod v4v_tests;
+mod wallets;
 mod webhooks;
 
 pub use channels::{ChannelClosure, ChannelRecord, ChannelState, OpenChannelSighting};

@@ -138,6 +138,62 @@ pub struct Payment {
     /// Hold invoices, once HTLCs arrived: the height at which LDK would fail them back
     /// (`PaymentClaimable::claim_deadline`, the earliest HTLC expiry minus 39 blocks).
     pub claim_deadline_height: Option<u32>,
+    /// Outbound: the `send_value_split` group this payment pays one recipient of.
+    pub split_id: Option<String>,
+    /// The recipient's position in that group's value block.
+    pub split_index: Option<u32>,
+    /// Inbound keysend: the sub-wallet its routing record named (`wallet_routing_tlvs`).
+    pub wallet_id: Option<String>,
+}
+
+/// A client-chosen idempotency key and the fingerprint of the request it was sent with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// A digest of the request's caller-chosen fields; equal digests mean "the same request".
+    pub fingerprint: [u8; 32],
+}
+
+/// Outcome of a keyed outbound intent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyedIntent {
+    /// The key was new (or absent): the usual intent outcome for this hash.
+    Intent(OutboundIntent),
+    /// The key names an earlier payment of the same request: return it, send nothing.
+    Replay(Payment),
+}
+
+/// One recipient row of a value split, to be written with the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSplitPayment {
+    pub index: u32,
+    pub payment: NewOutbound,
+}
+
+/// Outcome of [`crate::ledger::Ledger::begin_value_split`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitBegin {
+    /// A new group: every recipient row was written pending; send them all.
+    Created(Vec<Payment>),
+    /// The key names an earlier group of the same request: its rows as they stand.
+    Existing {
+        split_id: String,
+        payments: Vec<Payment>,
+    },
+}
+
+/// Received and sent sums of one wallet over a time range (on `created_at`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalletTotals {
+    pub received_msat: u64,
+    pub received_count: u64,
+    pub sent_msat: u64,
+    pub sent_fee_msat: u64,
+    pub sent_count: u64,
+    /// Inbound payments not settled yet (claimable or held), not in `received_msat`.
+    pub pending_received_msat: u64,
+    /// Outbound payments in flight, not in `sent_msat`.
+    pub pending_sent_msat: u64,
 }
 
 /// What to record before an outbound payment is handed to the engine.
@@ -290,6 +346,31 @@ pub struct PaymentFilter {
     /// On `created_at`.
     pub from_timestamp: Option<u64>,
     pub to_timestamp: Option<u64>,
+    /// Payments carrying a custom record with this key.
+    pub custom_record_key: Option<u64>,
+    /// bLIP-10 fields (record 7629169), compared exactly; `action` is matched lowercased.
+    pub blip10: Blip10Filter,
+    /// Some(true): payments whose bLIP-10 record has a non-blank `message` (boostagrams).
+    pub has_message: Option<bool>,
+    /// The `send_value_split` group.
+    pub split_id: Option<String>,
+    /// The sub-wallet an inbound keysend was routed to (or an outbound split was sent from).
+    pub wallet_id: Option<String>,
+}
+
+/// Filters on the searchable bLIP-10 fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Blip10Filter {
+    pub action: Option<String>,
+    pub podcast: Option<String>,
+    pub feed_id: Option<String>,
+    pub app_name: Option<String>,
+}
+
+impl Blip10Filter {
+    pub fn is_empty(&self) -> bool {
+        self == &Blip10Filter::default()
+    }
 }
 
 /// Where a page starts.

@@ -130,6 +130,9 @@ pub(crate) struct NewRow<'a> {
     pub(crate) attempts: u32,
     pub(crate) hold: bool,
     pub(crate) webhook_url: Option<&'a str>,
+    /// `(split_id, split_index)` of a value-split recipient.
+    pub(crate) split: Option<(&'a str, u32)>,
+    pub(crate) wallet_id: Option<&'a str>,
 }
 
 pub(crate) fn insert_row(
@@ -144,9 +147,9 @@ pub(crate) fn insert_row(
         "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
          amount_msat, fee_limit_msat, status, preimage, payment_secret, invoice, expires_at, \
          created_at, last_updated, created_index, updated_index, metadata, attempts, hold, \
-         webhook_url) \
+         webhook_url, split_id, split_index, wallet_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19)",
+         ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         &row.hash[..],
@@ -168,6 +171,9 @@ pub(crate) fn insert_row(
         row.attempts,
         row.hold,
         row.webhook_url,
+        row.split.map(|(id, _)| id),
+        row.split.map(|(_, index)| index),
+        row.wallet_id,
     ])?;
     let id = tx.last_insert_rowid();
     record_history(tx, id, updated_index, now_db)?;
@@ -218,9 +224,92 @@ pub(crate) fn insert_invoice_row(
             attempts: 0,
             hold,
             webhook_url,
+            split: None,
+            wallet_id: None,
         },
         now,
     )
+}
+
+/// The intent write of [`Ledger::insert_outbound_intent_with_webhook`], in the caller's
+/// transaction (a keyed send and a value split write their keys in the same one).
+pub(crate) fn outbound_intent_in(
+    tx: &Transaction<'_>,
+    new: &NewOutbound,
+    webhook_url: Option<&str>,
+    split: Option<(&str, u32)>,
+    now: u64,
+) -> Result<OutboundIntent, LedgerError> {
+    let Some(existing) = payment_by_hash(tx, &new.payment_hash)? else {
+        let id = insert_row(
+            tx,
+            &NewRow {
+                hash: &new.payment_hash,
+                direction: Direction::Outbound,
+                kind: new.kind,
+                destination: Some(&new.destination),
+                description: &new.description,
+                amount_msat: new.amount_msat,
+                fee_limit_msat: new.fee_limit_msat,
+                status: PaymentStatus::Pending,
+                preimage: new.preimage.as_ref(),
+                payment_secret: new.payment_secret.as_ref(),
+                invoice: new.invoice.as_deref(),
+                expires_at: new.expires_at,
+                metadata: new.metadata.as_deref(),
+                attempts: 1,
+                hold: false,
+                webhook_url,
+                split,
+                wallet_id: None,
+            },
+            now,
+        )?;
+        add_custom_records(tx, id, &new.custom_records)?;
+        return Ok(OutboundIntent::Created(reload(tx, &new.payment_hash)?));
+    };
+    require_direction(&existing, Direction::Outbound)?;
+    match existing.status {
+        PaymentStatus::Pending | PaymentStatus::Claimable => {
+            Ok(OutboundIntent::AlreadyPending(existing))
+        }
+        PaymentStatus::Succeeded => Ok(OutboundIntent::AlreadySucceeded(existing)),
+        // Inbound-only states; `require_direction` above keeps them out.
+        PaymentStatus::Held | PaymentStatus::Canceled => {
+            guard(&existing, PaymentStatus::Pending)?;
+            Ok(OutboundIntent::AlreadyPending(existing))
+        }
+        PaymentStatus::Failed => {
+            guard(&existing, PaymentStatus::Pending)?;
+            tx.prepare_cached(
+                "UPDATE payments SET kind = ?2, destination = ?3, description = ?4, \
+                 amount_msat = ?5, fee_limit_msat = ?6, payment_secret = ?7, \
+                 preimage = ?8, invoice = ?9, expires_at = ?10, metadata = ?11, \
+                 status = 'pending', fee_paid_msat = NULL, failure_code = NULL, \
+                 failure_reason = NULL, attempts = attempts + 1, \
+                 webhook_url = coalesce(?12, webhook_url) WHERE id = ?1",
+            )?
+            .execute(params![
+                existing.id,
+                new.kind.as_str(),
+                &new.destination[..],
+                new.description,
+                opt_u64(new.amount_msat)?,
+                opt_u64(new.fee_limit_msat)?,
+                new.payment_secret.as_ref().map(|s| &s[..]),
+                new.preimage.as_ref().map(|p| &p[..]),
+                new.invoice,
+                opt_u64(new.expires_at)?,
+                new.metadata,
+                webhook_url,
+            ])?;
+            tx.prepare_cached("DELETE FROM payment_custom_records WHERE payment_id = ?1")?
+                .execute([existing.id])?;
+            add_custom_records(tx, existing.id, &new.custom_records)?;
+            touch(tx, existing.id, now, EventKind::PaymentPending)?;
+            Ok(OutboundIntent::Retrying(reload(tx, &new.payment_hash)?))
+        }
+    }
 }
 
 impl Ledger {
@@ -241,76 +330,7 @@ impl Ledger {
     ) -> Result<OutboundIntent, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
-        self.write(|tx| {
-            let Some(existing) = payment_by_hash(tx, &new.payment_hash)? else {
-                let id = insert_row(
-                    tx,
-                    &NewRow {
-                        hash: &new.payment_hash,
-                        direction: Direction::Outbound,
-                        kind: new.kind,
-                        destination: Some(&new.destination),
-                        description: &new.description,
-                        amount_msat: new.amount_msat,
-                        fee_limit_msat: new.fee_limit_msat,
-                        status: PaymentStatus::Pending,
-                        preimage: new.preimage.as_ref(),
-                        payment_secret: new.payment_secret.as_ref(),
-                        invoice: new.invoice.as_deref(),
-                        expires_at: new.expires_at,
-                        metadata: new.metadata.as_deref(),
-                        attempts: 1,
-                        hold: false,
-                        webhook_url,
-                    },
-                    now,
-                )?;
-                add_custom_records(tx, id, &new.custom_records)?;
-                return Ok(OutboundIntent::Created(reload(tx, &new.payment_hash)?));
-            };
-            require_direction(&existing, Direction::Outbound)?;
-            match existing.status {
-                PaymentStatus::Pending | PaymentStatus::Claimable => {
-                    Ok(OutboundIntent::AlreadyPending(existing))
-                }
-                PaymentStatus::Succeeded => Ok(OutboundIntent::AlreadySucceeded(existing)),
-                // Inbound-only states; `require_direction` above keeps them out.
-                PaymentStatus::Held | PaymentStatus::Canceled => {
-                    guard(&existing, PaymentStatus::Pending)?;
-                    Ok(OutboundIntent::AlreadyPending(existing))
-                }
-                PaymentStatus::Failed => {
-                    guard(&existing, PaymentStatus::Pending)?;
-                    tx.prepare_cached(
-                        "UPDATE payments SET kind = ?2, destination = ?3, description = ?4, \
-                         amount_msat = ?5, fee_limit_msat = ?6, payment_secret = ?7, \
-                         preimage = ?8, invoice = ?9, expires_at = ?10, metadata = ?11, \
-                         status = 'pending', fee_paid_msat = NULL, failure_code = NULL, \
-                         failure_reason = NULL, attempts = attempts + 1, \
-                         webhook_url = coalesce(?12, webhook_url) WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        existing.id,
-                        new.kind.as_str(),
-                        &new.destination[..],
-                        new.description,
-                        opt_u64(new.amount_msat)?,
-                        opt_u64(new.fee_limit_msat)?,
-                        new.payment_secret.as_ref().map(|s| &s[..]),
-                        new.preimage.as_ref().map(|p| &p[..]),
-                        new.invoice,
-                        opt_u64(new.expires_at)?,
-                        new.metadata,
-                        webhook_url,
-                    ])?;
-                    tx.prepare_cached("DELETE FROM payment_custom_records WHERE payment_id = ?1")?
-                        .execute([existing.id])?;
-                    add_custom_records(tx, existing.id, &new.custom_records)?;
-                    touch(tx, existing.id, now, EventKind::PaymentPending)?;
-                    Ok(OutboundIntent::Retrying(reload(tx, &new.payment_hash)?))
-                }
-            }
-        })
+        self.write(|tx| outbound_intent_in(tx, new, webhook_url, None, now))
     }
 
     /// Records an invoice we generated. Replaying it returns the stored row unchanged.
@@ -358,6 +378,16 @@ impl Ledger {
         &self,
         c: &InboundClaimable,
     ) -> Result<ClaimableOutcome, LedgerError> {
+        self.record_inbound_claimable_routed(c, None)
+    }
+
+    /// [`Ledger::record_inbound_claimable`]; a new keysend row is tagged with `wallet_id` (the
+    /// sub-wallet its routing record named).
+    pub fn record_inbound_claimable_routed(
+        &self,
+        c: &InboundClaimable,
+        wallet_id: Option<&str>,
+    ) -> Result<ClaimableOutcome, LedgerError> {
         let now = self.now();
         self.write(|tx| {
             let Some(existing) = payment_by_hash(tx, &c.payment_hash)? else {
@@ -380,6 +410,8 @@ impl Ledger {
                         attempts: 0,
                         hold: false,
                         webhook_url: None,
+                        split: None,
+                        wallet_id,
                     },
                     now,
                 )?;

@@ -22,7 +22,8 @@ use rusqlite::{params, Transaction};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::EventKind;
-use crate::ledger::model::{Direction, Payment, PaymentKind, PaymentStatus};
+use crate::ledger::idempotency::{check_key, store_key, KeyTarget};
+use crate::ledger::model::{Direction, IdempotencyKey, Payment, PaymentKind, PaymentStatus};
 use crate::ledger::payments::{guard, insert_row, next_counter, reload, touch, NewRow};
 use crate::ledger::row::{payment_by_hash, to_db_u64};
 use crate::ledger::Ledger;
@@ -54,6 +55,9 @@ pub enum SendpayBegin {
     PaidDifferently(Box<Payment>),
     /// Another send of this hash is in flight (CLN 200); the text says which.
     InProgress(String),
+    /// The idempotency key named an earlier send of the same request: its latest part, as it
+    /// stands; nothing was recorded or is to be sent.
+    Replay(SendpayPart),
 }
 
 /// Gives the changed part a new `updated_index`; the first part changed with its payment row
@@ -149,102 +153,38 @@ fn take_ready_group(
 impl Ledger {
     /// Records a `sendpay` part, or says what is already recorded for its hash (module docs).
     pub fn sendpay_begin(&self, new: &NewSendpayPart) -> Result<SendpayBegin, LedgerError> {
+        self.sendpay_begin_keyed(new, None)
+    }
+
+    /// [`Ledger::sendpay_begin`] under an optional idempotency key (see `idempotency.rs`): a
+    /// key already used for the same request answers that payment's latest part and records
+    /// nothing; one used for another request is `IdempotencyKeyReused`.
+    pub fn sendpay_begin_keyed(
+        &self,
+        new: &NewSendpayPart,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<SendpayBegin, LedgerError> {
         let now = self.now();
         self.write(|tx| {
-            let hash = &new.payment_hash;
-            let Some(existing) = payment_by_hash(tx, hash)? else {
-                insert_row(
-                    tx,
-                    &NewRow {
-                        hash,
-                        direction: Direction::Outbound,
-                        kind: PaymentKind::Route,
-                        destination: Some(&new.destination),
-                        description: new.description.as_deref().unwrap_or_default(),
-                        amount_msat: Some(new.total_msat),
-                        fee_limit_msat: None,
-                        status: PaymentStatus::Pending,
-                        preimage: None,
-                        payment_secret: new.payment_secret.as_ref(),
-                        invoice: new.bolt11.as_deref(),
-                        expires_at: None,
-                        metadata: None,
-                        attempts: 1,
-                        hold: false,
-                        webhook_url: None,
-                    },
-                    now,
-                )?;
-                let payment = reload(tx, hash)?;
-                let groupid = new.groupid.unwrap_or(1);
-                return begin_part(tx, &payment, new, groupid, Some(payment.created_index), now);
+            let Some(key) = key else {
+                return sendpay_begin_in(tx, new, now);
             };
-            if existing.direction != Direction::Outbound {
-                return Err(LedgerError::DirectionConflict {
-                    hash: *hash,
-                    existing: existing.direction.as_str(),
-                });
-            }
-            match existing.status {
-                PaymentStatus::Succeeded => {
-                    let same = existing.amount_msat == Some(new.total_msat)
-                        && existing.destination == Some(new.destination);
-                    if !same {
-                        return Ok(SendpayBegin::PaidDifferently(Box::new(existing)));
+            match check_key(tx, key)? {
+                Some(KeyTarget::Payment(id)) => {
+                    let part = parts_where(tx, "s.payment_id = ?1", &[&id])?
+                        .pop()
+                        .ok_or(LedgerError::IdempotencyKeyReused(key.key.clone()))?;
+                    Ok(SendpayBegin::Replay(part))
+                }
+                Some(KeyTarget::Split(_)) => {
+                    Err(LedgerError::IdempotencyKeyReused(key.key.clone()))
+                }
+                None => {
+                    let begun = sendpay_begin_in(tx, new, now)?;
+                    if let Some(existing) = payment_by_hash(tx, &new.payment_hash)? {
+                        store_key(tx, key, &KeyTarget::Payment(existing.id), now)?;
                     }
-                    let part = parts_where(
-                        tx,
-                        "s.payment_id = ?1 AND s.status = 'complete'",
-                        &[&existing.id],
-                    )?
-                    .into_iter()
-                    .next();
-                    Ok(SendpayBegin::AlreadyComplete {
-                        payment: Box::new(existing),
-                        part,
-                    })
-                }
-                PaymentStatus::Failed => {
-                    guard(&existing, PaymentStatus::Pending)?;
-                    let groupid = match new.groupid {
-                        Some(g) => g,
-                        None => next_groupid(tx, existing.id)?,
-                    };
-                    tx.prepare_cached(
-                        "DELETE FROM sendpay_parts WHERE payment_id = ?1 AND groupid = ?2 \
-                         AND partid = ?3 AND status = 'failed'",
-                    )?
-                    .execute(params![
-                        existing.id,
-                        to_db_u64(groupid)?,
-                        to_db_u64(new.partid)?
-                    ])?;
-                    tx.prepare_cached(
-                        "UPDATE payments SET kind = 'route', destination = ?2, \
-                         amount_msat = ?3, payment_secret = coalesce(?4, payment_secret), \
-                         invoice = coalesce(?5, invoice), status = 'pending', \
-                         fee_paid_msat = NULL, failure_code = NULL, failure_reason = NULL, \
-                         attempts = attempts + 1 WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        existing.id,
-                        &new.destination[..],
-                        to_db_u64(new.total_msat)?,
-                        new.payment_secret.as_ref().map(|s| &s[..]),
-                        new.bolt11,
-                    ])?;
-                    touch(tx, existing.id, now, EventKind::PaymentPending)?;
-                    let payment = reload(tx, hash)?;
-                    begin_part(tx, &payment, new, groupid, None, now)
-                }
-                PaymentStatus::Pending | PaymentStatus::Claimable => {
-                    pending_begin(tx, &existing, new, now)
-                }
-                PaymentStatus::Held | PaymentStatus::Canceled => {
-                    Err(LedgerError::DirectionConflict {
-                        hash: *hash,
-                        existing: existing.direction.as_str(),
-                    })
+                    Ok(begun)
                 }
             }
         })
@@ -492,4 +432,106 @@ pub(crate) fn settle_parts(
         bump_part(tx, part.id, (i == 0).then_some(shared))?;
     }
     Ok(())
+}
+
+/// The body of [`Ledger::sendpay_begin`], in the caller's transaction.
+fn sendpay_begin_in(
+    tx: &Transaction<'_>,
+    new: &NewSendpayPart,
+    now: u64,
+) -> Result<SendpayBegin, LedgerError> {
+    let hash = &new.payment_hash;
+    let Some(existing) = payment_by_hash(tx, hash)? else {
+        insert_row(
+            tx,
+            &NewRow {
+                hash,
+                direction: Direction::Outbound,
+                kind: PaymentKind::Route,
+                destination: Some(&new.destination),
+                description: new.description.as_deref().unwrap_or_default(),
+                amount_msat: Some(new.total_msat),
+                fee_limit_msat: None,
+                status: PaymentStatus::Pending,
+                preimage: None,
+                payment_secret: new.payment_secret.as_ref(),
+                invoice: new.bolt11.as_deref(),
+                expires_at: None,
+                metadata: None,
+                attempts: 1,
+                hold: false,
+                webhook_url: None,
+                split: None,
+                wallet_id: None,
+            },
+            now,
+        )?;
+        let payment = reload(tx, hash)?;
+        let groupid = new.groupid.unwrap_or(1);
+        return begin_part(tx, &payment, new, groupid, Some(payment.created_index), now);
+    };
+    if existing.direction != Direction::Outbound {
+        return Err(LedgerError::DirectionConflict {
+            hash: *hash,
+            existing: existing.direction.as_str(),
+        });
+    }
+    match existing.status {
+        PaymentStatus::Succeeded => {
+            let same = existing.amount_msat == Some(new.total_msat)
+                && existing.destination == Some(new.destination);
+            if !same {
+                return Ok(SendpayBegin::PaidDifferently(Box::new(existing)));
+            }
+            let part = parts_where(
+                tx,
+                "s.payment_id = ?1 AND s.status = 'complete'",
+                &[&existing.id],
+            )?
+            .into_iter()
+            .next();
+            Ok(SendpayBegin::AlreadyComplete {
+                payment: Box::new(existing),
+                part,
+            })
+        }
+        PaymentStatus::Failed => {
+            guard(&existing, PaymentStatus::Pending)?;
+            let groupid = match new.groupid {
+                Some(g) => g,
+                None => next_groupid(tx, existing.id)?,
+            };
+            tx.prepare_cached(
+                "DELETE FROM sendpay_parts WHERE payment_id = ?1 AND groupid = ?2 \
+                 AND partid = ?3 AND status = 'failed'",
+            )?
+            .execute(params![
+                existing.id,
+                to_db_u64(groupid)?,
+                to_db_u64(new.partid)?
+            ])?;
+            tx.prepare_cached(
+                "UPDATE payments SET kind = 'route', destination = ?2, \
+                 amount_msat = ?3, payment_secret = coalesce(?4, payment_secret), \
+                 invoice = coalesce(?5, invoice), status = 'pending', \
+                 fee_paid_msat = NULL, failure_code = NULL, failure_reason = NULL, \
+                 attempts = attempts + 1 WHERE id = ?1",
+            )?
+            .execute(params![
+                existing.id,
+                &new.destination[..],
+                to_db_u64(new.total_msat)?,
+                new.payment_secret.as_ref().map(|s| &s[..]),
+                new.bolt11,
+            ])?;
+            touch(tx, existing.id, now, EventKind::PaymentPending)?;
+            let payment = reload(tx, hash)?;
+            begin_part(tx, &payment, new, groupid, None, now)
+        }
+        PaymentStatus::Pending | PaymentStatus::Claimable => pending_begin(tx, &existing, new, now),
+        PaymentStatus::Held | PaymentStatus::Canceled => Err(LedgerError::DirectionConflict {
+            hash: *hash,
+            existing: existing.direction.as_str(),
+        }),
+    }
 }

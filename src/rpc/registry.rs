@@ -23,9 +23,10 @@ use super::lightning::nodes::{
     list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
 };
 use super::lightning::payments::{
-    cancel_invoice::CancelInvoice, estimate_fee::EstimateFee, generate_invoice::GenerateInvoice,
-    get_payment_details::GetPaymentDetails, list_payments_by_filter::ListPaymentsByFilter,
-    send_payment::SendPayment, settle_invoice::SettleInvoice,
+    cancel_invoice::CancelInvoice, estimate_fee::EstimateFee, export::Export,
+    generate_invoice::GenerateInvoice, get_payment_details::GetPaymentDetails,
+    list_payments_by_filter::ListPaymentsByFilter, send_payment::SendPayment,
+    send_value_split::SendValueSplit, settle_invoice::SettleInvoice, wallet_totals::WalletTotals,
 };
 use super::lightning::wallet::{
     get_new_address::GetNewAddress, my_balance::MyBalance, send_to_address::SendToAddress,
@@ -61,6 +62,9 @@ pub fn product_router() -> Router {
         .with::<SettleInvoice>()
         .with::<CancelInvoice>()
         .with::<EstimateFee>()
+        .with::<SendValueSplit>()
+        .with::<WalletTotals>()
+        .with::<Export>()
         .with::<ListEvents>()
         .with::<WaitEvents>()
         .with::<ListWebhookDeliveries>()

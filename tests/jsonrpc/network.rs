@@ -477,6 +477,39 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
         json!({"coin": COIN, "from_index": 1, "limit": 3, "timeout_secs": 0}),
     )
     .await;
+    // Value for value: a value block per surface (each its own key), then the same totals,
+    // boost search and CSV everywhere.
+    let peer1_split = sandbox.node_id(Role::Peer1).to_string();
+    let mut split_round = 0;
+    let splits = c
+        .once_per_surface("lightning::payments::send_value_split", || {
+            split_round += 1;
+            let params = json!({"coin": COIN, "total_msat": 20_000,
+                "recipients": [{"name": "Host", "destination": peer1_split.clone(), "split": 95},
+                               {"name": "App", "destination": peer1_split.clone(), "split": 5, "fee": true}],
+                "custom_records": {"7629169": {"json": {"action": "boost", "podcast": "Surfaces", "message": "hi"}}},
+                "idempotency_key": format!("surface-split-{split_round}"), "wait_timeout_secs": 60});
+            async move { params }
+        })
+        .await;
+    assert_eq!(distinct(&splits, "split_id"), 4);
+    assert!(
+        splits
+            .iter()
+            .all(|s| s["recipients"][0]["status"] == "succeeded"),
+        "{splits:?}"
+    );
+    c.same_everywhere(
+        "lightning::payments::wallet_totals",
+        json!({"coin": COIN, "wallet_id": "wal_nobody"}),
+    )
+    .await;
+    c.same_everywhere(
+        "lightning::payments::export",
+        json!({"coin": COIN, "format": "csv",
+               "filter": {"blip10.podcast": "Surfaces", "has_message": true, "status": "succeeded"}}),
+    )
+    .await;
     c.same_everywhere(
         "lightning::events::list_webhook_deliveries",
         json!({"coin": COIN, "from_event_index": 1, "limit": 10}),

@@ -18,6 +18,20 @@ pub(crate) const WORDS: [&str; 12] = [
     "burger", "coffee", "boost", "stream", "podcast", "invoice", "rent", "pizza", "tip", "spinach",
     "almanac", "delorean",
 ];
+/// Shows, apps and sub-wallets of the synthetic value-for-value keysends.
+pub(crate) const PODCASTS: u64 = 1000;
+pub(crate) const APPS: [&str; 8] = [
+    "Fountain",
+    "Podverse",
+    "Breez",
+    "Castamatic",
+    "CurioCaster",
+    "Podfriend",
+    "LNBeats",
+    "mmln",
+];
+pub(crate) const WALLETS: u64 = 200;
+
 /// The synthetic data's clock starts here and spans a year.
 pub(crate) const EPOCH: u64 = 1_700_000_000;
 pub(crate) const SPAN_SECS: u64 = 365 * 24 * 3600;
@@ -82,8 +96,8 @@ pub fn fill(ledger: &Ledger, rows: u64, seed: u64) -> Result<Duration, LedgerErr
             let mut insert = tx.prepare_cached(
                 "INSERT INTO payments (payment_hash, direction, kind, destination, description, \
                  amount_msat, fee_paid_msat, status, created_at, last_updated, created_index, \
-                 updated_index, attempts) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 updated_index, attempts, wallet_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             let mut record = tx.prepare_cached(
                 "INSERT INTO payment_custom_records (payment_id, key, value) VALUES (?1, ?2, ?3)",
@@ -115,6 +129,9 @@ pub fn fill(ledger: &Ledger, rows: u64, seed: u64) -> Result<Duration, LedgerErr
                     format!("{} #{}", WORDS[w], rng.below(10_000))
                 };
                 let destination = outbound.then(|| synthetic_destination(rng.below(DESTINATIONS)));
+                // A fifth of received keysends are routed to a sub-wallet (LNPay, Alby: 696969).
+                let wallet = (keysend && !outbound && rng.below(5) == 0)
+                    .then(|| format!("wal_{}", rng.below(WALLETS)));
                 insert.execute(params![
                     &synthetic_hash(n)[..],
                     if outbound { "outbound" } else { "inbound" },
@@ -129,20 +146,40 @@ pub fn fill(ledger: &Ledger, rows: u64, seed: u64) -> Result<Duration, LedgerErr
                     n as i64,
                     updated_base + j as i64 + 1,
                     u32::from(outbound),
+                    wallet.as_deref(),
                 ])?;
                 if keysend && !outbound {
+                    let id = tx.last_insert_rowid();
+                    // Podcasting 2.0 traffic: mostly streams, some boosts, two thirds of the
+                    // boosts with a message (boostagrams), which also carry a tip note.
+                    let action = match rng.below(100) {
+                        0..=79 => "stream",
+                        80..=94 => "boost",
+                        _ => "auto",
+                    };
+                    let boostagram = action == "boost" && rng.below(3) < 2;
+                    let show = rng.below(PODCASTS);
+                    let message = if boostagram {
+                        format!(",\"message\":\"great episode {}\"", rng.below(100))
+                    } else {
+                        String::new()
+                    };
                     let value = format!(
-                        "{{\"action\":\"stream\",\"podcast\":\"Podcasting 2.0\",\"feedID\":\"{}\",\
-                         \"episode\":\"Episode {}\",\"ts\":{},\"value_msat_total\":{amount}}}",
-                        rng.below(1_000_000),
+                        "{{\"action\":\"{action}\",\"podcast\":\"Show {show}\",\"feedID\":\"{}\",\
+                         \"app_name\":\"{}\",\"episode\":\"Episode {}\",\"ts\":{},\
+                         \"value_msat_total\":{amount}{message}}}",
+                        100_000 + show,
+                        APPS[rng.below(APPS.len() as u64) as usize],
                         rng.below(500),
                         rng.below(3600)
                     );
-                    record.execute(params![
-                        tx.last_insert_rowid(),
-                        7629169i64,
-                        value.as_bytes()
-                    ])?;
+                    record.execute(params![id, 7629169i64, value.as_bytes()])?;
+                    if boostagram {
+                        record.execute(params![id, 7629171i64, b"thanks".as_slice()])?;
+                    }
+                    if let Some(wallet) = &wallet {
+                        record.execute(params![id, 696969i64, wallet.as_bytes()])?;
+                    }
                 }
             }
             tx.execute(

@@ -13,10 +13,12 @@ use rusqlite::types::Value;
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::filter::{conditions_for, RangeAccess};
-use crate::ledger::model::{IndexKind, Paging, PaymentFilter, PaymentStatus, PaymentTypeFilter};
+use crate::ledger::model::{
+    Blip10Filter, IndexKind, Paging, PaymentFilter, PaymentStatus, PaymentTypeFilter,
+};
 use crate::ledger::query::list_sql;
 use crate::ledger::{Ledger, LedgerOptions, Synchronous};
-pub(crate) use fill::{DESTINATIONS, EPOCH, SPAN_SECS, WORDS};
+pub(crate) use fill::{APPS, DESTINATIONS, EPOCH, PODCASTS, SPAN_SECS, WALLETS, WORDS};
 
 /// Latency figures of one query kind, in microseconds.
 #[derive(Debug, Clone)]
@@ -157,6 +159,96 @@ fn case_filters() -> Vec<Case> {
                     ..Default::default()
                 },
                 page(r, n / 2),
+            )
+        }),
+        // Value for value (migration 9): record keys, bLIP-10 fields, boostagrams, wallets.
+        ("custom_record_key", |_, _| {
+            (
+                PaymentFilter {
+                    custom_record_key: Some(7_629_171),
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("blip10_action_boost", |_, _| {
+            (
+                PaymentFilter {
+                    blip10: Blip10Filter {
+                        action: Some("boost".into()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("blip10_podcast", |r, _| {
+            (
+                PaymentFilter {
+                    blip10: Blip10Filter {
+                        podcast: Some(format!("Show {}", r.below(PODCASTS))),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("blip10_feed_id", |r, _| {
+            (
+                PaymentFilter {
+                    blip10: Blip10Filter {
+                        feed_id: Some((100_000 + r.below(PODCASTS)).to_string()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("blip10_app_name", |r, _| {
+            (
+                PaymentFilter {
+                    blip10: Blip10Filter {
+                        app_name: Some(APPS[r.below(APPS.len() as u64) as usize].into()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("has_message", |_, _| {
+            (
+                PaymentFilter {
+                    has_message: Some(true),
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("boostagrams_per_show", |r, _| {
+            (
+                PaymentFilter {
+                    blip10: Blip10Filter {
+                        action: Some("boost".into()),
+                        podcast: Some(format!("Show {}", r.below(PODCASTS))),
+                        ..Default::default()
+                    },
+                    has_message: Some(true),
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
+            )
+        }),
+        ("wallet_id", |r, _| {
+            (
+                PaymentFilter {
+                    wallet_id: Some(format!("wal_{}", r.below(WALLETS))),
+                    ..Default::default()
+                },
+                Paging::PageNumber(1),
             )
         }),
     ]

@@ -85,6 +85,13 @@ pub enum ClnPayError {
         #[serde(flatten)]
         data: ClnData,
     },
+    /// mmln: the idempotency key was first used for a different request.
+    #[error("{message}")]
+    IdempotencyKeyReused {
+        #[serde(skip)]
+        message: String,
+        idempotency_key: String,
+    },
     #[error("DB error: {0}")]
     DbError(String),
 }
@@ -99,7 +106,7 @@ impl ClnPayError {
             DestinationFailure { .. } => Some(PAY_DESTINATION_PERM_FAIL),
             RouteFailure { .. } => Some(PAY_TRY_OTHER_ROUTE),
             RouteNotFound { .. } => Some(PAY_ROUTE_NOT_FOUND),
-            NoSuchCoin(_) | InvalidRequest(_) | DbError(_) => None,
+            NoSuchCoin(_) | InvalidRequest(_) | DbError(_) | IdempotencyKeyReused { .. } => None,
         }
     }
 }
@@ -110,7 +117,9 @@ impl RpcError for ClnPayError {
         match self {
             NoSuchCoin(_) | NoSuchPayment { .. } | RouteNotFound { .. } => StatusCode::NOT_FOUND,
             InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AlreadyPaid { .. } | PaymentInProgress { .. } => StatusCode::CONFLICT,
+            AlreadyPaid { .. } | PaymentInProgress { .. } | IdempotencyKeyReused { .. } => {
+                StatusCode::CONFLICT
+            }
             WaitTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             DestinationFailure { .. } | RouteFailure { .. } => StatusCode::BAD_GATEWAY,
             DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -135,6 +144,10 @@ impl From<LedgerError> for ClnPayError {
             LedgerError::DirectionConflict { .. } | LedgerError::InvalidLimit { .. } => {
                 ClnPayError::InvalidRequest(e.to_string())
             }
+            LedgerError::IdempotencyKeyReused(ref key) => ClnPayError::IdempotencyKeyReused {
+                message: e.to_string(),
+                idempotency_key: key.clone(),
+            },
             other => ClnPayError::DbError(other.to_string()),
         }
     }

@@ -52,6 +52,10 @@ pub struct SendpayParams {
     payment_metadata: Option<String>,
     #[serde(default)]
     description: Option<String>,
+    /// mmln: a repeat with this key and the same request answers the first send's part and
+    /// sends nothing; with another request it is `IdempotencyKeyReused` (409).
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 impl SendpayParams {
@@ -91,6 +95,7 @@ impl SendpayParams {
             groupid: self.groupid,
             payment_metadata,
             description: self.description,
+            idempotency_key: self.idempotency_key,
         })
     }
 }

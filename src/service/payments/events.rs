@@ -37,6 +37,7 @@ use super::failure::payment_failed;
 use super::hub::PaymentHub;
 use super::notify::PaymentNotifier;
 use super::send::payment_id_for;
+use super::wallet_routing::wallet_id_of;
 
 /// How a claimable payment is to be settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +109,7 @@ impl PaymentHub {
             &self.ledger,
             &self.notifier,
             &self.settings.allowed_even_records,
+            &self.settings.wallet_routing_records,
             event,
             channel_manager,
         )
@@ -120,6 +122,7 @@ pub async fn apply_payment_event(
     ledger: &Ledger,
     notifier: &PaymentNotifier,
     allowed_even: &[u64],
+    wallet_routing: &[u64],
     event: Event,
     cm: &Arc<ChannelManager>,
 ) -> Result<(), ReplayEvent> {
@@ -136,11 +139,17 @@ pub async fn apply_payment_event(
             let records = onion_fields
                 .map(|o| o.custom_tlvs().clone())
                 .unwrap_or_default();
+            // Only a keysend is routed: an invoice already names what it pays for.
+            let wallet_id = match &purpose {
+                PaymentPurpose::SpontaneousPayment(_) => wallet_id_of(&records, wallet_routing),
+                _ => None,
+            };
             let arrived = Arrived {
                 payment_hash,
                 htlc_set: payment_id,
                 amount_msat,
                 claim_deadline,
+                wallet_id,
             };
             on_claimable(
                 ledger,
@@ -298,6 +307,8 @@ struct Arrived {
     htlc_set: Option<PaymentId>,
     amount_msat: u64,
     claim_deadline: Option<u32>,
+    /// The sub-wallet a keysend's routing record names (`wallet_routing.rs`).
+    wallet_id: Option<String>,
 }
 
 /// Records a claimable payment, then claims it, fails it back, or (a hold invoice) keeps it.
@@ -330,8 +341,9 @@ async fn on_claimable(
         htlc_set: arrived.htlc_set.map(|id| id.0),
         claim_deadline_height: arrived.claim_deadline,
     };
+    let wallet_id = arrived.wallet_id;
     let payment = match ledger
-        .blocking(move |l| l.record_inbound_claimable(&claimable))
+        .blocking(move |l| l.record_inbound_claimable_routed(&claimable, wallet_id.as_deref()))
         .await
     {
         Ok(ClaimableOutcome::Claim(applied)) => applied.payment,

@@ -50,6 +50,9 @@ pub struct PaymentSettings {
     /// How long `sendpay` parts of one group are gathered (config
     /// `sendpay_mpp_timeout_secs`; LDK 0.2 sends a multi-part payment only once whole).
     pub sendpay_mpp_timeout: Duration,
+    /// Custom record keys that route an incoming keysend into a sub-wallet, in priority order
+    /// (config `wallet_routing_tlvs`; see `wallet_routing.rs`).
+    pub wallet_routing_records: Vec<u64>,
 }
 
 impl Default for PaymentSettings {
@@ -69,6 +72,7 @@ impl Default for PaymentSettings {
             hold_cancel_before_blocks: DEFAULT_HOLD_CANCEL_BEFORE_BLOCKS,
             webhook_allowed_hosts: crate::config::default_webhook_allowed_hosts(),
             sendpay_mpp_timeout: DEFAULT_SENDPAY_MPP_TIMEOUT,
+            wallet_routing_records: crate::config::DEFAULT_WALLET_ROUTING_TLVS.to_vec(),
         }
     }
 }
@@ -82,6 +86,7 @@ impl PaymentSettings {
             hold_cancel_before_blocks: config.hold_invoice_cancel_before_blocks,
             webhook_allowed_hosts: config.webhook_allowed_hosts.clone(),
             sendpay_mpp_timeout: Duration::from_secs(config.sendpay_mpp_timeout_secs),
+            wallet_routing_records: config.wallet_routing_tlvs.clone(),
             ..PaymentSettings::default()
         }
     }

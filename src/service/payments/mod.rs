@@ -5,7 +5,10 @@
 //! `{"error_type": "<Variant>", "error_data": <fields>}` (no `error_data` for unit variants).
 //!
 //! Service, around [`PaymentHub`] (ledger + waiters + settings):
-//! - `send`: pay an invoice or keysend, intent first, optional wait for the outcome;
+//! - `send`: pay an invoice or keysend, intent first, optional wait for the outcome, an
+//!   optional idempotency key (`idempotency`);
+//! - `split`: pay a Podcasting 2.0 value block (`split_plan` has the arithmetic);
+//! - `wallet_routing`: tag received keysends with the sub-wallet their record names;
 //! - `receive`: generate invoices (hold invoices too), recorded at creation;
 //! - `hold`: settle and cancel hold invoices, auto-cancel before their deadline;
 //! - `events`: LDK payment events -> ledger, then claim / fail back, then notify waiters;
@@ -17,10 +20,12 @@ pub mod blip10;
 pub mod custom_records;
 pub mod decoded_records;
 pub mod events;
+pub mod export;
 pub mod failure;
 pub mod fee_limit;
 pub mod hold;
 pub mod hub;
+pub mod idempotency;
 pub mod invoice_checks;
 pub mod keysend;
 pub mod metadata;
@@ -28,7 +33,10 @@ pub mod notify;
 pub mod receive;
 pub mod reconcile;
 pub mod send;
+pub mod split;
+pub mod split_plan;
 pub mod view;
+pub mod wallet_routing;
 
 pub use events::{apply_payment_event, claim_decision, ClaimDecision};
 pub use hold::HoldError;
@@ -37,10 +45,11 @@ pub use notify::{PaymentNotifier, PaymentSubscription};
 pub use receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
 pub use reconcile::ReconcileReport;
 pub use send::{SendError, SendOutcome, SendRequest};
+pub use split::{SplitError, SplitOutcome, SplitRecipient, ValueSplitRequest};
 pub use view::Payments;
 
 // The ledger's payment types, as the RPC layer sees them through this service.
 pub use crate::ledger::{
-    Direction, IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter, PaymentStatus,
-    PaymentTypeFilter,
+    Blip10Filter, Direction, IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter,
+    PaymentStatus, PaymentTypeFilter, WalletTotals,
 };

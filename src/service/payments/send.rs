@@ -13,6 +13,12 @@
 //! down) cancels the handler, and a cancelled handler must not leave a pending row that was
 //! never handed to LDK, because that row would refuse every re-send as "already in flight".
 //!
+//! Idempotency on a client-chosen `idempotency_key` (a keysend's hash is random per call, so
+//! hash idempotency cannot catch a retried keysend): the key and a fingerprint of the request
+//! are written with the intent row, in its transaction. A repeat of the same request returns
+//! the original payment as it stands (pending or final) and sends nothing; the same key with
+//! another request is [`SendError::IdempotencyKeyReused`].
+//!
 //! Idempotency on the payment hash:
 //! - a repeat while the payment is pending returns the same hash and sends no second HTLC;
 //! - a repeat after success is refused with [`SendError::AlreadyPaid`], carrying the earlier
@@ -37,7 +43,8 @@ use lightning_invoice::Bolt11InvoiceDescriptionRef;
 use serde_json::Value;
 
 use crate::ledger::{
-    LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+    IdempotencyKey, KeyedIntent, LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind,
+    PaymentStatus,
 };
 use crate::node::Node;
 
@@ -45,6 +52,7 @@ use super::custom_records::CustomRecordsError;
 use super::failure::{invoice_send_refused, send_refused, FailureText};
 use super::fee_limit::effective_fee_limit_msat;
 use super::hub::{PaymentHub, MAX_WAIT_TIMEOUT_SECS};
+use super::idempotency::{check_key_text, fingerprint_outbound, IdempotencyError};
 use super::invoice_checks::{check_invoice, parse_invoice, InvoiceCheckError};
 use super::keysend::{KeysendError, KeysendParams};
 use super::metadata::{ClientMetadata, MetadataError};
@@ -95,6 +103,14 @@ pub enum SendError {
     #[error("{0}")]
     InvalidWebhookUrl(crate::service::feeds::webhooks::WebhookUrlError),
     #[error("{0}")]
+    InvalidIdempotencyKey(IdempotencyError),
+    /// The key was first used for a different request.
+    #[error(
+        "idempotency key {0:?} was already used for a different request; use a new key for a \
+         new request"
+    )]
+    IdempotencyKeyReused(String),
+    #[error("{0}")]
     Ledger(#[from] LedgerError),
     /// The task recording and dispatching the payment did not finish (it panicked).
     #[error("the payment could not be recorded and sent: {0}")]
@@ -128,7 +144,7 @@ pub fn payment_id_for(hash: &[u8; 32], attempt: u32) -> PaymentId {
 }
 
 /// A send that passed validation, ready for the ledger and LDK.
-enum Prepared {
+pub(super) enum Prepared {
     Invoice {
         invoice: Box<lightning_invoice::Bolt11Invoice>,
         engine_amount_msat: Option<u64>,
@@ -144,7 +160,7 @@ enum Prepared {
 }
 
 impl Prepared {
-    fn new_row(&self) -> &NewOutbound {
+    pub(super) fn new_row(&self) -> &NewOutbound {
         match self {
             Prepared::Invoice { new, .. } | Prepared::Keysend { new, .. } => new,
         }
@@ -169,7 +185,7 @@ impl PaymentHub {
         request: SendRequest,
         wait: Option<Duration>,
     ) -> Result<SendOutcome, SendError> {
-        self.send_payment_with_webhook(node, request, wait, None)
+        self.send_payment_with_webhook(node, request, wait, None, None)
             .await
     }
 
@@ -181,7 +197,11 @@ impl PaymentHub {
         request: SendRequest,
         wait: Option<Duration>,
         webhook_url: Option<String>,
+        idempotency_key: Option<String>,
     ) -> Result<SendOutcome, SendError> {
+        if let Some(key) = &idempotency_key {
+            check_key_text(key).map_err(SendError::InvalidIdempotencyKey)?;
+        }
         if let Some(url) = &webhook_url {
             crate::service::feeds::webhooks::check_call_url(
                 url,
@@ -194,18 +214,29 @@ impl PaymentHub {
                 return Err(SendError::InvalidWaitTimeout(wait.as_secs()));
             }
         }
-        let prepared = prepare(node, request)?;
+        let prepared = prepare(node, request, None)?;
+        let key = idempotency_key.map(|key| IdempotencyKey {
+            fingerprint: fingerprint_outbound("send_payment", prepared.new_row()),
+            key,
+        });
         let hash = prepared.new_row().payment_hash;
         let subscription = wait.map(|_| self.notifier.subscribe(hash));
 
         let hub = self.clone();
         let node = Arc::clone(node);
-        let payment =
-            tokio::spawn(
-                async move { hub.record_and_dispatch(&node, prepared, webhook_url).await },
-            )
-            .await
-            .map_err(|e| SendError::DispatchTaskFailed(e.to_string()))??;
+        let payment = tokio::spawn(async move {
+            hub.record_and_dispatch(&node, prepared, webhook_url, key)
+                .await
+        })
+        .await
+        .map_err(|e| SendError::DispatchTaskFailed(e.to_string()))??;
+        // A replay names an earlier payment, with its own hash.
+        let subscription = match subscription {
+            Some(_) if payment.payment_hash != hash => {
+                Some(self.notifier.subscribe(payment.payment_hash))
+            }
+            other => other,
+        };
         match (subscription, wait) {
             (Some(subscription), Some(wait)) => self.wait_until_final(subscription, wait).await,
             _ => Ok(SendOutcome {
@@ -221,16 +252,42 @@ impl PaymentHub {
         node: &Node,
         prepared: Prepared,
         webhook_url: Option<String>,
+        key: Option<IdempotencyKey>,
     ) -> Result<Payment, SendError> {
         let hash = prepared.new_row().payment_hash;
         let new = prepared.new_row().clone();
-        let intent = self
+        let keyed = self
             .ledger
-            .blocking(move |l| l.insert_outbound_intent_with_webhook(&new, webhook_url.as_deref()))
-            .await?;
+            .blocking(move |l| {
+                l.insert_outbound_intent_keyed(&new, webhook_url.as_deref(), key.as_ref())
+            })
+            .await
+            .map_err(|e| match e {
+                LedgerError::IdempotencyKeyReused(key) => SendError::IdempotencyKeyReused(key),
+                other => SendError::Ledger(other),
+            })?;
+        let intent = match keyed {
+            KeyedIntent::Replay(p) => {
+                tracing::info!(hash = %hex::encode(p.payment_hash), "idempotency key replayed; nothing sent");
+                return Ok(p);
+            }
+            KeyedIntent::Intent(intent) => intent,
+        };
+        self.dispatch_intent(node, &prepared, intent, hash).await
+    }
+
+    /// Acts on the intent's outcome: dispatches a new row or a retry, refuses a different
+    /// amount for a pending hash, and reports an earlier success.
+    pub(super) async fn dispatch_intent(
+        &self,
+        node: &Node,
+        prepared: &Prepared,
+        intent: OutboundIntent,
+        hash: [u8; 32],
+    ) -> Result<Payment, SendError> {
         match intent {
             OutboundIntent::Created(p) | OutboundIntent::Retrying(p) => {
-                self.dispatch(node, &prepared, p.attempts).await?;
+                self.dispatch(node, prepared, p.attempts).await?;
                 Ok(p)
             }
             OutboundIntent::AlreadyPending(p) => {
@@ -398,8 +455,14 @@ fn node_id_of(new: &NewOutbound) -> Result<bitcoin::secp256k1::PublicKey, SendEr
     })
 }
 
-/// Validates the request and builds the ledger row; nothing is written yet.
-fn prepare(node: &Node, request: SendRequest) -> Result<Prepared, SendError> {
+/// Validates the request and builds the ledger row; nothing is written yet. A keysend uses
+/// `preimage` when given (a value split re-sending a failed recipient under its recorded hash),
+/// a fresh random one otherwise.
+pub(super) fn prepare(
+    node: &Node,
+    request: SendRequest,
+    preimage: Option<[u8; 32]>,
+) -> Result<Prepared, SendError> {
     let our_id = node.node_id();
     match request {
         SendRequest::Invoice {
@@ -446,7 +509,8 @@ fn prepare(node: &Node, request: SendRequest) -> Result<Prepared, SendError> {
             let request = params
                 .validate(&our_id)
                 .map_err(SendError::InvalidKeysend)?;
-            let preimage = node.keys_manager().get_secure_random_bytes();
+            let preimage =
+                preimage.unwrap_or_else(|| node.keys_manager().get_secure_random_bytes());
             let hash = sha256::Hash::hash(&preimage).to_byte_array();
             let custom_records = request
                 .custom_records

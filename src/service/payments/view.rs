@@ -3,15 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter};
+use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter, WalletTotals};
 use crate::node::Node;
 use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
 use crate::service::feeds::FeedError;
 
+use super::export::{Export, ExportError};
 use super::hold::HoldError;
 use super::hub::PaymentHub;
 use super::receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
 use super::send::{SendError, SendOutcome, SendRequest};
+use super::split::{SplitError, SplitOutcome, ValueSplitRequest};
 
 /// The payments service over the running node (see [`crate::service::Engine::payments`]).
 pub struct Payments<'a> {
@@ -43,15 +45,48 @@ impl<'a> Payments<'a> {
     }
 
     /// Pays an invoice or keysends; with `wait`, returns once final or when `wait` has passed.
-    /// `webhook_url` (checked against `webhook_allowed_hosts`) hears of this payment's changes.
+    /// `webhook_url` (checked against `webhook_allowed_hosts`) hears of this payment's changes;
+    /// `idempotency_key` makes a repeat of the same request return the first payment.
     pub async fn send(
         &self,
         request: SendRequest,
         wait: Option<Duration>,
         webhook_url: Option<String>,
+        idempotency_key: Option<String>,
     ) -> Result<SendOutcome, SendError> {
         self.hub
-            .send_payment_with_webhook(self.node, request, wait, webhook_url)
+            .send_payment_with_webhook(self.node, request, wait, webhook_url, idempotency_key)
+            .await
+    }
+
+    /// Pays a Podcasting 2.0 value block, one keysend per recipient (see `split.rs`).
+    pub async fn send_value_split(
+        &self,
+        request: ValueSplitRequest,
+    ) -> Result<SplitOutcome, SplitError> {
+        self.hub.send_value_split(self.node, request).await
+    }
+
+    /// Up to `limit` payments matching `filter` as CSV, after `from_id` (see `export.rs`).
+    pub async fn export_csv(
+        &self,
+        filter: PaymentFilter,
+        limit: Option<u64>,
+        from_id: Option<[u8; 32]>,
+    ) -> Result<Export, ExportError> {
+        self.hub.export_csv(filter, limit, from_id).await
+    }
+
+    /// Received and sent sums of one sub-wallet over `created_at` in `[from, to]`.
+    pub async fn wallet_totals(
+        &self,
+        wallet_id: String,
+        from: Option<u64>,
+        to: Option<u64>,
+    ) -> Result<WalletTotals, LedgerError> {
+        self.hub
+            .ledger()
+            .blocking(move |l| l.wallet_totals(&wallet_id, from, to))
             .await
     }
 

@@ -19,9 +19,11 @@ use lightning::routing::router::Route;
 use lightning::types::payment::{PaymentHash, PaymentSecret};
 
 use crate::ledger::{
-    FailureCode, LedgerError, NewSendpayPart, Payment, SendpayBegin, SendpayPart, SendpayStatus,
+    FailureCode, IdempotencyKey, LedgerError, NewSendpayPart, Payment, SendpayBegin, SendpayPart,
+    SendpayStatus,
 };
 use crate::node::Node;
+use crate::service::payments::idempotency::{check_key_text, Fingerprint};
 use crate::service::payments::send::payment_id_for;
 use crate::service::payments::PaymentHub;
 
@@ -42,6 +44,8 @@ pub struct SendpayRequest {
     pub groupid: Option<u64>,
     pub payment_metadata: Option<Vec<u8>>,
     pub description: Option<String>,
+    /// mmln: see `service/payments/idempotency.rs`.
+    pub idempotency_key: Option<String>,
 }
 
 /// Why `sendpay` refused.
@@ -78,6 +82,22 @@ impl SendpayError {
             _ => None,
         }
     }
+}
+
+/// The fingerprint of a `sendpay` request (see `service/payments/idempotency.rs`).
+fn fingerprint(request: &SendpayRequest) -> [u8; 32] {
+    let mut f = Fingerprint::new("sendpay");
+    f.bytes(&request.payment_hash)
+        .bytes(encode_route(&request.route).as_bytes())
+        .opt_u64(request.amount_msat)
+        .opt_u64(request.partid)
+        .opt_u64(request.groupid)
+        .opt_bytes(request.label.as_deref().map(str::as_bytes))
+        .opt_bytes(request.bolt11.as_deref().map(str::as_bytes))
+        .opt_bytes(request.payment_secret.as_ref().map(|s| s.as_slice()))
+        .opt_bytes(request.payment_metadata.as_deref())
+        .opt_bytes(request.description.as_deref().map(str::as_bytes));
+    f.finish()
 }
 
 /// The part as it stands after `sendpay`.
@@ -196,6 +216,9 @@ pub async fn sendpay(
     to_path(&request.route, node.network_graph())
         .map_err(|e| SendpayError::InvalidRequest(e.to_string()))?;
     let new = prepare(&request)?;
+    if let Some(key) = &request.idempotency_key {
+        check_key_text(key).map_err(|e| SendpayError::InvalidRequest(e.to_string()))?;
+    }
     let hub2 = hub.clone();
     let node2 = Arc::clone(node);
     tokio::spawn(async move { record_and_dispatch(&hub2, &node2, new, request).await })
@@ -209,9 +232,13 @@ async fn record_and_dispatch(
     new: NewSendpayPart,
     request: SendpayRequest,
 ) -> Result<SendpayOutcome, SendpayError> {
+    let key = request.idempotency_key.clone().map(|key| IdempotencyKey {
+        key,
+        fingerprint: fingerprint(&request),
+    });
     let begun = hub
         .ledger()
-        .blocking(move |l| l.sendpay_begin(&new))
+        .blocking(move |l| l.sendpay_begin_keyed(&new, key.as_ref()))
         .await?;
     match begun {
         SendpayBegin::New { part, ready } if ready.is_empty() => {
@@ -228,6 +255,7 @@ async fn record_and_dispatch(
         }),
         SendpayBegin::PaidDifferently(payment) => Err(SendpayError::AlreadyPaid(payment)),
         SendpayBegin::InProgress(message) => Err(SendpayError::InProgress(message)),
+        SendpayBegin::Replay(part) => Ok(SendpayOutcome { part }),
     }
 }
 

@@ -5,7 +5,10 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use crate::rpc::error::{no_such_coin_without_engine, RpcError};
-use crate::service::payments::{HoldError, InvoiceError, LedgerError, Payment, SendError};
+use crate::service::payments::export::ExportError;
+use crate::service::payments::{
+    HoldError, InvoiceError, LedgerError, Payment, SendError, SplitError,
+};
 use crate::service::sendpay::RoutingError;
 
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -30,6 +33,13 @@ pub enum PaymentsError {
     /// mmln `estimate_fee`: no route to the destination now; the text says why.
     #[error("{0}")]
     RouteNotFound(String),
+    /// mmln: the idempotency key was first used for a different request; error_data the key.
+    #[error("{message}")]
+    IdempotencyKeyReused {
+        #[serde(skip)]
+        message: String,
+        idempotency_key: String,
+    },
     /// mmln: settle or cancel of an invoice that is not a hold invoice; error_data the hash.
     #[error("{message}")]
     NotAHoldInvoice {
@@ -96,7 +106,8 @@ impl RpcError for PaymentsError {
             AlreadyPaid(_)
             | InvoiceCanceled { .. }
             | NothingHeld { .. }
-            | AlreadySettled { .. } => StatusCode::CONFLICT,
+            | AlreadySettled { .. }
+            | IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
             NotAHoldInvoice { .. } => StatusCode::BAD_REQUEST,
             PaymentError(_) | DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -114,6 +125,10 @@ impl From<LedgerError> for PaymentsError {
             }
             LedgerError::DirectionConflict { .. } => PaymentsError::PaymentError(e.to_string()),
             LedgerError::HashInUse(_) => PaymentsError::InvalidRequest(e.to_string()),
+            LedgerError::IdempotencyKeyReused(ref key) => PaymentsError::IdempotencyKeyReused {
+                message: e.to_string(),
+                idempotency_key: key.clone(),
+            },
             other => PaymentsError::DbError(other.to_string()),
         }
     }
@@ -127,15 +142,43 @@ impl From<SendError> for PaymentsError {
             | SendError::InvalidMetadata(_)
             | SendError::InvalidWaitTimeout(_)
             | SendError::InvalidWebhookUrl(_)
+            | SendError::InvalidIdempotencyKey(_)
             | SendError::AmountDiffersFromPending { .. } => {
                 PaymentsError::InvalidRequest(e.to_string())
             }
             SendError::AlreadyPaid(p) => {
                 PaymentsError::AlreadyPaid(Box::new(AlreadyPaidData::from_payment(&p)))
             }
+            SendError::IdempotencyKeyReused(ref key) => PaymentsError::IdempotencyKeyReused {
+                message: e.to_string(),
+                idempotency_key: key.clone(),
+            },
             SendError::Refused { reason, .. } => PaymentsError::PaymentError(reason),
             SendError::Ledger(e) => PaymentsError::from(e),
             SendError::DispatchTaskFailed(_) => PaymentsError::PaymentError(e.to_string()),
+        }
+    }
+}
+
+impl From<ExportError> for PaymentsError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::InvalidLimit(_) => PaymentsError::InvalidRequest(e.to_string()),
+            ExportError::Ledger(e) => PaymentsError::from(e),
+        }
+    }
+}
+
+impl From<SplitError> for PaymentsError {
+    fn from(e: SplitError) -> Self {
+        match e {
+            SplitError::IdempotencyKeyReused(ref key) => PaymentsError::IdempotencyKeyReused {
+                message: e.to_string(),
+                idempotency_key: key.clone(),
+            },
+            SplitError::Ledger(e) => PaymentsError::from(e),
+            SplitError::DispatchTaskFailed(_) => PaymentsError::PaymentError(e.to_string()),
+            _ => PaymentsError::InvalidRequest(e.to_string()),
         }
     }
 }

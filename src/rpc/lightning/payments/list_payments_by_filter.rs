@@ -15,7 +15,7 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::feeds::FeedError;
-use crate::service::payments::{IndexKind, PaymentFilter};
+use crate::service::payments::{Blip10Filter, IndexKind, PaymentFilter};
 
 pub struct ListPaymentsByFilter;
 
@@ -43,10 +43,31 @@ pub struct PaymentsFilterWire {
     from_timestamp: Option<u64>,
     #[serde(default)]
     to_timestamp: Option<u64>,
+    /// mmln: payments carrying a custom record with this key.
+    #[serde(default)]
+    custom_record_key: Option<u64>,
+    /// mmln: bLIP-10 (record 7629169) fields, compared exactly (`action` case-insensitively).
+    #[serde(default, rename = "blip10.action")]
+    blip10_action: Option<String>,
+    #[serde(default, rename = "blip10.podcast")]
+    blip10_podcast: Option<String>,
+    #[serde(default, rename = "blip10.feedID")]
+    blip10_feed_id: Option<String>,
+    #[serde(default, rename = "blip10.app_name")]
+    blip10_app_name: Option<String>,
+    /// mmln: true: a bLIP-10 record with a non-blank `message` (boostagrams); false: none.
+    #[serde(default)]
+    has_message: Option<bool>,
+    /// mmln: the recipients of one `send_value_split`.
+    #[serde(default)]
+    split_id: Option<String>,
+    /// mmln: keysends routed to this sub-wallet (`wallet_routing_tlvs`).
+    #[serde(default)]
+    wallet_id: Option<String>,
 }
 
 impl PaymentsFilterWire {
-    fn to_filter(&self) -> Result<PaymentFilter, PaymentsError> {
+    pub fn to_filter(&self) -> Result<PaymentFilter, PaymentsError> {
         Ok(PaymentFilter {
             payment_type: self
                 .payment_type
@@ -62,6 +83,16 @@ impl PaymentsFilterWire {
             to_fee_paid_msat: self.to_fee_paid_msat,
             from_timestamp: self.from_timestamp,
             to_timestamp: self.to_timestamp,
+            custom_record_key: self.custom_record_key,
+            blip10: Blip10Filter {
+                action: self.blip10_action.clone(),
+                podcast: self.blip10_podcast.clone(),
+                feed_id: self.blip10_feed_id.clone(),
+                app_name: self.blip10_app_name.clone(),
+            },
+            has_message: self.has_message,
+            split_id: self.split_id.clone(),
+            wallet_id: self.wallet_id.clone(),
         })
     }
 }

@@ -47,6 +47,10 @@ pub struct SendPaymentParams {
     /// mmln: every event of this payment is also POSTed here (webhook_allowed_hosts).
     #[serde(default)]
     webhook_url: Option<String>,
+    /// mmln: a repeat with this key and the same request returns the first payment and sends
+    /// nothing; with another request it is `IdempotencyKeyReused` (409).
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,7 +92,7 @@ impl RpcMethod for SendPayment {
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
         let outcome = engine
             .payments()
-            .send(request, wait, params.webhook_url)
+            .send(request, wait, params.webhook_url, params.idempotency_key)
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;

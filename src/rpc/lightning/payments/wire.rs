@@ -141,6 +141,14 @@ pub struct PaymentDetails {
     /// Held hold-invoice payments: the height at which the HTLCs are failed back at the latest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_deadline_height: Option<u32>,
+    /// `send_value_split` recipients: the group and the recipient's position in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_index: Option<u32>,
+    /// Inbound keysends routed to a sub-wallet by their record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wallet_id: Option<String>,
 }
 
 impl From<&Payment> for PaymentDetails {
@@ -186,6 +194,9 @@ impl From<&Payment> for PaymentDetails {
             updated_index: p.updated_index,
             htlc_expiry_height: held_deadline.map(|d| d.saturating_add(HTLC_FAIL_BACK_BUFFER)),
             claim_deadline_height: held_deadline,
+            split_id: p.split_id.clone(),
+            split_index: p.split_index,
+            wallet_id: p.wallet_id.clone(),
         }
     }
 }
