@@ -378,8 +378,8 @@ BEGIN
         CAST(coalesce(json_extract(j, '$.feedID'), json_extract(j, '$.feedId'),
             json_extract(j, '$.feed_id')) AS TEXT),
         CAST(json_extract(j, '$.app_name') AS TEXT),
-        json_type(j, '$.message') IN ('text', 'integer', 'real')
-            AND length(trim(CAST(json_extract(j, '$.message') AS TEXT))) > 0
+        CASE WHEN json_type(j, '$.message') IN ('text', 'integer', 'real')
+            AND length(trim(CAST(json_extract(j, '$.message') AS TEXT))) > 0 THEN 1 ELSE 0 END
     FROM (SELECT CAST(new.value AS TEXT) AS j);
 END;
 CREATE TRIGGER payment_blip10_delete AFTER DELETE ON payment_custom_records
@@ -395,8 +395,8 @@ INSERT INTO payment_blip10 (payment_id, action, podcast, feed_id, app_name, has_
         CAST(coalesce(json_extract(j, '$.feedID'), json_extract(j, '$.feedId'),
             json_extract(j, '$.feed_id')) AS TEXT),
         CAST(json_extract(j, '$.app_name') AS TEXT),
-        json_type(j, '$.message') IN ('text', 'integer', 'real')
-            AND length(trim(CAST(json_extract(j, '$.message') AS TEXT))) > 0
+        CASE WHEN json_type(j, '$.message') IN ('text', 'integer', 'real')
+            AND length(trim(CAST(json_extract(j, '$.message') AS TEXT))) > 0 THEN 1 ELSE 0 END
     FROM (SELECT payment_id, CAST(value AS TEXT) AS j FROM payment_custom_records
         WHERE key = 7629169)
     WHERE CASE WHEN json_valid(j) THEN json_type(j) END = 'object';

@@ -195,6 +195,10 @@ fn blip10_fields_record_keys_and_messages_are_searchable() {
     ledger
         .record_inbound_claimable(&received(5, &[(7_629_169, "[1,2]")]))
         .unwrap();
+    // No message key at all.
+    ledger
+        .record_inbound_claimable(&received(6, &[(7_629_169, r#"{"action":"auto"}"#)]))
+        .unwrap();
     let by = |f: PaymentFilter| hashes(&ledger, f);
     let blip = |b: Blip10Filter| PaymentFilter {
         blip10: b,
@@ -234,7 +238,7 @@ fn blip10_fields_record_keys_and_messages_are_searchable() {
             has_message: Some(false),
             ..Default::default()
         }),
-        vec![2, 3, 4, 5]
+        vec![2, 3, 4, 5, 6]
     );
     assert_eq!(
         by(PaymentFilter {
@@ -248,7 +252,7 @@ fn blip10_fields_record_keys_and_messages_are_searchable() {
             custom_record_key: Some(7_629_169),
             ..Default::default()
         }),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
     // A retried outbound payment's records are replaced, and its bLIP-10 row with them.
     ledger
