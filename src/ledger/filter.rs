@@ -15,6 +15,16 @@ pub(crate) struct Conditions {
 }
 
 impl Conditions {
+    /// Adds a fragment that binds several parameters (numbered by the caller from
+    /// [`Conditions::next_param`]).
+    fn sql_push_many(&mut self, fragment: &str, values: Vec<Value>) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(" AND ");
+        }
+        self.sql.push_str(fragment);
+        self.params.extend(values);
+    }
+
     fn push(&mut self, fragment: &str, value: Value) {
         if !self.sql.is_empty() {
             self.sql.push_str(" AND ");
@@ -150,7 +160,7 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
             c.add(&format!("{prefix}{column} <="), bound(to));
         }
     }
-    add_value_for_value(&mut c, filter);
+    add_value_for_value(&mut c, filter, prefix);
     if c.sql.is_empty() {
         c.sql.push('1');
     }
@@ -161,37 +171,87 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
 pub(crate) const RECORD_KEY_MATCHES: &str =
     "SELECT payment_id FROM payment_custom_records WHERE key =";
 
-/// The value-for-value filters (migration 9). Record and bLIP-10 conditions are id sets read
-/// from their own indexes, so they cost the matches, not a scan of every row's records.
-fn add_value_for_value(c: &mut Conditions, filter: &PaymentFilter) {
-    if let Some(key) = filter.custom_record_key {
-        let n = c.next_param();
-        c.push(
-            &format!("id IN ({RECORD_KEY_MATCHES} ?{n})"),
-            Value::Integer(key as i64),
-        );
-    }
+/// `SELECT payment_id FROM payment_blip10 WHERE ...` for the filter's bLIP-10 fields and
+/// `has_message: true`, parameters numbered from `first`; `None` when it has neither.
+fn blip10_matches(filter: &PaymentFilter, first: usize) -> Option<(String, Vec<Value>)> {
     let b = &filter.blip10;
-    let fields = [
+    let mut fields: Vec<(&str, Value)> = [
         ("action", b.action.as_ref().map(|a| a.trim().to_lowercase())),
         ("podcast", b.podcast.clone()),
         ("feed_id", b.feed_id.clone()),
         ("app_name", b.app_name.clone()),
-    ];
-    for (column, value) in fields {
-        if let Some(value) = value {
-            let n = c.next_param();
-            c.push(
-                &format!("id IN (SELECT payment_id FROM payment_blip10 WHERE {column} = ?{n})"),
-                Value::Text(value),
-            );
-        }
+    ]
+    .into_iter()
+    .filter_map(|(column, value)| value.map(|v| (column, Value::Text(v))))
+    .collect();
+    if filter.has_message == Some(true) {
+        fields.push(("has_message", Value::Integer(1)));
     }
-    if let Some(has) = filter.has_message {
+    if fields.is_empty() {
+        return None;
+    }
+    let mut sql = String::from("SELECT payment_id FROM payment_blip10 WHERE ");
+    let mut params = Vec::with_capacity(fields.len());
+    for (i, (column, value)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" AND ");
+        }
+        sql.push_str(&format!("{column} = ?{}", first + i));
+        params.push(value);
+    }
+    Some((sql, params))
+}
+
+/// A count answered by a side table alone, for a filter made only of a record key, or only of
+/// bLIP-10 fields and `has_message: true`: every side-table row belongs to exactly one payment
+/// (foreign key, ON DELETE CASCADE), so counting it equals counting the payments, without a
+/// row lookup per match.
+pub(crate) fn side_table_count(filter: &PaymentFilter) -> Option<(String, Vec<Value>)> {
+    let rest = PaymentFilter {
+        custom_record_key: None,
+        blip10: Default::default(),
+        has_message: None,
+        ..filter.clone()
+    };
+    if rest != PaymentFilter::default() {
+        return None;
+    }
+    match (filter.custom_record_key, filter.has_message) {
+        (Some(key), None) if filter.blip10.is_empty() => Some((
+            format!("SELECT count(*) FROM ({RECORD_KEY_MATCHES} ?1)"),
+            vec![Value::Integer(key as i64)],
+        )),
+        (None, None | Some(true)) => blip10_matches(filter, 1)
+            .map(|(sql, params)| (format!("SELECT count(*) FROM ({sql})"), params)),
+        _ => None,
+    }
+}
+
+/// The value-for-value filters (migration 9). Record and bLIP-10 conditions are id sets read
+/// from their own indexes, so they cost the matches, not a scan of every row's records.
+///
+/// `prefix` is `+` when walking the list order: `+id IN (...)` keeps SQLite from driving the
+/// page from the id set (and sorting it), so it walks the order index and checks each row
+/// against the set, which is cheaper when the set is large (see `prefer_order_walk`).
+fn add_value_for_value(c: &mut Conditions, filter: &PaymentFilter, prefix: &str) {
+    if let Some(key) = filter.custom_record_key {
         let n = c.next_param();
-        let op = if has { "IN" } else { "NOT IN" };
         c.push(
-            &format!("id {op} (SELECT payment_id FROM payment_blip10 WHERE has_message = ?{n})"),
+            &format!("{prefix}id IN ({RECORD_KEY_MATCHES} ?{n})"),
+            Value::Integer(key as i64),
+        );
+    }
+    // One subquery for every bLIP-10 condition, so SQLite picks the most selective of the
+    // side table's indexes for them together.
+    if let Some((sql, params)) = blip10_matches(filter, c.next_param()) {
+        c.sql_push_many(&format!("{prefix}id IN ({sql})"), params);
+    }
+    if filter.has_message == Some(false) {
+        let n = c.next_param();
+        c.push(
+            &format!(
+                "{prefix}id NOT IN (SELECT payment_id FROM payment_blip10 WHERE has_message = ?{n})"
+            ),
             Value::Integer(1),
         );
     }
@@ -301,9 +361,8 @@ mod tests {
         assert_eq!(
             c.sql,
             "id IN (SELECT payment_id FROM payment_custom_records WHERE key = ?1) \
-             AND id IN (SELECT payment_id FROM payment_blip10 WHERE action = ?2) \
-             AND id IN (SELECT payment_id FROM payment_blip10 WHERE feed_id = ?3) \
-             AND id IN (SELECT payment_id FROM payment_blip10 WHERE has_message = ?4) \
+             AND id IN (SELECT payment_id FROM payment_blip10 WHERE action = ?2 \
+             AND feed_id = ?3 AND has_message = ?4) \
              AND split_id = ?5 AND wallet_id = ?6"
         );
         assert_eq!(c.params[1], Value::Text("boost".into()));
@@ -315,6 +374,35 @@ mod tests {
             without.sql,
             "id NOT IN (SELECT payment_id FROM payment_blip10 WHERE has_message = ?1)"
         );
+        // Counted from the side tables alone when nothing else is filtered.
+        assert!(side_table_count(&filter).is_none());
+        let boosts = PaymentFilter {
+            blip10: crate::ledger::model::Blip10Filter {
+                action: Some("boost".into()),
+                ..Default::default()
+            },
+            has_message: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            side_table_count(&boosts).unwrap().0,
+            "SELECT count(*) FROM (SELECT payment_id FROM payment_blip10 WHERE action = ?1 \
+             AND has_message = ?2)"
+        );
+        let key = PaymentFilter {
+            custom_record_key: Some(7),
+            ..Default::default()
+        };
+        assert_eq!(
+            side_table_count(&key).unwrap().0,
+            "SELECT count(*) FROM (SELECT payment_id FROM payment_custom_records WHERE key = ?1)"
+        );
+        assert!(side_table_count(&PaymentFilter {
+            has_message: Some(false),
+            ..Default::default()
+        })
+        .is_none());
+        assert!(side_table_count(&PaymentFilter::default()).is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rusqlite::{params_from_iter, OptionalExtension, Transaction};
 use crate::ledger::error::LedgerError;
 use crate::ledger::filter::{
     bound, conditions, conditions_for, equality_part, fts_phrase, indexable, prefer_order_walk,
-    Conditions, RangeAccess, DESCRIPTION_MATCHES,
+    side_table_count, Conditions, RangeAccess, DESCRIPTION_MATCHES,
 };
 use crate::ledger::model::{
     IndexKind, Page, Paging, Payment, PaymentFilter, PaymentStatus, StatusChange,
@@ -123,6 +123,8 @@ fn list_in(
     });
     let total = if equality_only {
         candidates
+    } else if let Some((sql, params)) = side_table_count(filter) {
+        count(tx, &sql, &params)?
     } else if let Some(text) = description_only {
         // Counted inside the full-text index alone, without visiting the rows.
         let sql = format!("SELECT count(*) FROM ({DESCRIPTION_MATCHES} ?1)");
