@@ -5,7 +5,7 @@
 //!
 //! The file is shared with the BDK wallet, which keeps its own tables (and versions them in
 //! its `bdk_schemas` table); the ledger only touches `payments*`, `payment_*`,
-//! `ledger_counters` and `PRAGMA user_version`.
+//! `idempotency_keys`, `ledger_counters` and `PRAGMA user_version`.
 //!
 //! # Threads
 //! The API is synchronous and blocking. A [`Ledger`] is a cheap `Clone` handle, `Send + Sync`;
@@ -32,6 +32,9 @@
 //! - The description filter has `LIKE` semantics: a literal substring (`%`, `_`, `\` are
 //!   escaped), ASCII case-insensitive. A trigram index answers it for needles of 3+
 //!   characters; shorter ones are checked row by row.
+//! - Value for value (`idempotency.rs`, `wallets.rs`, migration 9): client idempotency keys
+//!   written in the intent transaction; value-split groups written whole; bLIP-10 fields kept
+//!   in `payment_blip10` by triggers, so record searches read an index, not every record.
 //! - Totals always honour the filter. Filters on direction / destination / status alone are
 //!   counted from `payment_counts` (kept by triggers); others from covering indexes.
 
