@@ -172,6 +172,8 @@ struct PaymentReport {
     durability: Durability,
     /// LDK store commits (fsync groups) on both nodes during the payment phase.
     ldk_store: StoreFigures,
+    /// Sizes of the LDK state each commit rewrites, at the end of the run.
+    ldk_state_bytes: StateSizes,
     targets: PaymentTargets,
 }
 
@@ -183,6 +185,58 @@ struct StoreFigures {
     max_writes_per_commit: u64,
     /// Value bytes written per commit, on average: mostly the ChannelManager's encoding.
     bytes_per_commit: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct StateSizes {
+    sender: NodeStateSize,
+    receiver: NodeStateSize,
+}
+
+/// The stored ChannelManager and ChannelMonitors of one node: what a flush encodes and writes
+/// whole, so their growth during a run is what slows each flush.
+#[derive(Debug, Serialize)]
+struct NodeStateSize {
+    channel_manager: u64,
+    channel_monitors: u64,
+}
+
+impl NodeStateSize {
+    fn of(app: &crate::app::AppHandle) -> NodeStateSize {
+        use crate::kvstore::KvKey;
+        use lightning::util::persist::{
+            CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+            CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+        };
+        let kv = app.node().store().kv();
+        let size = |key: KvKey| kv.get(&key).ok().flatten().map_or(0, |v| v.len() as u64);
+        let channel_manager = size(KvKey::new(
+            CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_KEY,
+        ));
+        let channel_monitors = kv
+            .list(
+                CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
+                CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+            )
+            .unwrap_or_default()
+            .into_iter()
+            .map(|name| {
+                size(KvKey::new(
+                    CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
+                    CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+                    &name,
+                ))
+            })
+            .sum();
+        NodeStateSize {
+            channel_manager,
+            channel_monitors,
+        }
+    }
 }
 
 /// Store counters of both nodes, summed (max batch: the larger).
@@ -259,6 +313,10 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
     let outcome = payments::run(load, sender, receiver).await;
     let after = ProcessUsage::now();
     let store_after = store_stats(&network);
+    let state_sizes = StateSizes {
+        sender: NodeStateSize::of(&network.sender),
+        receiver: NodeStateSize::of(&network.receiver),
+    };
     network.shutdown().await;
     let commits = store_after.commits - store_before.commits;
 
@@ -288,6 +346,7 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
             max_writes_per_commit: store_after.max_batch,
             bytes_per_commit: (store_after.bytes - store_before.bytes) / commits.max(1),
         },
+        ldk_state_bytes: state_sizes,
         targets: PaymentTargets {
             payments_per_sec: TARGET_PAYMENTS_PER_SEC,
             p50_ms: TARGET_P50_MS,

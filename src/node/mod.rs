@@ -23,6 +23,7 @@ pub mod peers;
 pub mod persist;
 mod reconcile;
 pub mod signer;
+mod staged;
 mod start;
 #[cfg(test)]
 mod stop_tests;
