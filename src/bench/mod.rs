@@ -174,6 +174,8 @@ struct PaymentReport {
     ldk_store: StoreFigures,
     /// Sizes of the LDK state each commit rewrites, at the end of the run.
     ldk_state_bytes: StateSizes,
+    /// Each node's persistence loop during the payment phase (see `FlushFigures`).
+    flushes: NodePair<FlushFigures>,
     targets: PaymentTargets,
 }
 
@@ -185,6 +187,61 @@ struct StoreFigures {
     max_writes_per_commit: u64,
     /// Value bytes written per commit, on average: mostly the ChannelManager's encoding.
     bytes_per_commit: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct NodePair<T> {
+    sender: T,
+    receiver: T,
+}
+
+fn flush_stats(network: &BenchNetwork) -> NodePair<crate::node::durable::FlushStats> {
+    NodePair {
+        sender: network.sender.node().flush_stats(),
+        receiver: network.receiver.node().flush_stats(),
+    }
+}
+
+/// One node's flushes (ChannelManager + the monitor writes it releases, one commit each):
+/// how many, how many staged entries each took, and the share of the run spent encoding the
+/// manager (under its write lock, which stops every channel), committing, and releasing.
+#[derive(Debug, Serialize)]
+struct FlushFigures {
+    flushes: u64,
+    entries_per_flush: f64,
+    encode_ms_mean: f64,
+    commit_ms_mean: f64,
+    release_ms_mean: f64,
+    /// Fraction of the run's wall time the loop spent in flushes.
+    busy: f64,
+}
+
+impl FlushFigures {
+    fn between(
+        before: &crate::node::durable::FlushStats,
+        after: &crate::node::durable::FlushStats,
+        elapsed: Duration,
+    ) -> FlushFigures {
+        let flushes = after.flushes - before.flushes;
+        let per = |us: u64| round3(us as f64 / 1000.0 / flushes.max(1) as f64);
+        let (encode, commit, release) = (
+            after.encode_us - before.encode_us,
+            after.commit_us - before.commit_us,
+            after.release_us - before.release_us,
+        );
+        FlushFigures {
+            flushes,
+            entries_per_flush: round3(
+                (after.entries - before.entries) as f64 / flushes.max(1) as f64,
+            ),
+            encode_ms_mean: per(encode),
+            commit_ms_mean: per(commit),
+            release_ms_mean: per(release),
+            busy: round3(
+                (encode + commit + release) as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -310,9 +367,11 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
     };
     let before = ProcessUsage::now();
     let store_before = store_stats(&network);
+    let flushes_before = flush_stats(&network);
     let outcome = payments::run(load, sender, receiver).await;
     let after = ProcessUsage::now();
     let store_after = store_stats(&network);
+    let flushes_after = flush_stats(&network);
     let state_sizes = StateSizes {
         sender: NodeStateSize::of(&network.sender),
         receiver: NodeStateSize::of(&network.receiver),
@@ -347,6 +406,18 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
             bytes_per_commit: (store_after.bytes - store_before.bytes) / commits.max(1),
         },
         ldk_state_bytes: state_sizes,
+        flushes: NodePair {
+            sender: FlushFigures::between(
+                &flushes_before.sender,
+                &flushes_after.sender,
+                outcome.elapsed,
+            ),
+            receiver: FlushFigures::between(
+                &flushes_before.receiver,
+                &flushes_after.receiver,
+                outcome.elapsed,
+            ),
+        },
         targets: PaymentTargets {
             payments_per_sec: TARGET_PAYMENTS_PER_SEC,
             p50_ms: TARGET_P50_MS,

@@ -25,6 +25,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use lightning::chain::chainmonitor::Persist;
 use lightning::chain::channelmonitor::{ChannelMonitor, ChannelMonitorUpdate};
@@ -152,6 +153,27 @@ pub struct Flusher {
     /// One flush at a time: counts, encodes and commits are never interleaved.
     order: Mutex<()>,
     flushes: AtomicU64,
+    stats: FlushCounters,
+}
+
+/// Where flush time goes, for the benchmark's report.
+#[derive(Default)]
+struct FlushCounters {
+    entries: AtomicU64,
+    encode_us: AtomicU64,
+    commit_us: AtomicU64,
+    release_us: AtomicU64,
+}
+
+/// Totals since start: flushes, staged entries they took, and microseconds spent encoding the
+/// manager (under its write lock), committing, and releasing updates to LDK.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct FlushStats {
+    pub flushes: u64,
+    pub entries: u64,
+    pub encode_us: u64,
+    pub commit_us: u64,
+    pub release_us: u64,
 }
 
 impl Flusher {
@@ -168,6 +190,18 @@ impl Flusher {
             chain_monitor,
             order: Mutex::new(()),
             flushes: AtomicU64::new(0),
+            stats: FlushCounters::default(),
+        }
+    }
+
+    pub fn stats(&self) -> FlushStats {
+        let c = &self.stats;
+        FlushStats {
+            flushes: self.flushes(),
+            entries: c.entries.load(Ordering::Relaxed),
+            encode_us: c.encode_us.load(Ordering::Relaxed),
+            commit_us: c.commit_us.load(Ordering::Relaxed),
+            release_us: c.release_us.load(Ordering::Relaxed),
         }
     }
 
@@ -189,11 +223,13 @@ impl Flusher {
         self.queue.manager_dirty.store(false, Ordering::SeqCst);
         // Count first, encode second (module docs, step 2).
         let counted = self.queue.len();
+        let started = Instant::now();
         // This encode covers every change made so far, so the background processor need not
         // encode the manager again (and ask for one more flush) for them. A change made after
         // this sets the flag again, so none is left unwritten.
         let _ = self.manager.get_and_clear_needs_persistence();
         let manager_bytes = self.manager.encode();
+        let encoded = Instant::now();
         let (monitor_ops, releases) = plan(self.queue.staged.take(counted));
         let report = FlushReport {
             entries: counted,
@@ -210,6 +246,7 @@ impl Flusher {
         ));
         ops.extend(monitor_ops);
         self.store.kv().apply(ops)?;
+        let committed = Instant::now();
         self.flushes.fetch_add(1, Ordering::Relaxed);
         // Durable: now, and only now, the channels may act on these updates.
         for (channel_id, update_id) in releases {
@@ -220,6 +257,15 @@ impl Flusher {
                 tracing::error!(%channel_id, update_id, "monitor update not released: {e:?}");
             }
         }
+        let c = &self.stats;
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        c.entries.fetch_add(counted as u64, Ordering::Relaxed);
+        c.encode_us
+            .fetch_add(micros(encoded - started), Ordering::Relaxed);
+        c.commit_us
+            .fetch_add(micros(committed - encoded), Ordering::Relaxed);
+        c.release_us
+            .fetch_add(micros(committed.elapsed()), Ordering::Relaxed);
         Ok(report)
     }
 }
