@@ -127,19 +127,17 @@ impl KVStoreSync for StagedWrites {
         let mut keys: Vec<String> = self.store.list(primary, secondary)?;
         let mut present: HashSet<String> = keys.iter().cloned().collect();
         let pending = lock_unpoisoned(&self.pending);
+        let in_namespace = |k: &KvKey| k.primary == primary && k.secondary == secondary;
         for entry in pending.iter() {
-            match entry {
-                Staged::Op(KvOp::Put(k, _)) if k.primary == primary && k.secondary == secondary => {
-                    if present.insert(k.key.clone()) {
-                        keys.push(k.key.clone());
-                    }
-                }
-                Staged::Op(KvOp::Delete(k)) if k.primary == primary && k.secondary == secondary => {
-                    if present.remove(&k.key) {
-                        keys.retain(|existing| existing != &k.key);
-                    }
-                }
-                _ => {}
+            let (key, put) = match entry {
+                Staged::Op(KvOp::Put(k, _)) if in_namespace(k) => (&k.key, true),
+                Staged::Op(KvOp::Delete(k)) if in_namespace(k) => (&k.key, false),
+                _ => continue,
+            };
+            if put && present.insert(key.clone()) {
+                keys.push(key.clone());
+            } else if !put && present.remove(key) {
+                keys.retain(|existing| existing != key);
             }
         }
         Ok(keys)
@@ -228,6 +226,34 @@ mod tests {
                 (ChannelId([b'a'; 32]), 2)
             ]
         );
+    }
+
+    #[test]
+    fn reads_and_lists_see_staged_writes_before_they_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Arc::new(crate::kvstore::KvStore::open(&dir.path().join("kv.sqlite")).unwrap());
+        kv.put(KvKey::new("m", "", "stored"), vec![1]).unwrap();
+        kv.put(KvKey::new("m", "", "gone"), vec![2]).unwrap();
+        let staged = StagedWrites::new(Arc::new(LdkStore::new(Arc::clone(&kv))));
+        staged.write("m", "", "stored", vec![3]).unwrap();
+        staged.write("m", "", "new", vec![4]).unwrap();
+        staged.remove("m", "", "gone", true).unwrap();
+        assert_eq!(staged.read("m", "", "stored").unwrap(), vec![3]);
+        assert_eq!(staged.read("m", "", "new").unwrap(), vec![4]);
+        assert_eq!(
+            staged.read("m", "", "gone").unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        let mut listed = staged.list("m", "").unwrap();
+        listed.sort();
+        assert_eq!(listed, vec!["new".to_string(), "stored".to_string()]);
+        // Nothing reached the store: it still holds the committed values only.
+        assert_eq!(
+            kv.get(&KvKey::new("m", "", "stored")).unwrap(),
+            Some(vec![1])
+        );
+        assert_eq!(kv.get(&KvKey::new("m", "", "new")).unwrap(), None);
+        assert_eq!(staged.len(), 3);
     }
 
     #[test]
