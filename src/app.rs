@@ -21,6 +21,7 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
 use crate::service::feeds::FeedSettings;
+use crate::service::keys::KeyRing;
 use crate::service::payments::{PaymentHub, PaymentSettings};
 use crate::service::Engine;
 use crate::transport::jsonrpc::socket::{BoundSocket, SocketError, SocketServer};
@@ -194,6 +195,8 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     ledger
         .set_webhook_routes(&feeds.webhooks.routes)
         .map_err(AppError::OpenLedgerFailed)?;
+    // The access keys, held in memory so that authenticating a request reads no row.
+    let keys = Arc::new(KeyRing::load(ledger.clone()).map_err(AppError::OpenLedgerFailed)?);
     tracing::info!("start-up 3/6: ledger {}", ledger_path.display());
 
     // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
@@ -235,6 +238,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         Arc::clone(&node),
         ledger.clone(),
         payments,
+        keys,
     ));
     let state = match RpcServerState::new(ctx, router) {
         Ok(state) => Arc::new(state),

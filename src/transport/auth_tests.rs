@@ -14,7 +14,7 @@ fn auth(max: u32, window_secs: u64) -> Authenticator {
     )
 }
 
-fn kind(r: MmResult<(), AuthError>) -> Option<AuthError> {
+fn kind<T>(r: MmResult<T, AuthError>) -> Option<AuthError> {
     r.err().map(MmError::into_inner)
 }
 
