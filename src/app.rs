@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::data_dir_lock::DataDirLock;
 use crate::ledger::{Ledger, LedgerError};
 use crate::node::{Node, NodeConfig, NodeError};
 use crate::rpc::context::RpcContext;
@@ -35,6 +36,8 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    DataDirLocked(#[from] crate::data_dir_lock::DataDirLockError),
     #[error("could not open the ledger: {0}")]
     OpenLedgerFailed(#[source] LedgerError),
     #[error("could not set up feeds: {0}")]
@@ -83,6 +86,8 @@ pub struct AppHandle {
     hold_watch: JoinHandle<()>,
     /// The webhook delivery worker and the event pruning task.
     feed_tasks: Vec<JoinHandle<()>>,
+    /// Held until the handle is gone: no second daemon, and no offline `mmln keys`, meanwhile.
+    _data_dir_lock: DataDirLock,
 }
 
 /// The former name of [`AppHandle`].
@@ -164,6 +169,8 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         path: config.data_dir.clone(),
         source,
     })?;
+    // Before anything in it is opened: a second daemon on this directory stops here.
+    let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
 
     // Step 2: the RPC port, bound now so a taken port fails start-up before the node runs;
     // it serves only in step 5.
@@ -279,6 +286,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         history_sync,
         hold_watch,
         feed_tasks,
+        _data_dir_lock: data_dir_lock,
     })
 }
 

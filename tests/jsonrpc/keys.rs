@@ -95,7 +95,11 @@ fn permitted(scope: &str, method: &str) -> bool {
 async fn scope_matrix(a: &Daemon) {
     let addr = a.app.rpc_addr();
     for scope in ["readonly", "invoice", "admin"] {
-        let key = create(a, json!({"label": format!("matrix {scope}"), "scope": scope})).await;
+        let key = create(
+            a,
+            json!({"label": format!("matrix {scope}"), "scope": scope}),
+        )
+        .await;
         let mmrpc = RpcClient::new(addr, &key.token);
         let jsonrpc = JsonRpcClient::new(addr, &key.token, None);
         for method in mmln::rpc::method_names() {
@@ -117,7 +121,10 @@ async fn scope_matrix(a: &Daemon) {
                 .await
                 .expect("an answer");
             let refused = answer["error"]["data"]["error_type"] == "Forbidden";
-            assert_eq!(refused, forbidden, "{scope} key, {method} over JSON-RPC: {answer}");
+            assert_eq!(
+                refused, forbidden,
+                "{scope} key, {method} over JSON-RPC: {answer}"
+            );
             if forbidden {
                 assert_eq!(answer["error"]["code"], -10403, "{answer}");
             }
@@ -135,11 +142,20 @@ fn assert_only_hashes_stored(a: &Daemon, tokens: &[&str]) {
     }
     let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     for token in tokens {
-        assert!(!contains(token.as_bytes()), "a token is in the database file");
+        assert!(
+            !contains(token.as_bytes()),
+            "a token is in the database file"
+        );
         // The random part alone neither, in hex or as bytes.
         let random = &token[token.len() - 64..];
-        assert!(!contains(random.as_bytes()), "a token's secret is in the file");
-        assert!(!contains(&hex::decode(random).unwrap()), "a token's bytes are in the file");
+        assert!(
+            !contains(random.as_bytes()),
+            "a token's secret is in the file"
+        );
+        assert!(
+            !contains(&hex::decode(random).unwrap()),
+            "a token's bytes are in the file"
+        );
         let digest = sha256::Hash::hash(token.as_bytes()).to_byte_array();
         assert!(contains(&digest), "the token's hash is stored");
     }
@@ -308,7 +324,10 @@ async fn access_keys_scopes_budgets_revocation_and_expiry() {
     assert_eq!(closed["error_type"], "Forbidden", "{closed}");
     ws.send(&get_info.to_string()).await;
     let answer = ws.receive().await;
-    assert_eq!(answer["error"]["data"]["error_type"], "Forbidden", "{answer}");
+    assert_eq!(
+        answer["error"]["data"]["error_type"], "Forbidden",
+        "{answer}"
+    );
     // A revoked key is refused, and is not counted as a guess.
     let first = reader_rpc
         .expect_error("version", Value::Null, "UserpassIsInvalid", 403)
@@ -331,7 +350,11 @@ async fn access_keys_scopes_budgets_revocation_and_expiry() {
     .await;
     let brief_rpc = RpcClient::new(addr, &brief.token);
     wait_until("the key expires", WAIT, || async {
-        brief_rpc.call_unchecked("version", Value::Null).await.status == 403
+        brief_rpc
+            .call_unchecked("version", Value::Null)
+            .await
+            .status
+            == 403
     })
     .await;
     brief_rpc
@@ -348,7 +371,10 @@ async fn access_keys_scopes_budgets_revocation_and_expiry() {
         brief.token.as_str(),
     ];
     for token in tokens {
-        assert!(!text.contains(&token[token.len() - 64..]), "a token is listed");
+        assert!(
+            !text.contains(&token[token.len() - 64..]),
+            "a token is listed"
+        );
     }
     let status_of = |id: u64| {
         list["keys"]

@@ -510,7 +510,10 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
             async move { json!({"coin": COIN, "id": id}) }
         })
         .await;
-    assert!(revoked.iter().all(|k| k["status"] == "revoked"), "{revoked:?}");
+    assert!(
+        revoked.iter().all(|k| k["status"] == "revoked"),
+        "{revoked:?}"
+    );
 
     let routed: BTreeSet<String> = mmln::rpc::method_names()
         .into_iter()
