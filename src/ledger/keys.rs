@@ -21,7 +21,8 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
 use crate::ledger::error::LedgerError;
-use crate::ledger::row::to_db_u64;
+use crate::ledger::model::Payment;
+use crate::ledger::row::{payment_by_hash, to_db_u64};
 use crate::ledger::Ledger;
 
 /// A key to record (the token itself never reaches the ledger).
@@ -229,6 +230,18 @@ impl Ledger {
             )?
             .execute(params![to_db_u64(id)?, to_db_u64(at)?])?;
             Ok(())
+        })
+    }
+
+    /// Records that key `key_id` made the payment `hash` (an invoice it generated); a row that
+    /// already names a key keeps it.
+    pub fn set_payment_key(&self, hash: &[u8; 32], key_id: u64) -> Result<Payment, LedgerError> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE payments SET key_id = ?2 WHERE payment_hash = ?1 AND key_id IS NULL",
+            )?
+            .execute(params![&hash[..], to_db_u64(key_id)?])?;
+            payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))
         })
     }
 

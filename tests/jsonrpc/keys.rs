@@ -194,6 +194,17 @@ async fn access_keys_scopes_budgets_revocation_and_expiry() {
         )
         .await;
     assert!(invoice["invoice"].is_string(), "{invoice}");
+    // The shop lists what its key made.
+    let made = shop_rpc
+        .ok(
+            Surface::Http,
+            LIST,
+            json!({"filter": {"key_id": shop.id}, "limit": 10}),
+        )
+        .await;
+    assert_eq!(made["total"], 1, "{made}");
+    assert_eq!(made["payments"][0]["key_id"], shop.id, "{made}");
+    assert_eq!(made["payments"][0]["payment_hash"], invoice["payment_hash"]);
 
     // --- The channel A -> B.
     a.fund(&chain, 1).await;

@@ -38,6 +38,16 @@ pub enum Caller {
     Key(u64),
 }
 
+impl Caller {
+    /// The key's id; `None` for the admin.
+    pub fn key_id(self) -> Option<u64> {
+        match self {
+            Caller::Admin => None,
+            Caller::Key(id) => Some(id),
+        }
+    }
+}
+
 /// Why a key may not make a call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
