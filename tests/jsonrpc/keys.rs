@@ -396,6 +396,14 @@ async fn access_keys_scopes_budgets_revocation_and_expiry() {
             .map(|k| k["status"].clone())
     };
     assert_eq!(status_of(shop.id), Some(json!("active")));
+    let shop_listed = list["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == shop.id)
+        .cloned()
+        .unwrap();
+    assert!(shop_listed["last_used_at"].is_u64(), "{shop_listed}");
     assert_eq!(status_of(reader.id), Some(json!("revoked")));
     assert_eq!(status_of(brief.id), Some(json!("expired")));
     assert_only_hashes_stored(&a, &tokens);

@@ -354,3 +354,7 @@ async fn sleep_or_forever(duration: Option<std::time::Duration>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "ring_tests.rs"]
+mod tests;
