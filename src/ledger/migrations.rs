@@ -315,6 +315,54 @@ CREATE INDEX sendpay_parts_by_updated ON sendpay_parts (updated_index)
     WHERE updated_index IS NOT NULL;
 "#;
 
+/// Version 9: row tallies per day and per minute of `last_updated`, by direction and status, so
+/// that `FromId` paging counts the rows before its anchor by summing a few thousand tallies
+/// instead of walking up to the whole list.
+const V9_UPDATE_TALLIES: &str = r#"
+CREATE TABLE payment_day_tallies (
+    day       INTEGER NOT NULL,
+    direction TEXT    NOT NULL,
+    status    TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (day, direction, status)
+) WITHOUT ROWID;
+CREATE TABLE payment_minute_tallies (
+    minute    INTEGER NOT NULL,
+    direction TEXT    NOT NULL,
+    status    TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (minute, direction, status)
+) WITHOUT ROWID;
+INSERT INTO payment_day_tallies (day, direction, status, n)
+    SELECT last_updated / 86400, direction, status, count(*) FROM payments GROUP BY 1, 2, 3;
+INSERT INTO payment_minute_tallies (minute, direction, status, n)
+    SELECT last_updated / 60, direction, status, count(*) FROM payments GROUP BY 1, 2, 3;
+
+CREATE TRIGGER payment_tallies_insert AFTER INSERT ON payments BEGIN
+    INSERT INTO payment_day_tallies VALUES (new.last_updated / 86400, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO payment_minute_tallies VALUES (new.last_updated / 60, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER payment_tallies_delete AFTER DELETE ON payments BEGIN
+    UPDATE payment_day_tallies SET n = n - 1 WHERE day = old.last_updated / 86400
+        AND direction = old.direction AND status = old.status;
+    UPDATE payment_minute_tallies SET n = n - 1 WHERE minute = old.last_updated / 60
+        AND direction = old.direction AND status = old.status;
+END;
+CREATE TRIGGER payment_tallies_update AFTER UPDATE OF last_updated, direction, status ON payments
+WHEN old.last_updated / 60 IS NOT new.last_updated / 60 OR old.direction IS NOT new.direction
+    OR old.status IS NOT new.status
+BEGIN
+    UPDATE payment_day_tallies SET n = n - 1 WHERE day = old.last_updated / 86400
+        AND direction = old.direction AND status = old.status;
+    UPDATE payment_minute_tallies SET n = n - 1 WHERE minute = old.last_updated / 60
+        AND direction = old.direction AND status = old.status;
+    INSERT INTO payment_day_tallies VALUES (new.last_updated / 86400, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO payment_minute_tallies VALUES (new.last_updated / 60, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
 /// Access keys (issue 16): scoped API tokens, stored only as the SHA-256 of the token; the
 /// budget reservations of the payments they make; and `payments.key_id`, the key that made a
 /// payment (NULL: the password or the unix socket). A reservation is taken in the intent
@@ -366,6 +414,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V6_EVENTS,
     V7_HOLD_INVOICES,
     V8_SENDPAY_PARTS,
+    V9_UPDATE_TALLIES,
     V10_ACCESS_KEYS,
 ];
 

@@ -59,6 +59,7 @@ mod sendpay_rows;
 mod sendpays;
 #[cfg(test)]
 mod sendpays_tests;
+mod tallies;
 #[cfg(test)]
 mod tests;
 mod webhooks;

@@ -11,7 +11,7 @@
 mod chain_sync;
 pub mod channels;
 pub mod config;
-mod durable;
+pub mod durable;
 pub mod error;
 pub mod events;
 mod flush_loop;
@@ -23,6 +23,7 @@ pub mod peers;
 pub mod persist;
 mod reconcile;
 pub mod signer;
+mod staged;
 mod start;
 #[cfg(test)]
 mod stop_tests;
@@ -222,6 +223,11 @@ impl Node {
 
     pub fn keys_manager(&self) -> &Arc<KeysManager> {
         &self.keys
+    }
+
+    /// Where the persistence loop's time went since start (for the benchmark).
+    pub fn flush_stats(&self) -> durable::FlushStats {
+        self.flusher.stats()
     }
 
     pub fn store(&self) -> &Arc<Store> {

@@ -38,17 +38,15 @@ use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::reconcile;
 use super::signer::WalletSignerProvider;
+use super::staged::{StagedWrites, MAX_PENDING_MONITOR_UPDATES};
 use super::store::{self, LdkStore};
 use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
     ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipSync,
-    GossipVerifier, MessageRouter, OnionMessenger, PeerManager, Persister,
+    GossipVerifier, MessageRouter, OnionMessenger, PeerManager, Persister, StagingPersister,
 };
 use super::wallet::{OnchainWallet, WALLET_DB_FILE};
 use super::{Node, NodeConfig, NodeError, Tasks};
-
-/// Incremental monitor updates kept before a full monitor rewrite.
-const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
 
 fn now() -> Duration {
     SystemTime::now()
@@ -100,7 +98,6 @@ pub(super) async fn start(
     let mut ldk_store = LdkStore::open(&config.data_dir)?;
     store::migrate_legacy_dir(&config.data_dir, &mut ldk_store)?;
     let store = Arc::new(ldk_store);
-    let monitor_queue = Arc::new(MonitorQueue::default());
     let persister: Arc<Persister> = Arc::new(Persister::new(
         Arc::clone(&store),
         Arc::clone(&logger),
@@ -109,6 +106,19 @@ pub(super) async fn start(
         Arc::clone(&keys_manager),
         Arc::clone(&broadcaster),
         Arc::clone(&fee_estimator),
+    ));
+    let staged = Arc::new(StagedWrites::new(Arc::clone(&store)));
+    let monitor_queue = Arc::new(MonitorQueue::new(
+        Arc::clone(&staged),
+        StagingPersister::new(
+            staged,
+            Arc::clone(&logger),
+            MAX_PENDING_MONITOR_UPDATES,
+            Arc::clone(&keys_manager),
+            Arc::clone(&keys_manager),
+            Arc::clone(&broadcaster),
+            Arc::clone(&fee_estimator),
+        ),
     ));
 
     // 4. Chain monitor. No transaction filter: we feed full blocks.
