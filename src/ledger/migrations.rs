@@ -363,6 +363,8 @@ BEGIN
     INSERT INTO payment_minute_tallies VALUES (new.last_updated / 60, new.direction, new.status, 1)
         ON CONFLICT DO UPDATE SET n = n + 1;
 END;
+"#;
+
 /// Access keys (issue 16): scoped API tokens, stored only as the SHA-256 of the token; the
 /// budget reservations of the payments they make; and `payments.key_id`, the key that made a
 /// payment (NULL: the password or the unix socket). A reservation is taken in the intent
