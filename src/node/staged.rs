@@ -127,19 +127,17 @@ impl KVStoreSync for StagedWrites {
         let mut keys: Vec<String> = self.store.list(primary, secondary)?;
         let mut present: HashSet<String> = keys.iter().cloned().collect();
         let pending = lock_unpoisoned(&self.pending);
+        let in_namespace = |k: &KvKey| k.primary == primary && k.secondary == secondary;
         for entry in pending.iter() {
-            match entry {
-                Staged::Op(KvOp::Put(k, _)) if k.primary == primary && k.secondary == secondary => {
-                    if present.insert(k.key.clone()) {
-                        keys.push(k.key.clone());
-                    }
-                }
-                Staged::Op(KvOp::Delete(k)) if k.primary == primary && k.secondary == secondary => {
-                    if present.remove(&k.key) {
-                        keys.retain(|existing| existing != &k.key);
-                    }
-                }
-                _ => {}
+            let (key, put) = match entry {
+                Staged::Op(KvOp::Put(k, _)) if in_namespace(k) => (&k.key, true),
+                Staged::Op(KvOp::Delete(k)) if in_namespace(k) => (&k.key, false),
+                _ => continue,
+            };
+            if put && present.insert(key.clone()) {
+                keys.push(key.clone());
+            } else if !put && present.remove(key) {
+                keys.retain(|existing| existing != key);
             }
         }
         Ok(keys)
