@@ -335,6 +335,7 @@ mod fuzz_filters {
                     to_fee_paid_msat: fee.1,
                     from_timestamp: time.0,
                     to_timestamp: time.1,
+                    key_id: None,
                 }
             })
     }

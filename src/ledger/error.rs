@@ -71,6 +71,9 @@ pub enum LedgerError {
         oldest_index: u64,
         next_index: u64,
     },
+    /// A payment made with an access key would go over the key's limits (issue 16).
+    #[error("{0}")]
+    BudgetExceeded(crate::ledger::keys::BudgetRefusal),
     #[error("ledger task failed: {0}")]
     TaskFailed(String),
     #[error("ledger row {id} has an unreadable {column}: {reason}")]

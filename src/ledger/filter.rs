@@ -150,6 +150,10 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
             c.add(&format!("{prefix}{column} <="), bound(to));
         }
     }
+    if let Some(key_id) = filter.key_id {
+        // Answered by the partial index `payments_by_key`.
+        c.add("key_id =", bound(key_id));
+    }
     if c.sql.is_empty() {
         c.sql.push('1');
     }
@@ -199,6 +203,7 @@ mod tests {
             to_fee_paid_msat: Some(4),
             from_timestamp: Some(5),
             to_timestamp: Some(u64::MAX),
+            key_id: Some(7),
         };
         let c = conditions(&filter);
         assert_eq!(
@@ -208,7 +213,7 @@ mod tests {
              WHERE payments_description MATCH ?4) \
              AND amount_msat >= ?5 AND amount_msat <= ?6 \
              AND fee_paid_msat >= ?7 AND fee_paid_msat <= ?8 AND created_at >= ?9 \
-             AND created_at <= ?10"
+             AND created_at <= ?10 AND key_id = ?11"
         );
         let walk = conditions_for(&filter, RangeAccess::RowCheck);
         assert_eq!(
@@ -216,7 +221,7 @@ mod tests {
             "direction = ?1 AND destination = ?2 AND status = ?3 \
              AND description LIKE ?4 ESCAPE '\\' AND +amount_msat >= ?5 AND +amount_msat <= ?6 \
              AND +fee_paid_msat >= ?7 AND +fee_paid_msat <= ?8 AND +created_at >= ?9 \
-             AND +created_at <= ?10"
+             AND +created_at <= ?10 AND key_id = ?11"
         );
         assert_eq!(
             c.params,
@@ -231,6 +236,7 @@ mod tests {
                 Value::Integer(4),
                 Value::Integer(5),
                 Value::Integer(i64::MAX),
+                Value::Integer(7),
             ]
         );
     }

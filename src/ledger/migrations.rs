@@ -365,6 +365,47 @@ BEGIN
 END;
 "#;
 
+/// Access keys (issue 16): scoped API tokens, stored only as the SHA-256 of the token; the
+/// budget reservations of the payments they make; and `payments.key_id`, the key that made a
+/// payment (NULL: the password or the unix socket). A reservation is taken in the intent
+/// transaction and settled in the transaction that marks the payment final.
+const V10_ACCESS_KEYS: &str = r#"
+CREATE TABLE access_keys (
+    id               INTEGER PRIMARY KEY,
+    token_hash       BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    token_hint       TEXT    NOT NULL,
+    label            TEXT    NOT NULL,
+    scope            TEXT    NOT NULL
+                     CHECK (scope IN ('readonly', 'invoice', 'admin', 'methods')),
+    methods          TEXT,
+    max_payment_msat INTEGER CHECK (max_payment_msat >= 0),
+    budget_msat      INTEGER CHECK (budget_msat >= 0),
+    budget_period    TEXT    CHECK (budget_period IN ('hour', 'day', 'week', 'month')),
+    created_at       INTEGER NOT NULL,
+    last_used_at     INTEGER,
+    expires_at       INTEGER,
+    revoked_at       INTEGER,
+    CHECK ((budget_msat IS NULL) = (budget_period IS NULL)),
+    CHECK ((scope = 'methods') = (methods IS NOT NULL))
+);
+
+CREATE TABLE key_reservations (
+    id           INTEGER PRIMARY KEY,
+    key_id       INTEGER NOT NULL REFERENCES access_keys (id),
+    payment_id   INTEGER NOT NULL REFERENCES payments (id),
+    attempt      INTEGER NOT NULL,
+    amount_msat  INTEGER NOT NULL CHECK (amount_msat >= 0),
+    reserved_at  INTEGER NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('reserved', 'spent', 'released')),
+    UNIQUE (payment_id, attempt)
+);
+CREATE INDEX key_reservations_by_key ON key_reservations (key_id, reserved_at);
+CREATE INDEX key_reservations_open ON key_reservations (payment_id) WHERE status = 'reserved';
+
+ALTER TABLE payments ADD COLUMN key_id INTEGER REFERENCES access_keys (id);
+CREATE INDEX payments_by_key ON payments (key_id, last_updated, id) WHERE key_id IS NOT NULL;
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     V1_PAYMENTS,
@@ -376,6 +417,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V7_HOLD_INVOICES,
     V8_SENDPAY_PARTS,
     V9_UPDATE_TALLIES,
+    V10_ACCESS_KEYS,
 ];
 
 /// The schema version this build writes.

@@ -46,6 +46,9 @@ mod hold;
 #[cfg(test)]
 mod hold_tests;
 mod index_feed;
+mod keys;
+#[cfg(test)]
+mod keys_tests;
 mod migrations;
 mod model;
 mod payments;
@@ -65,6 +68,7 @@ pub use channels::{ChannelClosure, ChannelRecord, ChannelState, OpenChannelSight
 pub use error::LedgerError;
 pub use events::{append_wallet_events, Event, EventKind, EventPage, WalletEventRecord};
 pub use index_feed::IndexedChange;
+pub use keys::{AccessKeyRow, BudgetRefusal, KeyBudget, KeyCharge, KeyUsage, NewAccessKey};
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;
 pub use query::MAX_LIMIT;

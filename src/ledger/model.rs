@@ -138,6 +138,8 @@ pub struct Payment {
     /// Hold invoices, once HTLCs arrived: the height at which LDK would fail them back
     /// (`PaymentClaimable::claim_deadline`, the earliest HTLC expiry minus 39 blocks).
     pub claim_deadline_height: Option<u32>,
+    /// Outbound: the access key that made the payment (`None`: the password or the socket).
+    pub key_id: Option<u64>,
 }
 
 /// What to record before an outbound payment is handed to the engine.
@@ -290,6 +292,8 @@ pub struct PaymentFilter {
     /// On `created_at`.
     pub from_timestamp: Option<u64>,
     pub to_timestamp: Option<u64>,
+    /// Payments made with this access key.
+    pub key_id: Option<u64>,
 }
 
 /// Where a page starts.

@@ -37,7 +37,7 @@ use lightning_invoice::Bolt11InvoiceDescriptionRef;
 use serde_json::Value;
 
 use crate::ledger::{
-    LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
+    KeyCharge, LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
 };
 use crate::node::Node;
 
@@ -182,6 +182,20 @@ impl PaymentHub {
         wait: Option<Duration>,
         webhook_url: Option<String>,
     ) -> Result<SendOutcome, SendError> {
+        self.send_payment_charged(node, request, wait, webhook_url, None)
+            .await
+    }
+
+    /// [`PaymentHub::send_payment_with_webhook`] made with an access key: the intent is
+    /// charged to `charge` (see `ledger/keys.rs`).
+    pub async fn send_payment_charged(
+        &self,
+        node: &Arc<Node>,
+        request: SendRequest,
+        wait: Option<Duration>,
+        webhook_url: Option<String>,
+        charge: Option<KeyCharge>,
+    ) -> Result<SendOutcome, SendError> {
         if let Some(url) = &webhook_url {
             crate::service::feeds::webhooks::check_call_url(
                 url,
@@ -200,12 +214,12 @@ impl PaymentHub {
 
         let hub = self.clone();
         let node = Arc::clone(node);
-        let payment =
-            tokio::spawn(
-                async move { hub.record_and_dispatch(&node, prepared, webhook_url).await },
-            )
-            .await
-            .map_err(|e| SendError::DispatchTaskFailed(e.to_string()))??;
+        let payment = tokio::spawn(async move {
+            hub.record_and_dispatch(&node, prepared, webhook_url, charge)
+                .await
+        })
+        .await
+        .map_err(|e| SendError::DispatchTaskFailed(e.to_string()))??;
         match (subscription, wait) {
             (Some(subscription), Some(wait)) => self.wait_until_final(subscription, wait).await,
             _ => Ok(SendOutcome {
@@ -221,12 +235,15 @@ impl PaymentHub {
         node: &Node,
         prepared: Prepared,
         webhook_url: Option<String>,
+        charge: Option<KeyCharge>,
     ) -> Result<Payment, SendError> {
         let hash = prepared.new_row().payment_hash;
         let new = prepared.new_row().clone();
         let intent = self
             .ledger
-            .blocking(move |l| l.insert_outbound_intent_with_webhook(&new, webhook_url.as_deref()))
+            .blocking(move |l| {
+                l.insert_outbound_intent_charged(&new, webhook_url.as_deref(), charge.as_ref())
+            })
             .await?;
         match intent {
             OutboundIntent::Created(p) | OutboundIntent::Retrying(p) => {

@@ -7,6 +7,7 @@ use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter
 use crate::node::Node;
 use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
 use crate::service::feeds::FeedError;
+use crate::service::keys::{Caller, KeyRing};
 
 use super::hold::HoldError;
 use super::hub::PaymentHub;
@@ -17,11 +18,12 @@ use super::send::{SendError, SendOutcome, SendRequest};
 pub struct Payments<'a> {
     hub: &'a PaymentHub,
     node: &'a Arc<Node>,
+    keys: &'a KeyRing,
 }
 
 impl<'a> Payments<'a> {
-    pub(crate) fn new(hub: &'a PaymentHub, node: &'a Arc<Node>) -> Self {
-        Payments { hub, node }
+    pub(crate) fn new(hub: &'a PaymentHub, node: &'a Arc<Node>, keys: &'a KeyRing) -> Self {
+        Payments { hub, node, keys }
     }
 
     /// A BOLT 11 invoice, recorded as a pending inbound payment at once.
@@ -50,8 +52,22 @@ impl<'a> Payments<'a> {
         wait: Option<Duration>,
         webhook_url: Option<String>,
     ) -> Result<SendOutcome, SendError> {
+        self.send_as(Caller::Admin, request, wait, webhook_url)
+            .await
+    }
+
+    /// [`Payments::send`] made by `caller`: an access key's payment is recorded with its
+    /// `key_id` and charged to its limits in the intent transaction (`BudgetExceeded`).
+    pub async fn send_as(
+        &self,
+        caller: Caller,
+        request: SendRequest,
+        wait: Option<Duration>,
+        webhook_url: Option<String>,
+    ) -> Result<SendOutcome, SendError> {
+        let charge = self.keys.charge_for(caller);
         self.hub
-            .send_payment_with_webhook(self.node, request, wait, webhook_url)
+            .send_payment_charged(self.node, request, wait, webhook_url, charge)
             .await
     }
 

@@ -42,6 +42,8 @@ pub struct SendpayRequest {
     pub groupid: Option<u64>,
     pub payment_metadata: Option<Vec<u8>>,
     pub description: Option<String>,
+    /// The access key sending, recorded on the payment row (`key_id`).
+    pub key_id: Option<u64>,
 }
 
 /// Why `sendpay` refused.
@@ -209,9 +211,18 @@ async fn record_and_dispatch(
     new: NewSendpayPart,
     request: SendpayRequest,
 ) -> Result<SendpayOutcome, SendpayError> {
+    let key_id = request.key_id;
     let begun = hub
         .ledger()
-        .blocking(move |l| l.sendpay_begin(&new))
+        .blocking(move |l| {
+            let begun = l.sendpay_begin(&new)?;
+            // Recorded just after the part (only lists read it; keys with budgets may not
+            // call sendpay at all).
+            if let (Some(key_id), SendpayBegin::New { .. }) = (key_id, &begun) {
+                l.set_payment_key(&new.payment_hash, key_id)?;
+            }
+            Ok(begun)
+        })
         .await?;
     match begun {
         SendpayBegin::New { part, ready } if ready.is_empty() => {

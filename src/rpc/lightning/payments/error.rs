@@ -51,6 +51,9 @@ pub enum PaymentsError {
         message: String,
         payment_hash: String,
     },
+    /// mmln: the access key's limits refuse this payment; error_data says what is left.
+    #[error("{0}")]
+    BudgetExceeded(crate::ledger::BudgetRefusal),
     /// mmln: cancel of a settled (or settling) hold invoice.
     #[error("{message}")]
     AlreadySettled {
@@ -98,6 +101,7 @@ impl RpcError for PaymentsError {
             | NothingHeld { .. }
             | AlreadySettled { .. } => StatusCode::CONFLICT,
             NotAHoldInvoice { .. } => StatusCode::BAD_REQUEST,
+            BudgetExceeded(_) => StatusCode::FORBIDDEN,
             PaymentError(_) | DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -114,6 +118,7 @@ impl From<LedgerError> for PaymentsError {
             }
             LedgerError::DirectionConflict { .. } => PaymentsError::PaymentError(e.to_string()),
             LedgerError::HashInUse(_) => PaymentsError::InvalidRequest(e.to_string()),
+            LedgerError::BudgetExceeded(refusal) => PaymentsError::BudgetExceeded(refusal),
             other => PaymentsError::DbError(other.to_string()),
         }
     }

@@ -43,6 +43,9 @@ pub struct PaymentsFilterWire {
     from_timestamp: Option<u64>,
     #[serde(default)]
     to_timestamp: Option<u64>,
+    /// mmln: payments made with this access key.
+    #[serde(default)]
+    key_id: Option<u64>,
 }
 
 impl PaymentsFilterWire {
@@ -62,6 +65,7 @@ impl PaymentsFilterWire {
             to_fee_paid_msat: self.to_fee_paid_msat,
             from_timestamp: self.from_timestamp,
             to_timestamp: self.to_timestamp,
+            key_id: self.key_id,
         })
     }
 }

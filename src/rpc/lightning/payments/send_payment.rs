@@ -88,7 +88,7 @@ impl RpcMethod for SendPayment {
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
         let outcome = engine
             .payments()
-            .send(request, wait, params.webhook_url)
+            .send_as(ctx.caller(), request, wait, params.webhook_url)
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;
