@@ -176,6 +176,8 @@ struct PaymentReport {
     ldk_state_bytes: StateSizes,
     /// Each node's persistence loop during the payment phase (see `FlushFigures`).
     flushes: NodePair<FlushFigures>,
+    /// Each node's LDK event handling during the payment phase (see `EventFigures`).
+    events: NodePair<EventFigures>,
     targets: PaymentTargets,
 }
 
@@ -199,6 +201,39 @@ fn flush_stats(network: &BenchNetwork) -> NodePair<crate::node::durable::FlushSt
     NodePair {
         sender: network.sender.node().flush_stats(),
         receiver: network.receiver.node().flush_stats(),
+    }
+}
+
+fn event_stats(network: &BenchNetwork) -> NodePair<crate::node::events::EventStats> {
+    NodePair {
+        sender: network.sender.node().event_stats(),
+        receiver: network.receiver.node().event_stats(),
+    }
+}
+
+/// One node's event handling: LDK hands events over one at a time, and a payment's ledger
+/// writes happen there, so `busy` near 1 means this serial stage bounds the throughput.
+#[derive(Debug, Serialize)]
+struct EventFigures {
+    events: u64,
+    handling_ms_mean: f64,
+    /// Fraction of the run's wall time spent handling events.
+    busy: f64,
+}
+
+impl EventFigures {
+    fn between(
+        before: &crate::node::events::EventStats,
+        after: &crate::node::events::EventStats,
+        elapsed: Duration,
+    ) -> EventFigures {
+        let events = after.events - before.events;
+        let us = after.handling_us - before.handling_us;
+        EventFigures {
+            events,
+            handling_ms_mean: round3(us as f64 / 1000.0 / events.max(1) as f64),
+            busy: round3(us as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)),
+        }
     }
 }
 
@@ -368,10 +403,12 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
     let before = ProcessUsage::now();
     let store_before = store_stats(&network);
     let flushes_before = flush_stats(&network);
+    let events_before = event_stats(&network);
     let outcome = payments::run(load, sender, receiver).await;
     let after = ProcessUsage::now();
     let store_after = store_stats(&network);
     let flushes_after = flush_stats(&network);
+    let events_after = event_stats(&network);
     let state_sizes = StateSizes {
         sender: NodeStateSize::of(&network.sender),
         receiver: NodeStateSize::of(&network.receiver),
@@ -406,6 +443,18 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
             bytes_per_commit: (store_after.bytes - store_before.bytes) / commits.max(1),
         },
         ldk_state_bytes: state_sizes,
+        events: NodePair {
+            sender: EventFigures::between(
+                &events_before.sender,
+                &events_after.sender,
+                outcome.elapsed,
+            ),
+            receiver: EventFigures::between(
+                &events_before.receiver,
+                &events_after.receiver,
+                outcome.elapsed,
+            ),
+        },
         flushes: NodePair {
             sender: FlushFigures::between(
                 &flushes_before.sender,

@@ -35,6 +35,8 @@ use lightning::sign::InMemorySigner;
 use lightning::util::persist::{
     KVStoreSync, MonitorName, CHANNEL_MANAGER_PERSISTENCE_KEY,
     CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+    SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE,
+    SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
 use lightning::util::ser::Writeable;
 
@@ -276,8 +278,8 @@ impl Flusher {
 /// writing them could put an older manager after a newer one. The request returns at once, so
 /// the processor never waits for an fsync; a manager write is never a precondition for LDK
 /// (only monitor writes are, and those are ordered by the flush), and `Node::stop` flushes once
-/// more after the processor has stopped. Everything else (graph, scorer, sweeper) goes straight
-/// to the store.
+/// more after the processor has stopped. The scorer is queued without waiting (see `write`);
+/// everything else (graph, sweeper) goes straight to the store.
 pub struct BackgroundStore {
     pub store: Arc<LdkStore>,
     pub flusher: Arc<Flusher>,
@@ -298,6 +300,23 @@ impl KVStoreSync for BackgroundStore {
                 return Err(io_error(KvError::Stopped));
             }
             self.flusher.queue().request_manager_write();
+            Ok(())
+        } else if primary == SCORER_PERSISTENCE_PRIMARY_NAMESPACE
+            && secondary == SCORER_PERSISTENCE_SECONDARY_NAMESPACE
+            && key == SCORER_PERSISTENCE_KEY
+        {
+            // The processor rewrites the scorer after every payment path, inside the serial
+            // event handling; waiting for its fsync there held up every event behind it. Its
+            // writes still commit in order, with the next group; a crash can lose the newest
+            // scoring updates, which only makes routing a little less informed.
+            if self.store.kv().is_stopped() {
+                return Err(io_error(KvError::Stopped));
+            }
+            drop(
+                self.store
+                    .kv()
+                    .submit(vec![KvOp::Put(KvKey::new(primary, secondary, key), buf)]),
+            );
             Ok(())
         } else {
             self.store.write(primary, secondary, key, buf)

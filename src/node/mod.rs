@@ -108,6 +108,7 @@ pub struct Node {
     connector: Arc<PeerConnector>,
     trusted: Arc<TrustedNodes>,
     closed_channels: Arc<Mutex<HashSet<u128>>>,
+    event_timing: Arc<events::EventTiming>,
     listening: Vec<SocketAddr>,
     /// Stops the listener, reconnector, maintenance task and background processor.
     shutdown: watch::Sender<bool>,
@@ -223,6 +224,11 @@ impl Node {
 
     pub fn keys_manager(&self) -> &Arc<KeysManager> {
         &self.keys
+    }
+
+    /// Events handled and the time spent on them since start (for the benchmark).
+    pub fn event_stats(&self) -> events::EventStats {
+        self.event_timing.stats()
     }
 
     /// Where the persistence loop's time went since start (for the benchmark).

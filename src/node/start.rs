@@ -29,7 +29,7 @@ use crate::chain::ChainBackend;
 
 use super::chain_sync;
 use super::durable::{BackgroundStore, Flusher, MonitorQueue};
-use super::events::{NodeEventHandler, NodeEventSink};
+use super::events::{EventTiming, NodeEventHandler, NodeEventSink};
 use super::flush_loop::FlushLoop;
 use super::keys;
 use super::logger::NodeLogger;
@@ -398,7 +398,9 @@ pub(super) async fn start(
 
     // 13. Events and the background processor (persistence, timers, HTLC forwarding).
     let closed_channels = Arc::new(Mutex::new(HashSet::new()));
+    let event_timing = Arc::new(EventTiming::default());
     let handler = Arc::new(NodeEventHandler {
+        timing: Arc::clone(&event_timing),
         channel_manager: Arc::clone(&channel_manager),
         wallet: Arc::clone(&wallet),
         sweeper: Arc::clone(&sweeper),
@@ -493,6 +495,7 @@ pub(super) async fn start(
         connector,
         trusted,
         closed_channels,
+        event_timing,
         listening: vec![bound],
         shutdown,
         chain_shutdown,
