@@ -15,12 +15,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::data_dir_lock::DataDirLock;
 use crate::ledger::{Ledger, LedgerError};
 use crate::node::{Node, NodeConfig, NodeError};
 use crate::rpc::context::RpcContext;
 use crate::rpc::Router;
 use crate::service::events::LedgerEventSink;
 use crate::service::feeds::FeedSettings;
+use crate::service::keys::KeyRing;
 use crate::service::payments::{PaymentHub, PaymentSettings};
 use crate::service::Engine;
 use crate::transport::jsonrpc::socket::{BoundSocket, SocketError, SocketServer};
@@ -34,6 +36,8 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    DataDirLocked(#[from] crate::data_dir_lock::DataDirLockError),
     #[error("could not open the ledger: {0}")]
     OpenLedgerFailed(#[source] LedgerError),
     #[error("could not set up feeds: {0}")]
@@ -82,6 +86,8 @@ pub struct AppHandle {
     hold_watch: JoinHandle<()>,
     /// The webhook delivery worker and the event pruning task.
     feed_tasks: Vec<JoinHandle<()>>,
+    /// Held until the handle is gone: no second daemon, and no offline `mmln keys`, meanwhile.
+    _data_dir_lock: DataDirLock,
 }
 
 /// The former name of [`AppHandle`].
@@ -163,6 +169,8 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         path: config.data_dir.clone(),
         source,
     })?;
+    // Before anything in it is opened: a second daemon on this directory stops here.
+    let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
 
     // Step 2: the RPC port, bound now so a taken port fails start-up before the node runs;
     // it serves only in step 5.
@@ -194,6 +202,8 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
     ledger
         .set_webhook_routes(&feeds.webhooks.routes)
         .map_err(AppError::OpenLedgerFailed)?;
+    // The access keys, held in memory so that authenticating a request reads no row.
+    let keys = Arc::new(KeyRing::load(ledger.clone()).map_err(AppError::OpenLedgerFailed)?);
     tracing::info!("start-up 3/6: ledger {}", ledger_path.display());
 
     // Step 4: the node; `Node::start` connects the chain backend, checks its network, syncs
@@ -235,6 +245,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         Arc::clone(&node),
         ledger.clone(),
         payments,
+        keys,
     ));
     let state = match RpcServerState::new(ctx, router) {
         Ok(state) => Arc::new(state),
@@ -275,6 +286,7 @@ pub async fn start_with_router(config: Config, router: Router) -> Result<AppHand
         history_sync,
         hold_watch,
         feed_tasks,
+        _data_dir_lock: data_dir_lock,
     })
 }
 

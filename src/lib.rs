@@ -29,6 +29,7 @@ pub mod app;
 pub mod bench;
 pub mod chain;
 pub mod config;
+pub mod data_dir_lock;
 pub mod kvstore;
 pub mod ledger;
 pub mod node;

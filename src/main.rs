@@ -1,5 +1,5 @@
-//! The `mmln` command line: `run` the daemon, `sandbox` a local network, or `chain` a regtest
-//! chain on its own. Each subcommand's flags and runner live in the library, next to what it runs.
+//! The `mmln` command line: `run` the daemon, `sandbox` a local network, `chain` a regtest
+//! chain on its own, or manage access `keys` offline. Each subcommand's flags and runner live in the library, next to what it runs.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -27,6 +27,11 @@ enum Command {
     Sandbox(mmln::sandbox::SandboxArgs),
     /// Run the regtest development chain on its own (a stand-in for Bitcoin Core in development).
     Chain(mmln::regtest::cli::ChainArgs),
+    /// Access keys on a stopped node's data directory: create, list, revoke (JSON on stdout).
+    ///
+    /// Makes a first key without the RPC password in a shell history. Refuses while a daemon
+    /// runs on the directory.
+    Keys(mmln::config::keys_cli::KeysArgs),
     /// Benchmark a network built in-process (invoice, keysend or ledger mode); JSON on stdout.
     Bench(mmln::bench::BenchArgs),
 }
@@ -37,6 +42,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => run_daemon(&args),
         Command::Sandbox(args) => mmln::sandbox::cli::run(&args),
         Command::Chain(args) => mmln::regtest::cli::run(args),
+        Command::Keys(args) => mmln::config::keys_cli::run(args),
         Command::Bench(args) => mmln::bench::run(args),
     }
 }

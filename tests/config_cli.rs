@@ -207,3 +207,87 @@ async fn serves_version_and_stops_on_sigterm() {
     );
     chain.shutdown().await.expect("stop regtest chain");
 }
+
+/// `mmln keys` with a clean environment.
+fn mmln_keys(data_dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mmln"))
+        .env_clear()
+        .arg("keys")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mmln keys")
+}
+
+fn json_of(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "stderr: {}", stderr_of(output));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+// A first key made offline works once the node runs; while it runs, `mmln keys` refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_subcommands_work_on_a_stopped_node_only() {
+    let chain = mmln::regtest::RegtestServer::start(mmln::regtest::RegtestConfig::ephemeral())
+        .await
+        .expect("start regtest chain");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let created = json_of(&mmln_keys(
+        dir.path(),
+        &["create", "--label", "shop", "--scope", "invoice"],
+    ));
+    let token = created["token"].as_str().expect("token").to_string();
+    assert!(token.starts_with("mmln_inv_"), "{created}");
+    let refused = mmln_keys(dir.path(), &["create", "--label", "x", "--scope", "root"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr_of(&refused).contains("invalid scope"),
+        "{}",
+        stderr_of(&refused)
+    );
+    let listed = json_of(&mmln_keys(dir.path(), &["list"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert!(!listed.to_string().contains(&token), "{listed}");
+
+    let mut child = mmln_run(dir.path())
+        .env("MMLN_RPC_PASSWORD", STRONG)
+        .env("MMLN_BITCOIND_RPC_PASSWORD", chain.password())
+        .args(["--rpcport", "0", "--p2p-listen", "127.0.0.1:0"])
+        .args([
+            "--bitcoind-rpc-url",
+            &chain.url(),
+            "--bitcoind-rpc-user",
+            chain.user(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mmln run");
+    let addr = wait_for_rpc_addr(&mut child);
+    let shop = common::RpcClient::new(addr, &token);
+    shop.ok("version", json!(null)).await;
+    shop.expect_error(
+        "lightning::keys::list",
+        json!({"coin": "tBTC-lightning"}),
+        "Forbidden",
+        403,
+    )
+    .await;
+    let busy = mmln_keys(dir.path(), &["revoke", "1"]);
+    assert!(!busy.status.success());
+    assert!(
+        stderr_of(&busy).contains("in use by a running mmln"),
+        "{}",
+        stderr_of(&busy)
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+    assert!(wait_for_exit(&mut child, Duration::from_secs(30)).success());
+    let revoked = json_of(&mmln_keys(dir.path(), &["revoke", "1"]));
+    assert_eq!(revoked["status"], "revoked", "{revoked}");
+    chain.shutdown().await.expect("stop regtest chain");
+}

@@ -2,6 +2,7 @@
 //! WebSocket at `/jsonrpc` on the mmrpc port, and the unix socket.
 //! - `errors`, `batch`, `auth`, `socket`, `discover`: a server without a Lightning node (the
 //!   product methods plus test methods), one per test;
+//! - `keys`: access keys on two real daemons (scopes on both surfaces, budgets, revocation);
 //! - `network`: every routed method on a real sandbox network answers the same over mmrpc and
 //!   the three JSON-RPC surfaces.
 
@@ -21,6 +22,8 @@ mod batch;
 mod discover;
 #[path = "jsonrpc/errors.rs"]
 mod errors;
+#[path = "jsonrpc/keys.rs"]
+mod keys;
 #[path = "jsonrpc/network.rs"]
 mod network;
 #[path = "jsonrpc/socket.rs"]

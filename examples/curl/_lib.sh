@@ -2,7 +2,7 @@
 # the reply. Sourced, not run. Files starting with `_` are helpers, not methods.
 #
 # Environment:
-#   MMLN_USERPASS  the daemon's rpc_password (required; `mmln sandbox` prints it)
+#   MMLN_USERPASS  the daemon's rpc_password, or an access key (required; `mmln sandbox` prints the password)
 #   MMLN_PORT      RPC port (default 7783, your node in the sandbox; peers are 7784 and 7785)
 #   MMLN_HOST      RPC host (default 127.0.0.1)
 #   MMLN_COIN      the lightning ticker (default tBTC-lightning)

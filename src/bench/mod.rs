@@ -172,6 +172,12 @@ struct PaymentReport {
     durability: Durability,
     /// LDK store commits (fsync groups) on both nodes during the payment phase.
     ldk_store: StoreFigures,
+    /// Sizes of the LDK state each commit rewrites, at the end of the run.
+    ldk_state_bytes: StateSizes,
+    /// Each node's persistence loop during the payment phase (see `FlushFigures`).
+    flushes: NodePair<FlushFigures>,
+    /// Each node's LDK event handling during the payment phase (see `EventFigures`).
+    events: NodePair<EventFigures>,
     targets: PaymentTargets,
 }
 
@@ -183,6 +189,146 @@ struct StoreFigures {
     max_writes_per_commit: u64,
     /// Value bytes written per commit, on average: mostly the ChannelManager's encoding.
     bytes_per_commit: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct NodePair<T> {
+    sender: T,
+    receiver: T,
+}
+
+fn flush_stats(network: &BenchNetwork) -> NodePair<crate::node::durable::FlushStats> {
+    NodePair {
+        sender: network.sender.node().flush_stats(),
+        receiver: network.receiver.node().flush_stats(),
+    }
+}
+
+fn event_stats(network: &BenchNetwork) -> NodePair<crate::node::events::EventStats> {
+    NodePair {
+        sender: network.sender.node().event_stats(),
+        receiver: network.receiver.node().event_stats(),
+    }
+}
+
+/// One node's event handling: LDK hands events over one at a time, and a payment's ledger
+/// writes happen there, so `busy` near 1 means this serial stage bounds the throughput.
+#[derive(Debug, Serialize)]
+struct EventFigures {
+    events: u64,
+    handling_ms_mean: f64,
+    /// Fraction of the run's wall time spent handling events.
+    busy: f64,
+}
+
+impl EventFigures {
+    fn between(
+        before: &crate::node::events::EventStats,
+        after: &crate::node::events::EventStats,
+        elapsed: Duration,
+    ) -> EventFigures {
+        let events = after.events - before.events;
+        let us = after.handling_us - before.handling_us;
+        EventFigures {
+            events,
+            handling_ms_mean: round3(us as f64 / 1000.0 / events.max(1) as f64),
+            busy: round3(us as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)),
+        }
+    }
+}
+
+/// One node's flushes (ChannelManager + the monitor writes it releases, one commit each):
+/// how many, how many staged entries each took, and the share of the run spent encoding the
+/// manager (under its write lock, which stops every channel), committing, and releasing.
+#[derive(Debug, Serialize)]
+struct FlushFigures {
+    flushes: u64,
+    entries_per_flush: f64,
+    encode_ms_mean: f64,
+    commit_ms_mean: f64,
+    release_ms_mean: f64,
+    /// Fraction of the run's wall time the loop spent in flushes.
+    busy: f64,
+}
+
+impl FlushFigures {
+    fn between(
+        before: &crate::node::durable::FlushStats,
+        after: &crate::node::durable::FlushStats,
+        elapsed: Duration,
+    ) -> FlushFigures {
+        let flushes = after.flushes - before.flushes;
+        let per = |us: u64| round3(us as f64 / 1000.0 / flushes.max(1) as f64);
+        let (encode, commit, release) = (
+            after.encode_us - before.encode_us,
+            after.commit_us - before.commit_us,
+            after.release_us - before.release_us,
+        );
+        FlushFigures {
+            flushes,
+            entries_per_flush: round3(
+                (after.entries - before.entries) as f64 / flushes.max(1) as f64,
+            ),
+            encode_ms_mean: per(encode),
+            commit_ms_mean: per(commit),
+            release_ms_mean: per(release),
+            busy: round3(
+                (encode + commit + release) as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct StateSizes {
+    sender: NodeStateSize,
+    receiver: NodeStateSize,
+}
+
+/// The stored ChannelManager and ChannelMonitors of one node: what a flush encodes and writes
+/// whole, so their growth during a run is what slows each flush.
+#[derive(Debug, Serialize)]
+struct NodeStateSize {
+    channel_manager: u64,
+    channel_monitors: u64,
+}
+
+impl NodeStateSize {
+    fn of(app: &crate::app::AppHandle) -> NodeStateSize {
+        use crate::kvstore::KvKey;
+        use lightning::util::persist::{
+            CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+            CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+        };
+        let kv = app.node().store().kv();
+        let size = |key: KvKey| kv.get(&key).ok().flatten().map_or(0, |v| v.len() as u64);
+        let channel_manager = size(KvKey::new(
+            CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_KEY,
+        ));
+        let channel_monitors = kv
+            .list(
+                CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
+                CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+            )
+            .unwrap_or_default()
+            .into_iter()
+            .map(|name| {
+                size(KvKey::new(
+                    CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
+                    CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+                    &name,
+                ))
+            })
+            .sum();
+        NodeStateSize {
+            channel_manager,
+            channel_monitors,
+        }
+    }
 }
 
 /// Store counters of both nodes, summed (max batch: the larger).
@@ -256,9 +402,17 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
     };
     let before = ProcessUsage::now();
     let store_before = store_stats(&network);
+    let flushes_before = flush_stats(&network);
+    let events_before = event_stats(&network);
     let outcome = payments::run(load, sender, receiver).await;
     let after = ProcessUsage::now();
     let store_after = store_stats(&network);
+    let flushes_after = flush_stats(&network);
+    let events_after = event_stats(&network);
+    let state_sizes = StateSizes {
+        sender: NodeStateSize::of(&network.sender),
+        receiver: NodeStateSize::of(&network.receiver),
+    };
     network.shutdown().await;
     let commits = store_after.commits - store_before.commits;
 
@@ -287,6 +441,31 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
             commits_per_payment: round3(commits as f64 / outcome.latencies.len().max(1) as f64),
             max_writes_per_commit: store_after.max_batch,
             bytes_per_commit: (store_after.bytes - store_before.bytes) / commits.max(1),
+        },
+        ldk_state_bytes: state_sizes,
+        events: NodePair {
+            sender: EventFigures::between(
+                &events_before.sender,
+                &events_after.sender,
+                outcome.elapsed,
+            ),
+            receiver: EventFigures::between(
+                &events_before.receiver,
+                &events_after.receiver,
+                outcome.elapsed,
+            ),
+        },
+        flushes: NodePair {
+            sender: FlushFigures::between(
+                &flushes_before.sender,
+                &flushes_after.sender,
+                outcome.elapsed,
+            ),
+            receiver: FlushFigures::between(
+                &flushes_before.receiver,
+                &flushes_after.receiver,
+                outcome.elapsed,
+            ),
         },
         targets: PaymentTargets {
             payments_per_sec: TARGET_PAYMENTS_PER_SEC,

@@ -13,6 +13,7 @@ mod cli;
 mod env;
 mod file;
 mod keys;
+pub mod keys_cli;
 mod load;
 mod password_policy;
 

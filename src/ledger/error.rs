@@ -71,6 +71,9 @@ pub enum LedgerError {
         oldest_index: u64,
         next_index: u64,
     },
+    /// A payment made with an access key would go over the key's limits (issue 16).
+    #[error("{0}")]
+    BudgetExceeded(crate::ledger::keys::BudgetRefusal),
     #[error(
         "idempotency key {0:?} was already used for a different request; use a new key for a \
          new request"

@@ -160,6 +160,10 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
             c.add(&format!("{prefix}{column} <="), bound(to));
         }
     }
+    if let Some(key_id) = filter.key_id {
+        // Answered by the partial index `payments_by_key`.
+        c.add("key_id =", bound(key_id));
+    }
     add_value_for_value(&mut c, filter, prefix);
     if c.sql.is_empty() {
         c.sql.push('1');
@@ -306,6 +310,7 @@ mod tests {
             to_fee_paid_msat: Some(4),
             from_timestamp: Some(5),
             to_timestamp: Some(u64::MAX),
+            key_id: Some(7),
             ..Default::default()
         };
         let c = conditions(&filter);
@@ -316,7 +321,7 @@ mod tests {
              WHERE payments_description MATCH ?4) \
              AND amount_msat >= ?5 AND amount_msat <= ?6 \
              AND fee_paid_msat >= ?7 AND fee_paid_msat <= ?8 AND created_at >= ?9 \
-             AND created_at <= ?10"
+             AND created_at <= ?10 AND key_id = ?11"
         );
         let walk = conditions_for(&filter, RangeAccess::RowCheck);
         assert_eq!(
@@ -324,7 +329,7 @@ mod tests {
             "direction = ?1 AND destination = ?2 AND status = ?3 \
              AND description LIKE ?4 ESCAPE '\\' AND +amount_msat >= ?5 AND +amount_msat <= ?6 \
              AND +fee_paid_msat >= ?7 AND +fee_paid_msat <= ?8 AND +created_at >= ?9 \
-             AND +created_at <= ?10"
+             AND +created_at <= ?10 AND key_id = ?11"
         );
         assert_eq!(
             c.params,
@@ -339,6 +344,7 @@ mod tests {
                 Value::Integer(4),
                 Value::Integer(5),
                 Value::Integer(i64::MAX),
+                Value::Integer(7),
             ]
         );
     }

@@ -9,6 +9,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::ledger::error::LedgerError;
+use crate::ledger::keys::KeyCharge;
 use crate::ledger::model::{
     IdempotencyKey, KeyedIntent, NewOutbound, NewSplitPayment, OutboundIntent, Payment, SplitBegin,
 };
@@ -111,6 +112,7 @@ impl Ledger {
         new: &NewOutbound,
         webhook_url: Option<&str>,
         key: Option<&IdempotencyKey>,
+        charge: Option<&KeyCharge>,
     ) -> Result<KeyedIntent, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
@@ -121,6 +123,7 @@ impl Ledger {
                     new,
                     webhook_url,
                     None,
+                    charge,
                     now,
                 )?));
             };
@@ -140,7 +143,7 @@ impl Ledger {
                     Err(LedgerError::IdempotencyKeyReused(key.key.clone()))
                 }
                 None => {
-                    let intent = outbound_intent_in(tx, new, webhook_url, None, now)?;
+                    let intent = outbound_intent_in(tx, new, webhook_url, None, charge, now)?;
                     let id = match &intent {
                         OutboundIntent::Created(p)
                         | OutboundIntent::Retrying(p)
@@ -184,7 +187,14 @@ impl Ledger {
                 }
             }
             for row in rows {
-                outbound_intent_in(tx, &row.payment, None, Some((split_id, row.index)), now)?;
+                outbound_intent_in(
+                    tx,
+                    &row.payment,
+                    None,
+                    Some((split_id, row.index)),
+                    None,
+                    now,
+                )?;
             }
             Ok(SplitBegin::Created(split_rows(tx, split_id)?))
         })

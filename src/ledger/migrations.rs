@@ -315,7 +315,98 @@ CREATE INDEX sendpay_parts_by_updated ON sendpay_parts (updated_index)
     WHERE updated_index IS NOT NULL;
 "#;
 
-/// Version 9: value for value.
+/// Version 9: row tallies per day and per minute of `last_updated`, by direction and status, so
+/// that `FromId` paging counts the rows before its anchor by summing a few thousand tallies
+/// instead of walking up to the whole list.
+const V9_UPDATE_TALLIES: &str = r#"
+CREATE TABLE payment_day_tallies (
+    day       INTEGER NOT NULL,
+    direction TEXT    NOT NULL,
+    status    TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (day, direction, status)
+) WITHOUT ROWID;
+CREATE TABLE payment_minute_tallies (
+    minute    INTEGER NOT NULL,
+    direction TEXT    NOT NULL,
+    status    TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (minute, direction, status)
+) WITHOUT ROWID;
+INSERT INTO payment_day_tallies (day, direction, status, n)
+    SELECT last_updated / 86400, direction, status, count(*) FROM payments GROUP BY 1, 2, 3;
+INSERT INTO payment_minute_tallies (minute, direction, status, n)
+    SELECT last_updated / 60, direction, status, count(*) FROM payments GROUP BY 1, 2, 3;
+
+CREATE TRIGGER payment_tallies_insert AFTER INSERT ON payments BEGIN
+    INSERT INTO payment_day_tallies VALUES (new.last_updated / 86400, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO payment_minute_tallies VALUES (new.last_updated / 60, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER payment_tallies_delete AFTER DELETE ON payments BEGIN
+    UPDATE payment_day_tallies SET n = n - 1 WHERE day = old.last_updated / 86400
+        AND direction = old.direction AND status = old.status;
+    UPDATE payment_minute_tallies SET n = n - 1 WHERE minute = old.last_updated / 60
+        AND direction = old.direction AND status = old.status;
+END;
+CREATE TRIGGER payment_tallies_update AFTER UPDATE OF last_updated, direction, status ON payments
+WHEN old.last_updated / 60 IS NOT new.last_updated / 60 OR old.direction IS NOT new.direction
+    OR old.status IS NOT new.status
+BEGIN
+    UPDATE payment_day_tallies SET n = n - 1 WHERE day = old.last_updated / 86400
+        AND direction = old.direction AND status = old.status;
+    UPDATE payment_minute_tallies SET n = n - 1 WHERE minute = old.last_updated / 60
+        AND direction = old.direction AND status = old.status;
+    INSERT INTO payment_day_tallies VALUES (new.last_updated / 86400, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO payment_minute_tallies VALUES (new.last_updated / 60, new.direction, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+"#;
+
+/// Access keys (issue 16): scoped API tokens, stored only as the SHA-256 of the token; the
+/// budget reservations of the payments they make; and `payments.key_id`, the key that made a
+/// payment (NULL: the password or the unix socket). A reservation is taken in the intent
+/// transaction and settled in the transaction that marks the payment final.
+const V10_ACCESS_KEYS: &str = r#"
+CREATE TABLE access_keys (
+    id               INTEGER PRIMARY KEY,
+    token_hash       BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    token_hint       TEXT    NOT NULL,
+    label            TEXT    NOT NULL,
+    scope            TEXT    NOT NULL
+                     CHECK (scope IN ('readonly', 'invoice', 'admin', 'methods')),
+    methods          TEXT,
+    max_payment_msat INTEGER CHECK (max_payment_msat >= 0),
+    budget_msat      INTEGER CHECK (budget_msat >= 0),
+    budget_period    TEXT    CHECK (budget_period IN ('hour', 'day', 'week', 'month')),
+    created_at       INTEGER NOT NULL,
+    last_used_at     INTEGER,
+    expires_at       INTEGER,
+    revoked_at       INTEGER,
+    CHECK ((budget_msat IS NULL) = (budget_period IS NULL)),
+    CHECK ((scope = 'methods') = (methods IS NOT NULL))
+);
+
+CREATE TABLE key_reservations (
+    id           INTEGER PRIMARY KEY,
+    key_id       INTEGER NOT NULL REFERENCES access_keys (id),
+    payment_id   INTEGER NOT NULL REFERENCES payments (id),
+    attempt      INTEGER NOT NULL,
+    amount_msat  INTEGER NOT NULL CHECK (amount_msat >= 0),
+    reserved_at  INTEGER NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('reserved', 'spent', 'released')),
+    UNIQUE (payment_id, attempt)
+);
+CREATE INDEX key_reservations_by_key ON key_reservations (key_id, reserved_at);
+CREATE INDEX key_reservations_open ON key_reservations (payment_id) WHERE status = 'reserved';
+
+ALTER TABLE payments ADD COLUMN key_id INTEGER REFERENCES access_keys (id);
+CREATE INDEX payments_by_key ON payments (key_id, last_updated, id) WHERE key_id IS NOT NULL;
+"#;
+
+/// Version 11: value for value.
 /// - `idempotency_keys`: a client-chosen key per send (`send_payment`, `sendpay`) or per value
 ///   split, with a fingerprint of the request it was first used with. Written in the intent
 ///   transaction, so two concurrent calls with one key find each other. A payment's key goes
@@ -327,7 +418,7 @@ CREATE INDEX sendpay_parts_by_updated ON sendpay_parts (updated_index)
 ///   parser: `action` trimmed and lowercased, `feedID` under any of its spellings, numbers as
 ///   text; a record that is not a JSON object has no row. `has_message`: a non-blank `message`.
 /// - `payment_custom_records_by_key`: "every payment carrying record K" without a full scan.
-const V9_VALUE_FOR_VALUE: &str = r#"
+const V11_VALUE_FOR_VALUE: &str = r#"
 CREATE TABLE idempotency_keys (
     key         TEXT    PRIMARY KEY,
     fingerprint BLOB    NOT NULL,
@@ -412,7 +503,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V6_EVENTS,
     V7_HOLD_INVOICES,
     V8_SENDPAY_PARTS,
-    V9_VALUE_FOR_VALUE,
+    V9_UPDATE_TALLIES,
+    V10_ACCESS_KEYS,
+    V11_VALUE_FOR_VALUE,
 ];
 
 /// The schema version this build writes.

@@ -50,6 +50,9 @@ mod hold;
 mod hold_tests;
 mod idempotency;
 mod index_feed;
+mod keys;
+#[cfg(test)]
+mod keys_tests;
 mod migrations;
 mod model;
 mod payments;
@@ -60,6 +63,7 @@ mod sendpay_rows;
 mod sendpays;
 #[cfg(test)]
 mod sendpays_tests;
+mod tallies;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -71,6 +75,7 @@ pub use channels::{ChannelClosure, ChannelRecord, ChannelState, OpenChannelSight
 pub use error::LedgerError;
 pub use events::{append_wallet_events, Event, EventKind, EventPage, WalletEventRecord};
 pub use index_feed::IndexedChange;
+pub use keys::{AccessKeyRow, BudgetRefusal, KeyBudget, KeyCharge, KeyUsage, NewAccessKey};
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;
 pub use query::MAX_LIMIT;

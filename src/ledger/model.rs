@@ -138,6 +138,8 @@ pub struct Payment {
     /// Hold invoices, once HTLCs arrived: the height at which LDK would fail them back
     /// (`PaymentClaimable::claim_deadline`, the earliest HTLC expiry minus 39 blocks).
     pub claim_deadline_height: Option<u32>,
+    /// Outbound: the access key that made the payment (`None`: the password or the socket).
+    pub key_id: Option<u64>,
     /// Outbound: the `send_value_split` group this payment pays one recipient of.
     pub split_id: Option<String>,
     /// The recipient's position in that group's value block.
@@ -346,6 +348,8 @@ pub struct PaymentFilter {
     /// On `created_at`.
     pub from_timestamp: Option<u64>,
     pub to_timestamp: Option<u64>,
+    /// Payments made with this access key.
+    pub key_id: Option<u64>,
     /// Payments carrying a custom record with this key.
     pub custom_record_key: Option<u64>,
     /// bLIP-10 fields (record 7629169), compared exactly; `action` is matched lowercased.

@@ -6,6 +6,7 @@ use rusqlite::{params, Transaction};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::{append_payment_event, EventKind};
+use crate::ledger::keys::{self, KeyCharge};
 use crate::ledger::model::{
     Applied, ClaimableOutcome, CustomRecord, Direction, FailureCode, InboundClaimable,
     NewInboundInvoice, NewOutbound, OutboundIntent, Payment, PaymentKind, PaymentStatus,
@@ -238,8 +239,14 @@ pub(crate) fn outbound_intent_in(
     new: &NewOutbound,
     webhook_url: Option<&str>,
     split: Option<(&str, u32)>,
+    charge: Option<&KeyCharge>,
     now: u64,
 ) -> Result<OutboundIntent, LedgerError> {
+    // What a key with limits is charged: the amount and the most the fee may be.
+    let charged = new
+        .amount_msat
+        .unwrap_or_default()
+        .saturating_add(new.fee_limit_msat.unwrap_or_default());
     let Some(existing) = payment_by_hash(tx, &new.payment_hash)? else {
         let id = insert_row(
             tx,
@@ -266,6 +273,9 @@ pub(crate) fn outbound_intent_in(
             now,
         )?;
         add_custom_records(tx, id, &new.custom_records)?;
+        if let Some(charge) = charge {
+            keys::reserve(tx, id, 1, charge, charged, now)?;
+        }
         return Ok(OutboundIntent::Created(reload(tx, &new.payment_hash)?));
     };
     require_direction(&existing, Direction::Outbound)?;
@@ -307,6 +317,10 @@ pub(crate) fn outbound_intent_in(
                 .execute([existing.id])?;
             add_custom_records(tx, existing.id, &new.custom_records)?;
             touch(tx, existing.id, now, EventKind::PaymentPending)?;
+            if let Some(charge) = charge {
+                let attempt = existing.attempts.saturating_add(1);
+                keys::reserve(tx, existing.id, attempt, charge, charged, now)?;
+            }
             Ok(OutboundIntent::Retrying(reload(tx, &new.payment_hash)?))
         }
     }
@@ -328,9 +342,22 @@ impl Ledger {
         new: &NewOutbound,
         webhook_url: Option<&str>,
     ) -> Result<OutboundIntent, LedgerError> {
+        self.insert_outbound_intent_charged(new, webhook_url, None)
+    }
+
+    /// [`Ledger::insert_outbound_intent_with_webhook`] for a payment made with an access key:
+    /// a new row or a retry is charged to `charge` in the same transaction (see
+    /// `ledger/keys.rs`), and the whole intent is refused with `BudgetExceeded` when it would
+    /// go over the key's limits.
+    pub fn insert_outbound_intent_charged(
+        &self,
+        new: &NewOutbound,
+        webhook_url: Option<&str>,
+        charge: Option<&KeyCharge>,
+    ) -> Result<OutboundIntent, LedgerError> {
         check_metadata(&new.metadata)?;
         let now = self.now();
-        self.write(|tx| outbound_intent_in(tx, new, webhook_url, None, now))
+        self.write(|tx| outbound_intent_in(tx, new, webhook_url, None, charge, now))
     }
 
     /// Records an invoice we generated. Replaying it returns the stored row unchanged.
@@ -538,8 +565,12 @@ impl Ledger {
             ])?;
             touch(tx, existing.id, now, succeeded_kind)?;
             settle_parts(tx, existing.id, SendpayStatus::Complete, None, now)?;
+            let payment = reload(tx, hash)?;
+            let spent = payment.amount_msat.unwrap_or_default();
+            let spent = spent.saturating_add(payment.fee_paid_msat.unwrap_or_default());
+            keys::settle_reservation(tx, existing.id, Some(spent))?;
             Ok(Applied {
-                payment: reload(tx, hash)?,
+                payment,
                 changed: true,
             })
         })
@@ -574,6 +605,7 @@ impl Ledger {
                     .execute(params![existing.id, code.as_str(), reason])?;
                     touch(tx, existing.id, now, EventKind::PaymentFailed)?;
                     settle_parts(tx, existing.id, SendpayStatus::Failed, Some(reason), now)?;
+                    keys::settle_reservation(tx, existing.id, None)?;
                     Ok(Applied {
                         payment: reload(tx, hash)?,
                         changed: true,

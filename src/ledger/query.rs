@@ -14,6 +14,7 @@ use crate::ledger::model::{
     IndexKind, Page, Paging, Payment, PaymentFilter, PaymentStatus, StatusChange,
 };
 use crate::ledger::row::{payment_by_hash, query_payments, PAYMENT_COLUMNS};
+use crate::ledger::tallies;
 use crate::ledger::Ledger;
 
 /// The largest page `list_payments` and `list_by_index` serve.
@@ -169,15 +170,21 @@ fn list_in(
                 .optional()?;
             let (last_updated, id) = anchor.ok_or(LedgerError::NoSuchPayment(hash))?;
             let key = [Value::Integer(last_updated), Value::Integer(id)];
-            // `skipped` is a count of one side of the anchor; count whichever side is
-            // probably smaller (judged by where its timestamp sits between the oldest and
-            // newest change) and derive it from the other when that one is smaller.
-            let (oldest, newest) = last_updated_bounds(tx)?;
-            let key_params = with(&c.params, key.clone());
-            let skipped = if newest - last_updated <= last_updated - oldest {
-                count(tx, &sql.skipped_to_anchor, &key_params)?
-            } else {
-                total.saturating_sub(count(tx, &sql.count_after_anchor, &key_params)?)
+            // `skipped` comes from the tallies when the filter allows (see tallies.rs);
+            // otherwise count whichever side of the anchor is probably smaller (judged by
+            // where its timestamp sits between the oldest and newest change) and derive it
+            // from the other when that one is smaller.
+            let skipped = match tallies::rows_up_to_anchor(tx, filter, last_updated, id)? {
+                Some(n) => n,
+                None => {
+                    let (oldest, newest) = last_updated_bounds(tx)?;
+                    let key_params = with(&c.params, key.clone());
+                    if newest - last_updated <= last_updated - oldest {
+                        count(tx, &sql.skipped_to_anchor, &key_params)?
+                    } else {
+                        total.saturating_sub(count(tx, &sql.count_after_anchor, &key_params)?)
+                    }
+                }
             };
             let page = page_conditions(u64::from(limit));
             let params = with(&page.params, key.into_iter().chain([limit_value]));

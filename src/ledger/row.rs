@@ -12,8 +12,8 @@ use crate::ledger::model::{
 pub(crate) const PAYMENT_COLUMNS: &str = "id, payment_hash, direction, kind, destination, \
      description, amount_msat, fee_paid_msat, fee_limit_msat, status, preimage, payment_secret, \
      invoice, expires_at, created_at, last_updated, created_index, updated_index, metadata, \
-     failure_code, failure_reason, attempts, hold, claim_deadline_height, split_id, split_index, \
-     wallet_id";
+     failure_code, failure_reason, attempts, hold, claim_deadline_height, key_id, split_id, \
+     split_index, wallet_id";
 
 /// Converts a u64 for storage in an SQLite INTEGER (i64).
 pub(crate) fn to_db_u64(value: u64) -> Result<i64, LedgerError> {
@@ -123,12 +123,13 @@ pub(crate) fn payment_from_row(row: &Row<'_>) -> Result<Payment, LedgerError> {
         attempts: u32::try_from(attempts).map_err(|_| r.corrupt("attempts", "too large"))?,
         hold: r.u64(22, "hold")? != 0,
         claim_deadline_height,
-        split_id: row.get(24)?,
+        key_id: r.u64_opt(24, "key_id")?,
+        split_id: row.get(25)?,
         split_index: r
-            .u64_opt(25, "split_index")?
+            .u64_opt(26, "split_index")?
             .map(|i| u32::try_from(i).map_err(|_| r.corrupt("split_index", "too large")))
             .transpose()?,
-        wallet_id: row.get(26)?,
+        wallet_id: row.get(27)?,
     })
 }
 

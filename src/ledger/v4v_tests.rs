@@ -69,14 +69,14 @@ fn hashes(ledger: &Ledger, filter: PaymentFilter) -> Vec<u8> {
 fn a_key_replays_its_payment_and_refuses_another_request() {
     let (_dir, ledger) = ledger();
     let first = ledger
-        .insert_outbound_intent_keyed(&keysend(1, 1000, &[]), None, Some(&key("k", 1)))
+        .insert_outbound_intent_keyed(&keysend(1, 1000, &[]), None, Some(&key("k", 1)), None)
         .unwrap();
     let KeyedIntent::Intent(OutboundIntent::Created(created)) = first else {
         panic!("{first:?}")
     };
     // A retried keysend has a new random hash; the key still finds the first payment.
     let again = ledger
-        .insert_outbound_intent_keyed(&keysend(2, 1000, &[]), None, Some(&key("k", 1)))
+        .insert_outbound_intent_keyed(&keysend(2, 1000, &[]), None, Some(&key("k", 1)), None)
         .unwrap();
     assert_eq!(again, KeyedIntent::Replay(created.clone()));
     assert!(ledger.get_payment(&[2; 32]).unwrap().is_none());
@@ -85,18 +85,18 @@ fn a_key_replays_its_payment_and_refuses_another_request() {
         .mark_failed(&[1; 32], FailureCode::RouteNotFound, "no route")
         .unwrap();
     let KeyedIntent::Replay(failed) = ledger
-        .insert_outbound_intent_keyed(&keysend(3, 1000, &[]), None, Some(&key("k", 1)))
+        .insert_outbound_intent_keyed(&keysend(3, 1000, &[]), None, Some(&key("k", 1)), None)
         .unwrap()
     else {
         panic!("not a replay")
     };
     assert_eq!(failed.status, PaymentStatus::Failed);
     let reused =
-        ledger.insert_outbound_intent_keyed(&keysend(4, 2000, &[]), None, Some(&key("k", 2)));
+        ledger.insert_outbound_intent_keyed(&keysend(4, 2000, &[]), None, Some(&key("k", 2)), None);
     assert!(matches!(reused, Err(LedgerError::IdempotencyKeyReused(k)) if k == "k"));
     // Without a key nothing changes.
     assert!(matches!(
-        ledger.insert_outbound_intent_keyed(&keysend(5, 1000, &[]), None, None),
+        ledger.insert_outbound_intent_keyed(&keysend(5, 1000, &[]), None, None, None),
         Ok(KeyedIntent::Intent(OutboundIntent::Created(_)))
     ));
 }
@@ -113,6 +113,7 @@ fn concurrent_calls_with_one_key_write_one_payment() {
                         &keysend(10 + i, 1000, &[]),
                         None,
                         Some(&key("minute-1", 7)),
+                        None,
                     )
                     .unwrap()
             })
@@ -163,7 +164,7 @@ fn a_split_is_written_whole_and_its_key_returns_the_rows() {
     ));
     // One namespace: a split key is not a send key.
     assert!(matches!(
-        ledger.insert_outbound_intent_keyed(&keysend(30, 1, &[]), None, Some(&key("s", 1))),
+        ledger.insert_outbound_intent_keyed(&keysend(30, 1, &[]), None, Some(&key("s", 1)), None),
         Err(LedgerError::IdempotencyKeyReused(_))
     ));
     let filter = PaymentFilter {

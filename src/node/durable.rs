@@ -3,17 +3,17 @@
 //! is stale compared to the current ChannelMonitor").
 //!
 //! The rule, and how it is kept:
-//! 1. Every monitor change (new channel, update, chain-sync rewrite, archive) is queued by
-//!    [`MonitorQueue`] as LDK's `Persist` and answered `InProgress` (never `Completed`: LDK
-//!    panics if the two are mixed). LDK records an update as in flight in the ChannelManager
-//!    *before* it hands the update to the ChainMonitor, and the monitor bytes are encoded when
-//!    the update is handed over.
-//! 2. [`Flusher::flush`] counts the queued entries, *then* encodes the ChannelManager. The
+//! 1. Every monitor change (new channel, update, chain-sync rewrite, archive) goes through
+//!    LDK's `MonitorUpdatingPersister`, whose writes are only staged (see staged.rs); the
+//!    [`MonitorQueue`] then stages a release marker after them and answers `InProgress` (never
+//!    `Completed`: LDK panics if the two are mixed). LDK records an update as in flight in the
+//!    ChannelManager *before* it hands the update to the ChainMonitor.
+//! 2. [`Flusher::flush`] counts the staged entries, *then* encodes the ChannelManager. The
 //!    encode takes the manager's consistency lock for writing, so it sees every update that
-//!    was queued before the count (as completed or as in flight).
-//! 3. The manager and exactly those counted monitor entries are written in ONE SQLite
-//!    transaction. Entries queued after the count wait for the next flush: their manager has
-//!    not been written yet.
+//!    was staged before the count (as completed or as in flight).
+//! 3. The manager and exactly those counted writes are committed in ONE SQLite transaction.
+//!    Entries staged after the count wait for the next flush: their manager has not been
+//!    written yet.
 //! 4. Only after that commit is each counted update reported to the ChainMonitor as done
 //!    (`channel_monitor_updated`), which lets the channel move on.
 //!
@@ -23,57 +23,51 @@
 //! redirected here, see [`BackgroundStore`]), under one lock, so an older manager encode can
 //! never land after a newer one.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use lightning::chain::chainmonitor::Persist;
 use lightning::chain::channelmonitor::{ChannelMonitor, ChannelMonitorUpdate};
 use lightning::chain::ChannelMonitorUpdateStatus;
 use lightning::io;
-use lightning::ln::types::ChannelId;
 use lightning::sign::InMemorySigner;
 use lightning::util::persist::{
-    KVStoreSync, MonitorName, ARCHIVED_CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
-    ARCHIVED_CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_KEY,
+    KVStoreSync, MonitorName, CHANNEL_MANAGER_PERSISTENCE_KEY,
     CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
-    CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
+    SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE,
+    SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
 use lightning::util::ser::Writeable;
 
 use crate::kvstore::{KvError, KvKey, KvOp};
 
 use super::lock_unpoisoned;
+use super::staged::{plan, Staged, StagedWrites};
 use super::store::{io_error, LdkStore};
-use super::types::{ChainMonitor, ChannelManager};
+use super::types::{ChainMonitor, ChannelManager, StagingPersister};
 
-enum Pending {
-    Monitor {
-        name: String,
-        channel_id: ChannelId,
-        /// `None` for chain-sync rewrites, which LDK does not track as updates.
-        update_id: Option<u64>,
-        bytes: Vec<u8>,
-    },
-    Archive {
-        name: String,
-    },
-}
-
-/// LDK's `Persist` for the ChainMonitor: queues every monitor change for the next flush.
-#[derive(Default)]
+/// LDK's `Persist` for the ChainMonitor: stages every monitor change for the next flush.
 pub struct MonitorQueue {
-    pending: Mutex<VecDeque<Pending>>,
+    staged: Arc<StagedWrites>,
+    persister: StagingPersister,
     /// The ChannelManager changed without a monitor change (the background processor asked).
     manager_dirty: AtomicBool,
-    wake: tokio::sync::Notify,
 }
 
 impl MonitorQueue {
+    pub fn new(staged: Arc<StagedWrites>, persister: StagingPersister) -> MonitorQueue {
+        MonitorQueue {
+            staged,
+            persister,
+            manager_dirty: AtomicBool::new(false),
+        }
+    }
+
     /// Asks the flush loop for a ChannelManager write.
     pub fn request_manager_write(&self) {
         self.manager_dirty.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
+        self.staged.wake();
     }
 
     /// Whether a flush has anything to write.
@@ -81,37 +75,36 @@ impl MonitorQueue {
         self.manager_dirty.load(Ordering::SeqCst) || !self.is_empty()
     }
 
-    fn push(&self, entry: Pending) {
-        lock_unpoisoned(&self.pending).push_back(entry);
-        self.wake.notify_one();
-    }
-
-    fn push_monitor(
-        &self,
-        name: MonitorName,
-        update_id: Option<u64>,
-        monitor: &ChannelMonitor<InMemorySigner>,
-    ) -> ChannelMonitorUpdateStatus {
-        self.push(Pending::Monitor {
-            name: name.to_string(),
-            channel_id: monitor.channel_id(),
-            update_id,
-            bytes: monitor.encode(),
-        });
-        ChannelMonitorUpdateStatus::InProgress
-    }
-
-    /// Resolves when something was queued since the last call.
+    /// Resolves when something was staged since the last call.
     pub async fn changed(&self) {
-        self.wake.notified().await
+        self.staged.changed().await
     }
 
     pub fn len(&self) -> usize {
-        lock_unpoisoned(&self.pending).len()
+        self.staged.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Stages the release of `update_id` after the writes the persister just staged for it.
+    fn staged_until_flush(
+        &self,
+        status: ChannelMonitorUpdateStatus,
+        monitor: &ChannelMonitor<InMemorySigner>,
+        update_id: Option<u64>,
+    ) -> ChannelMonitorUpdateStatus {
+        if status == ChannelMonitorUpdateStatus::UnrecoverableError {
+            return status;
+        }
+        if let Some(update_id) = update_id {
+            self.staged.push(Staged::Release {
+                channel_id: monitor.channel_id(),
+                update_id,
+            });
+        }
+        ChannelMonitorUpdateStatus::InProgress
     }
 }
 
@@ -121,33 +114,36 @@ impl Persist<InMemorySigner> for MonitorQueue {
         name: MonitorName,
         monitor: &ChannelMonitor<InMemorySigner>,
     ) -> ChannelMonitorUpdateStatus {
+        let status = self.persister.persist_new_channel(name, monitor);
         // A new monitor completes under its latest update id (what ChainMonitor waits for).
-        self.push_monitor(name, Some(monitor.get_latest_update_id()), monitor)
+        self.staged_until_flush(status, monitor, Some(monitor.get_latest_update_id()))
     }
 
+    /// `update` is `None` for chain-sync rewrites, which LDK does not track as updates.
     fn update_persisted_channel(
         &self,
         name: MonitorName,
         update: Option<&ChannelMonitorUpdate>,
         monitor: &ChannelMonitor<InMemorySigner>,
     ) -> ChannelMonitorUpdateStatus {
-        self.push_monitor(name, update.map(|u| u.update_id), monitor)
+        let status = self
+            .persister
+            .update_persisted_channel(name, update, monitor);
+        self.staged_until_flush(status, monitor, update.map(|u| u.update_id))
     }
 
     fn archive_persisted_channel(&self, name: MonitorName) {
-        self.push(Pending::Archive {
-            name: name.to_string(),
-        });
+        Persist::<InMemorySigner>::archive_persisted_channel(&self.persister, name);
     }
 }
 
 /// What one flush wrote.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FlushReport {
-    /// Monitor entries taken from the queue.
+    /// Staged entries taken from the queue (writes and releases).
     pub entries: usize,
-    /// Monitor values actually written (entries for one channel collapse to the newest).
-    pub monitors_written: usize,
+    /// Store operations committed besides the manager (repeated writes of a key collapse).
+    pub ops_written: usize,
 }
 
 /// Writes the ChannelManager together with the monitor changes it knows; see the module docs.
@@ -159,14 +155,27 @@ pub struct Flusher {
     /// One flush at a time: counts, encodes and commits are never interleaved.
     order: Mutex<()>,
     flushes: AtomicU64,
+    stats: FlushCounters,
 }
 
-fn monitor_key(name: &str) -> KvKey {
-    KvKey::new(
-        CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
-        CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
-        name,
-    )
+/// Where flush time goes, for the benchmark's report.
+#[derive(Default)]
+struct FlushCounters {
+    entries: AtomicU64,
+    encode_us: AtomicU64,
+    commit_us: AtomicU64,
+    release_us: AtomicU64,
+}
+
+/// Totals since start: flushes, staged entries they took, and microseconds spent encoding the
+/// manager (under its write lock), committing, and releasing updates to LDK.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct FlushStats {
+    pub flushes: u64,
+    pub entries: u64,
+    pub encode_us: u64,
+    pub commit_us: u64,
+    pub release_us: u64,
 }
 
 impl Flusher {
@@ -183,6 +192,18 @@ impl Flusher {
             chain_monitor,
             order: Mutex::new(()),
             flushes: AtomicU64::new(0),
+            stats: FlushCounters::default(),
+        }
+    }
+
+    pub fn stats(&self) -> FlushStats {
+        let c = &self.stats;
+        FlushStats {
+            flushes: self.flushes(),
+            entries: c.entries.load(Ordering::Relaxed),
+            encode_us: c.encode_us.load(Ordering::Relaxed),
+            commit_us: c.commit_us.load(Ordering::Relaxed),
+            release_us: c.release_us.load(Ordering::Relaxed),
         }
     }
 
@@ -194,7 +215,7 @@ impl Flusher {
         self.flushes.load(Ordering::Relaxed)
     }
 
-    /// Writes the ChannelManager and every monitor change queued before it was encoded, in one
+    /// Writes the ChannelManager and every monitor change staged before it was encoded, in one
     /// transaction, then releases those changes. Blocks for the commit: call it off the async
     /// runtime's worker threads where possible. On error nothing is released, and the store
     /// refuses all later writes.
@@ -204,19 +225,17 @@ impl Flusher {
         self.queue.manager_dirty.store(false, Ordering::SeqCst);
         // Count first, encode second (module docs, step 2).
         let counted = self.queue.len();
+        let started = Instant::now();
+        // This encode covers every change made so far, so the background processor need not
+        // encode the manager again (and ask for one more flush) for them. A change made after
+        // this sets the flag again, so none is left unwritten.
+        let _ = self.manager.get_and_clear_needs_persistence();
         let manager_bytes = self.manager.encode();
-        let entries: Vec<Pending> = {
-            let mut pending = lock_unpoisoned(&self.queue.pending);
-            let n = counted.min(pending.len());
-            pending.drain(..n).collect()
-        };
-        let (monitor_ops, completions) = plan(entries);
+        let encoded = Instant::now();
+        let (monitor_ops, releases) = plan(self.queue.staged.take(counted));
         let report = FlushReport {
             entries: counted,
-            monitors_written: monitor_ops
-                .iter()
-                .filter(|op| matches!(op, KvOp::Put(..)))
-                .count(),
+            ops_written: monitor_ops.len(),
         };
         let mut ops = Vec::with_capacity(monitor_ops.len() + 1);
         ops.push(KvOp::Put(
@@ -229,9 +248,10 @@ impl Flusher {
         ));
         ops.extend(monitor_ops);
         self.store.kv().apply(ops)?;
+        let committed = Instant::now();
         self.flushes.fetch_add(1, Ordering::Relaxed);
         // Durable: now, and only now, the channels may act on these updates.
-        for (channel_id, update_id) in completions {
+        for (channel_id, update_id) in releases {
             if let Err(e) = self
                 .chain_monitor
                 .channel_monitor_updated(channel_id, update_id)
@@ -239,47 +259,17 @@ impl Flusher {
                 tracing::error!(%channel_id, update_id, "monitor update not released: {e:?}");
             }
         }
+        let c = &self.stats;
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        c.entries.fetch_add(counted as u64, Ordering::Relaxed);
+        c.encode_us
+            .fetch_add(micros(encoded - started), Ordering::Relaxed);
+        c.commit_us
+            .fetch_add(micros(committed - encoded), Ordering::Relaxed);
+        c.release_us
+            .fetch_add(micros(committed.elapsed()), Ordering::Relaxed);
         Ok(report)
     }
-}
-
-/// The writes for `entries`, in order, and the updates to release after they commit. Several
-/// full monitors of one channel collapse to the newest (each encodes all earlier updates), unless
-/// an archive sits among them: then every entry is written in order.
-fn plan(entries: Vec<Pending>) -> (Vec<KvOp>, Vec<(ChannelId, u64)>) {
-    let has_archive = entries.iter().any(|e| matches!(e, Pending::Archive { .. }));
-    let mut completions = Vec::new();
-    let mut ops = Vec::new();
-    let mut newest_seen: HashSet<String> = HashSet::new();
-    // Walk from the newest, keeping the first (newest) value of each monitor.
-    for entry in entries.into_iter().rev() {
-        match entry {
-            Pending::Monitor {
-                name,
-                channel_id,
-                update_id,
-                bytes,
-            } => {
-                if let Some(id) = update_id {
-                    completions.push((channel_id, id));
-                }
-                if has_archive || newest_seen.insert(name.clone()) {
-                    ops.push(KvOp::Put(monitor_key(&name), bytes));
-                }
-            }
-            Pending::Archive { name } => ops.push(KvOp::Move {
-                from: monitor_key(&name),
-                to: KvKey::new(
-                    ARCHIVED_CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE,
-                    ARCHIVED_CHANNEL_MONITOR_PERSISTENCE_SECONDARY_NAMESPACE,
-                    &name,
-                ),
-            }),
-        }
-    }
-    ops.reverse();
-    completions.reverse();
-    (ops, completions)
 }
 
 /// The store handed to the background processor (and the sweeper, which must share its type).
@@ -288,8 +278,8 @@ fn plan(entries: Vec<Pending>) -> (Vec<KvOp>, Vec<(ChannelId, u64)>) {
 /// writing them could put an older manager after a newer one. The request returns at once, so
 /// the processor never waits for an fsync; a manager write is never a precondition for LDK
 /// (only monitor writes are, and those are ordered by the flush), and `Node::stop` flushes once
-/// more after the processor has stopped. Everything else (graph, scorer, sweeper) goes straight
-/// to the store.
+/// more after the processor has stopped. The scorer is queued without waiting (see `write`);
+/// everything else (graph, sweeper) goes straight to the store.
 pub struct BackgroundStore {
     pub store: Arc<LdkStore>,
     pub flusher: Arc<Flusher>,
@@ -311,6 +301,23 @@ impl KVStoreSync for BackgroundStore {
             }
             self.flusher.queue().request_manager_write();
             Ok(())
+        } else if primary == SCORER_PERSISTENCE_PRIMARY_NAMESPACE
+            && secondary == SCORER_PERSISTENCE_SECONDARY_NAMESPACE
+            && key == SCORER_PERSISTENCE_KEY
+        {
+            // The processor rewrites the scorer after every payment path, inside the serial
+            // event handling; waiting for its fsync there held up every event behind it. Its
+            // writes still commit in order, with the next group; a crash can lose the newest
+            // scoring updates, which only makes routing a little less informed.
+            if self.store.kv().is_stopped() {
+                return Err(io_error(KvError::Stopped));
+            }
+            drop(
+                self.store
+                    .kv()
+                    .submit(vec![KvOp::Put(KvKey::new(primary, secondary, key), buf)]),
+            );
+            Ok(())
         } else {
             self.store.write(primary, secondary, key, buf)
         }
@@ -322,62 +329,5 @@ impl KVStoreSync for BackgroundStore {
 
     fn list(&self, primary: &str, secondary: &str) -> Result<Vec<String>, io::Error> {
         self.store.list(primary, secondary)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn monitor(name: &str, update_id: Option<u64>, byte: u8) -> Pending {
-        Pending::Monitor {
-            name: name.to_string(),
-            channel_id: ChannelId([name.as_bytes()[0]; 32]),
-            update_id,
-            bytes: vec![byte],
-        }
-    }
-
-    fn puts(ops: &[KvOp]) -> Vec<(String, Vec<u8>)> {
-        ops.iter()
-            .filter_map(|op| match op {
-                KvOp::Put(k, v) => Some((k.key.clone(), v.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_batch_writes_each_monitor_once_and_releases_every_update_in_order() {
-        let (ops, completions) = plan(vec![
-            monitor("a", Some(1), 1),
-            monitor("b", Some(7), 2),
-            monitor("a", None, 3),
-            monitor("a", Some(2), 4),
-        ]);
-        assert_eq!(
-            puts(&ops),
-            vec![("b".to_string(), vec![2]), ("a".to_string(), vec![4])]
-        );
-        let a = ChannelId([b'a'; 32]);
-        let b = ChannelId([b'b'; 32]);
-        assert_eq!(completions, vec![(a, 1), (b, 7), (a, 2)]);
-    }
-
-    #[test]
-    fn an_archive_keeps_every_write_in_order_before_the_move() {
-        let (ops, _) = plan(vec![
-            monitor("a", Some(1), 1),
-            monitor("a", None, 2),
-            Pending::Archive {
-                name: "a".to_string(),
-            },
-        ]);
-        assert_eq!(ops.len(), 3);
-        assert_eq!(
-            puts(&ops),
-            vec![("a".to_string(), vec![1]), ("a".to_string(), vec![2])]
-        );
-        assert!(matches!(&ops[2], KvOp::Move { from, .. } if from.key == "a"));
     }
 }

@@ -83,8 +83,34 @@ impl NodeEventSink for AutoClaimSink {
     }
 }
 
+/// Time spent handling events, for the benchmark: LDK hands events over one at a time, so this
+/// is a serial stage of every payment.
+#[derive(Default)]
+pub struct EventTiming {
+    events: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
+}
+
+/// Events handled and microseconds spent on them since start.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct EventStats {
+    pub events: u64,
+    pub handling_us: u64,
+}
+
+impl EventTiming {
+    pub fn stats(&self) -> EventStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        EventStats {
+            events: self.events.load(Relaxed),
+            handling_us: self.micros.load(Relaxed),
+        }
+    }
+}
+
 /// Handles one event at a time for the background processor.
 pub(super) struct NodeEventHandler {
+    pub timing: Arc<EventTiming>,
     pub channel_manager: Arc<ChannelManager>,
     pub wallet: Arc<OnchainWallet>,
     pub sweeper: Arc<Sweeper>,
@@ -100,6 +126,16 @@ pub(super) struct NodeEventHandler {
 
 impl NodeEventHandler {
     pub async fn handle(&self, event: Event) -> Result<(), ReplayEvent> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let started = std::time::Instant::now();
+        let result = self.dispatch(event).await;
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.timing.events.fetch_add(1, Relaxed);
+        self.timing.micros.fetch_add(micros, Relaxed);
+        result
+    }
+
+    async fn dispatch(&self, event: Event) -> Result<(), ReplayEvent> {
         match event {
             Event::FundingGenerationReady {
                 temporary_channel_id,

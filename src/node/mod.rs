@@ -11,7 +11,7 @@
 mod chain_sync;
 pub mod channels;
 pub mod config;
-mod durable;
+pub mod durable;
 pub mod error;
 pub mod events;
 mod flush_loop;
@@ -23,6 +23,7 @@ pub mod peers;
 pub mod persist;
 mod reconcile;
 pub mod signer;
+mod staged;
 mod start;
 #[cfg(test)]
 mod stop_tests;
@@ -107,6 +108,7 @@ pub struct Node {
     connector: Arc<PeerConnector>,
     trusted: Arc<TrustedNodes>,
     closed_channels: Arc<Mutex<HashSet<u128>>>,
+    event_timing: Arc<events::EventTiming>,
     listening: Vec<SocketAddr>,
     /// Stops the listener, reconnector, maintenance task and background processor.
     shutdown: watch::Sender<bool>,
@@ -222,6 +224,16 @@ impl Node {
 
     pub fn keys_manager(&self) -> &Arc<KeysManager> {
         &self.keys
+    }
+
+    /// Events handled and the time spent on them since start (for the benchmark).
+    pub fn event_stats(&self) -> events::EventStats {
+        self.event_timing.stats()
+    }
+
+    /// Where the persistence loop's time went since start (for the benchmark).
+    pub fn flush_stats(&self) -> durable::FlushStats {
+        self.flusher.stats()
     }
 
     pub fn store(&self) -> &Arc<Store> {

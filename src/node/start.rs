@@ -29,7 +29,7 @@ use crate::chain::ChainBackend;
 
 use super::chain_sync;
 use super::durable::{BackgroundStore, Flusher, MonitorQueue};
-use super::events::{NodeEventHandler, NodeEventSink};
+use super::events::{EventTiming, NodeEventHandler, NodeEventSink};
 use super::flush_loop::FlushLoop;
 use super::keys;
 use super::logger::NodeLogger;
@@ -38,17 +38,15 @@ use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::reconcile;
 use super::signer::WalletSignerProvider;
+use super::staged::{StagedWrites, MAX_PENDING_MONITOR_UPDATES};
 use super::store::{self, LdkStore};
 use super::sweeper::{self, SweeperListener, SweeperParts};
 use super::types::{
     ChainMonitor, ChannelManager, DynBroadcaster, DynFeeEstimator, DynFilter, GossipSync,
-    GossipVerifier, MessageRouter, OnionMessenger, PeerManager, Persister,
+    GossipVerifier, MessageRouter, OnionMessenger, PeerManager, Persister, StagingPersister,
 };
 use super::wallet::{OnchainWallet, WALLET_DB_FILE};
 use super::{Node, NodeConfig, NodeError, Tasks};
-
-/// Incremental monitor updates kept before a full monitor rewrite.
-const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
 
 fn now() -> Duration {
     SystemTime::now()
@@ -100,7 +98,6 @@ pub(super) async fn start(
     let mut ldk_store = LdkStore::open(&config.data_dir)?;
     store::migrate_legacy_dir(&config.data_dir, &mut ldk_store)?;
     let store = Arc::new(ldk_store);
-    let monitor_queue = Arc::new(MonitorQueue::default());
     let persister: Arc<Persister> = Arc::new(Persister::new(
         Arc::clone(&store),
         Arc::clone(&logger),
@@ -109,6 +106,19 @@ pub(super) async fn start(
         Arc::clone(&keys_manager),
         Arc::clone(&broadcaster),
         Arc::clone(&fee_estimator),
+    ));
+    let staged = Arc::new(StagedWrites::new(Arc::clone(&store)));
+    let monitor_queue = Arc::new(MonitorQueue::new(
+        Arc::clone(&staged),
+        StagingPersister::new(
+            staged,
+            Arc::clone(&logger),
+            MAX_PENDING_MONITOR_UPDATES,
+            Arc::clone(&keys_manager),
+            Arc::clone(&keys_manager),
+            Arc::clone(&broadcaster),
+            Arc::clone(&fee_estimator),
+        ),
     ));
 
     // 4. Chain monitor. No transaction filter: we feed full blocks.
@@ -388,7 +398,9 @@ pub(super) async fn start(
 
     // 13. Events and the background processor (persistence, timers, HTLC forwarding).
     let closed_channels = Arc::new(Mutex::new(HashSet::new()));
+    let event_timing = Arc::new(EventTiming::default());
     let handler = Arc::new(NodeEventHandler {
+        timing: Arc::clone(&event_timing),
         channel_manager: Arc::clone(&channel_manager),
         wallet: Arc::clone(&wallet),
         sweeper: Arc::clone(&sweeper),
@@ -483,6 +495,7 @@ pub(super) async fn start(
         connector,
         trusted,
         closed_channels,
+        event_timing,
         listening: vec![bound],
         shutdown,
         chain_shutdown,

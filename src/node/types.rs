@@ -20,6 +20,7 @@ use lightning_net_tokio::SocketDescriptor;
 use super::durable::{BackgroundStore, MonitorQueue};
 use super::logger::NodeLogger;
 use super::signer::WalletSignerProvider;
+use super::staged::StagedWrites;
 use super::store::LdkStore;
 use super::wallet::OnchainWallet;
 
@@ -31,10 +32,20 @@ pub type DynBroadcaster = dyn BroadcasterInterface + Send + Sync;
 pub type DynFilter = dyn Filter + Send + Sync;
 
 pub type Store = LdkStore;
-/// Used only to read monitors at start-up: it applies incremental updates that a migrated
-/// `FilesystemStore` directory may hold. Writes go through [`MonitorQueue`].
+/// Reads monitors at start-up, applying the incremental updates written after each full
+/// monitor. Writes go through [`MonitorQueue`] and [`StagingPersister`].
 pub type Persister = MonitorUpdatingPersister<
     Arc<Store>,
+    Arc<NodeLogger>,
+    Arc<KeysManager>,
+    Arc<KeysManager>,
+    Arc<DynBroadcaster>,
+    Arc<DynFeeEstimator>,
+>;
+/// The same persister over [`StagedWrites`]: what the ChainMonitor's writes go through, staged
+/// until a flush commits them with the ChannelManager (see durable.rs).
+pub type StagingPersister = MonitorUpdatingPersister<
+    Arc<StagedWrites>,
     Arc<NodeLogger>,
     Arc<KeysManager>,
     Arc<KeysManager>,

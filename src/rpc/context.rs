@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::service::keys::{Caller, KeyRing};
 use crate::service::Engine;
 
 /// Shared, cheaply cloned state handed to every method.
@@ -21,6 +22,8 @@ pub struct RpcContext {
     started_at: SystemTime,
     engine: Option<Engine>,
     activation_tasks: Arc<crate::rpc::task::enable_lightning::ActivationTasks>,
+    /// Who is calling: set by the transport per request (the admin unless a key was used).
+    caller: Caller,
 }
 
 /// The context has no engine attached (only possible in transport tests). Methods turn it into
@@ -41,7 +44,24 @@ impl RpcContext {
             started_at: SystemTime::now(),
             engine: None,
             activation_tasks: Arc::default(),
+            caller: Caller::Admin,
         }
+    }
+
+    /// This context for a call made by `caller`.
+    pub fn with_caller(mut self, caller: Caller) -> Self {
+        self.caller = caller;
+        self
+    }
+
+    /// Who is calling.
+    pub fn caller(&self) -> Caller {
+        self.caller
+    }
+
+    /// The access keys, when the engine runs (transport tests have none, and no keys).
+    pub fn keys(&self) -> Option<&Arc<KeyRing>> {
+        self.engine.as_ref().map(Engine::keys)
     }
 
     /// This context with the services' engine attached (app start-up).

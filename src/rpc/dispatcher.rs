@@ -20,6 +20,7 @@ use super::coin::{check_lightning_coin, CoinError, CoinParam};
 use super::context::RpcContext;
 use super::error::{MapMmError, MapToMmResult, MmError, MmResult, RpcError, WireError};
 use super::method::RpcMethod;
+use crate::service::keys::{Access, Caller};
 
 /// Errors of routing and parsing a call, before and after the method's own code.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
@@ -34,6 +35,10 @@ pub enum DispatcherError {
     NoSuchCoin(String),
     #[error("Lightning network is not supported for {0}")]
     UnsupportedCoin(String),
+    /// The caller's access key may not call this method (scope, revoked, expired); the text
+    /// says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// The method's result could not be written as JSON (a bug in the result type).
     #[error("Failed to serialize the result: {0}")]
     SerializeResultFailed(String),
@@ -46,6 +51,7 @@ impl RpcError for DispatcherError {
             | DispatcherError::InvalidRequest(_)
             | DispatcherError::UnsupportedCoin(_) => StatusCode::BAD_REQUEST,
             DispatcherError::NoSuchCoin(_) => StatusCode::NOT_FOUND,
+            DispatcherError::Forbidden(_) => StatusCode::FORBIDDEN,
             DispatcherError::SerializeResultFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +78,8 @@ struct Entry {
     call: CallFn,
     /// [`RpcMethod::TAKES_COIN`]: the JSON-RPC surface fills in an omitted `coin`.
     takes_coin: bool,
+    /// Which access keys may call it.
+    access: Access,
 }
 
 /// A table of methods by wire name.
@@ -91,10 +99,21 @@ impl Router {
     /// # Panics
     /// If a method of the same name is already listed: that is a programming error in the
     /// registry, caught by the registry's tests, never caused by input.
-    pub fn with<M: RpcMethod>(mut self) -> Self {
+    pub fn with<M: RpcMethod>(self) -> Self {
+        self.with_access::<M>(Access::Admin)
+    }
+
+    /// Adds method `M`, which reads only (`readonly` keys may call it).
+    pub fn read<M: RpcMethod>(self) -> Self {
+        self.with_access::<M>(Access::Read)
+    }
+
+    /// Adds method `M` of class `access` (see `service/keys/scope.rs`).
+    pub fn with_access<M: RpcMethod>(mut self, access: Access) -> Self {
         let entry = Entry {
             call: call::<M>,
             takes_coin: M::TAKES_COIN,
+            access,
         };
         let previous = self.methods.insert(M::NAME, entry);
         assert!(previous.is_none(), "method {} listed twice", M::NAME);
@@ -113,15 +132,47 @@ impl Router {
         self.methods.get(method).map(|entry| entry.takes_coin)
     }
 
-    /// Calls `method` with `params`. The returned future owns everything it needs.
+    /// The access class of `method`; `None` when no such method is listed.
+    pub fn access(&self, method: &str) -> Option<Access> {
+        self.methods.get(method).map(|entry| entry.access)
+    }
+
+    /// Calls `method` with `params`. The returned future owns everything it needs. The
+    /// caller's key is checked here, for every surface, before params are parsed.
     pub fn dispatch(&self, ctx: RpcContext, method: &str, params: Value) -> CallFuture {
         match self.methods.get(method) {
-            Some(entry) => (entry.call)(ctx, params),
+            Some(entry) => match authorize(&ctx, method, entry.access) {
+                Ok(()) => (entry.call)(ctx, params),
+                Err(err) => Box::pin(std::future::ready(Err(WireError::from(err)))),
+            },
             None => {
                 let err = WireError::from(MmError::new(DispatcherError::NoSuchMethod));
                 Box::pin(std::future::ready(Err(err)))
             }
         }
+    }
+}
+
+/// Whether the caller of `ctx` may call `method` of class `access`: the one check of scopes,
+/// revocation and expiry, for every method on every surface (and the WebSocket subscription).
+pub(crate) fn authorize(
+    ctx: &RpcContext,
+    method: &str,
+    access: Access,
+) -> MmResult<(), DispatcherError> {
+    let caller = ctx.caller();
+    if caller == Caller::Admin {
+        return Ok(());
+    }
+    match ctx.keys() {
+        Some(keys) => keys
+            .authorize(caller, method, access)
+            .map_to_mm(|denied| DispatcherError::Forbidden(denied.to_string())),
+        // Keys are checked against the engine's ring; without one no key can have
+        // authenticated, so refuse rather than assume.
+        None => MmError::err(DispatcherError::Forbidden(
+            "access keys need the running engine".into(),
+        )),
     }
 }
 

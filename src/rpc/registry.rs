@@ -18,6 +18,9 @@ use super::lightning::channels::{
 use super::lightning::events::{
     list::ListEvents, list_webhook_deliveries::ListWebhookDeliveries, wait::WaitEvents,
 };
+use super::lightning::keys::{
+    create::CreateKey, list::ListKeys, revoke::RevokeKey, usage::KeyUsageMethod,
+};
 use super::lightning::nodes::{
     add_trusted_node::AddTrustedNode, connect_to_node::ConnectToNode, get_info::GetInfo,
     list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
@@ -33,46 +36,53 @@ use super::lightning::wallet::{
 };
 use super::task::enable_lightning::{EnableLightningInit, EnableLightningStatus};
 use super::version::Version;
+use crate::service::keys::Access;
 
-/// The router of every method the daemon serves.
+/// The router of every method the daemon serves, with each method's access class (see
+/// `service/keys/scope.rs`): `.read` methods only read and `readonly` keys may call them;
+/// `generate_invoice` is the `invoice` class; `.with` is admin only.
 pub fn product_router() -> Router {
     Router::new()
-        .with::<Version>()
+        .read::<Version>()
         .with::<EnableLightningInit>()
-        .with::<EnableLightningStatus>()
+        .read::<EnableLightningStatus>()
         .with::<ConnectToNode>()
         .with::<AddTrustedNode>()
         .with::<RemoveTrustedNode>()
-        .with::<ListTrustedNodes>()
-        .with::<GetInfo>()
+        .read::<ListTrustedNodes>()
+        .read::<GetInfo>()
         .with::<OpenChannel>()
         .with::<CloseChannel>()
         .with::<UpdateChannel>()
-        .with::<GetChannelDetails>()
-        .with::<ListOpenChannelsByFilter>()
-        .with::<ListClosedChannelsByFilter>()
-        .with::<GetClaimableBalances>()
+        .read::<GetChannelDetails>()
+        .read::<ListOpenChannelsByFilter>()
+        .read::<ListClosedChannelsByFilter>()
+        .read::<GetClaimableBalances>()
         .with::<GetNewAddress>()
-        .with::<MyBalance>()
+        .read::<MyBalance>()
         .with::<SendToAddress>()
-        .with::<GenerateInvoice>()
+        .with_access::<GenerateInvoice>(Access::Invoice)
         .with::<SendPayment>()
-        .with::<GetPaymentDetails>()
-        .with::<ListPaymentsByFilter>()
+        .read::<GetPaymentDetails>()
+        .read::<ListPaymentsByFilter>()
         .with::<SettleInvoice>()
         .with::<CancelInvoice>()
-        .with::<EstimateFee>()
+        .read::<EstimateFee>()
+        .read::<ListEvents>()
+        .read::<WaitEvents>()
+        .read::<ListWebhookDeliveries>()
+        .with::<CreateKey>()
+        .with::<ListKeys>()
+        .with::<RevokeKey>()
+        .with::<KeyUsageMethod>()
         .with::<SendValueSplit>()
-        .with::<WalletTotals>()
-        .with::<Export>()
-        .with::<ListEvents>()
-        .with::<WaitEvents>()
-        .with::<ListWebhookDeliveries>()
-        .with::<ClnWait>()
-        .with::<Getroute>()
+        .read::<WalletTotals>()
+        .read::<Export>()
+        .read::<ClnWait>()
+        .read::<Getroute>()
         .with::<Sendpay>()
-        .with::<Waitsendpay>()
-        .with::<Listsendpays>()
+        .read::<Waitsendpay>()
+        .read::<Listsendpays>()
 }
 
 /// The wire names of every routed method, sorted.

@@ -11,6 +11,7 @@ use crate::node::Node;
 
 use super::channels::Channels;
 use super::feeds::Feeds;
+use super::keys::KeyRing;
 use super::nodes::Nodes;
 use super::payments::{PaymentHub, Payments};
 use super::sendpay::Sendpays;
@@ -22,22 +23,29 @@ pub struct Engine {
     node: Arc<Node>,
     ledger: Ledger,
     payments: PaymentHub,
+    keys: Arc<KeyRing>,
 }
 
 impl Engine {
     /// `payments` must be the hub the node's event sink feeds, so that a send waiting for its
     /// outcome is woken by the event that settles it.
-    pub fn new(node: Arc<Node>, ledger: Ledger, payments: PaymentHub) -> Self {
+    pub fn new(node: Arc<Node>, ledger: Ledger, payments: PaymentHub, keys: Arc<KeyRing>) -> Self {
         Engine {
             node,
             ledger,
             payments,
+            keys,
         }
+    }
+
+    /// The access keys: authentication, scopes, budgets.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
     }
 
     /// Invoices, sends and the payment ledger.
     pub fn payments(&self) -> Payments<'_> {
-        Payments::new(&self.payments, &self.node)
+        Payments::new(&self.payments, &self.node, &self.keys)
     }
 
     /// Core Lightning's route-level payments (`sendpay`, `waitsendpay`, `listsendpays`,

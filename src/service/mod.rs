@@ -12,6 +12,7 @@ pub mod engine;
 pub mod events;
 pub mod feeds;
 pub mod filter;
+pub mod keys;
 pub mod nodes;
 pub mod payments;
 pub mod sendpay;

@@ -1,5 +1,9 @@
 //! Who may call: the local-only rule, the `userpass` check and the failed-attempt limit.
 //!
+//! `userpass` (or JSON-RPC's bearer token) is the password or an access key's token; both are
+//! checked by their SHA-256, the password in constant time, a key by a lookup of that digest
+//! (see `service/keys`). The answer is the [`Caller`], whose scope the dispatcher checks.
+//!
 //! Order per request element: `LocalHostOnly` (checked once per HTTP request, before the body is
 //! read), then `Banned`, then `UserpassIsNotSet` / `UserpassIsInvalid`.
 //!
@@ -19,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -28,6 +32,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use crate::rpc::error::{MmError, MmResult, RpcError};
+use crate::service::keys::{Caller, KeyRing, TokenCheck};
 
 /// Most caller IPs whose failures are remembered at once.
 pub const MAX_TRACKED_IPS: usize = 10_000;
@@ -108,6 +113,12 @@ impl FailedAttempts {
             .is_some_and(|f| f.count >= self.limit.max_failed_attempts)
     }
 
+    /// The attempts the caller has left, counting nothing.
+    fn left(&self, caller: IpAddr, now: Instant) -> u32 {
+        let count = self.live(caller, now).map_or(0, |f| f.count);
+        self.limit.max_failed_attempts.saturating_sub(count)
+    }
+
     /// Counts one failure; returns the attempts left.
     fn record_failure(&mut self, caller: IpAddr, now: Instant) -> u32 {
         let count = self
@@ -155,10 +166,12 @@ fn caller_key(peer: IpAddr) -> IpAddr {
     }
 }
 
-/// Checks `userpass` against the configured password, with the failed-attempt limit.
-#[derive(Debug)]
+/// Checks `userpass` against the configured password and the access keys, with the
+/// failed-attempt limit.
 pub struct Authenticator {
     password_digest: [u8; 32],
+    /// The daemon's keys; `None` in transport tests without an engine (password only).
+    keys: Option<Arc<KeyRing>>,
     attempts: Mutex<FailedAttempts>,
 }
 
@@ -166,6 +179,7 @@ impl Authenticator {
     pub fn new(password: &str, limit: RateLimit) -> Self {
         Authenticator {
             password_digest: digest(password),
+            keys: None,
             attempts: Mutex::new(FailedAttempts {
                 limit,
                 by_caller: HashMap::new(),
@@ -173,8 +187,18 @@ impl Authenticator {
         }
     }
 
-    /// Authenticates one request element from `peer`.
-    pub fn authenticate(&self, peer: IpAddr, userpass: Option<&str>) -> MmResult<(), AuthError> {
+    /// This authenticator also accepting the tokens of `keys`.
+    pub fn with_keys(mut self, keys: Option<Arc<KeyRing>>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Authenticates one request element from `peer`; says who is calling.
+    pub fn authenticate(
+        &self,
+        peer: IpAddr,
+        userpass: Option<&str>,
+    ) -> MmResult<Caller, AuthError> {
         self.authenticate_at(peer, userpass, Instant::now())
     }
 
@@ -183,7 +207,7 @@ impl Authenticator {
         peer: IpAddr,
         userpass: Option<&str>,
         now: Instant,
-    ) -> MmResult<(), AuthError> {
+    ) -> MmResult<Caller, AuthError> {
         let caller = caller_key(peer);
         // A poisoned lock only means another request panicked mid-update; the counts are
         // still meaningful.
@@ -194,14 +218,32 @@ impl Authenticator {
         let Some(userpass) = userpass else {
             return MmError::err(AuthError::UserpassIsNotSet);
         };
+        let presented = digest(userpass);
         // Comparing fixed-size digests in constant time leaks neither content nor length.
-        if bool::from(digest(userpass).ct_eq(&self.password_digest)) {
-            return Ok(());
+        if bool::from(presented.ct_eq(&self.password_digest)) {
+            return Ok(Caller::Admin);
         }
-        let left = attempts.record_failure(caller, now);
-        MmError::err(AuthError::UserpassIsInvalid(
-            RateLimitError::NbAttemptsLeft(left),
-        ))
+        let check = self
+            .keys
+            .as_ref()
+            .map_or(TokenCheck::Unknown, |keys| keys.check_token(&presented));
+        match check {
+            TokenCheck::Usable(id) => Ok(Caller::Key(id)),
+            // A revoked or expired key is refused, but it is not a guess: it does not count
+            // toward a ban (an app left holding an old key must not lock out its IP).
+            TokenCheck::Unusable(_) => {
+                let left = attempts.left(caller, now);
+                MmError::err(AuthError::UserpassIsInvalid(
+                    RateLimitError::NbAttemptsLeft(left),
+                ))
+            }
+            TokenCheck::Unknown => {
+                let left = attempts.record_failure(caller, now);
+                MmError::err(AuthError::UserpassIsInvalid(
+                    RateLimitError::NbAttemptsLeft(left),
+                ))
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ fn auth(max: u32, window_secs: u64) -> Authenticator {
     )
 }
 
-fn kind(r: MmResult<(), AuthError>) -> Option<AuthError> {
+fn kind<T>(r: MmResult<T, AuthError>) -> Option<AuthError> {
     r.err().map(MmError::into_inner)
 }
 
@@ -171,4 +171,49 @@ fn expired_records_are_dropped_first_when_full() {
     let later = t0 + Duration::from_secs(5);
     let _ = a.authenticate_at(LOCAL, Some("x"), later);
     assert_eq!(a.attempts.lock().unwrap().by_caller.len(), 1);
+}
+
+#[tokio::test]
+async fn keys_authenticate_and_a_revoked_one_is_refused_without_counting() {
+    use crate::ledger::Ledger;
+    use crate::service::keys::{manage, KeyRing, KeySpec};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path().join("mmln.sqlite")).unwrap();
+    let spec = KeySpec {
+        label: "shop".into(),
+        scope: Some("invoice".into()),
+        ..KeySpec::default()
+    };
+    let created = manage::create(&ledger, &spec, &[]).unwrap();
+    let ring = Arc::new(KeyRing::load(ledger).unwrap());
+    let a = auth(3, 60).with_keys(Some(Arc::clone(&ring)));
+    let token = created.token.as_str();
+
+    assert_eq!(
+        a.authenticate(LOCAL, Some(token)).unwrap(),
+        Caller::Key(created.row.id)
+    );
+    assert_eq!(
+        a.authenticate(LOCAL, Some("Pass-w0rd!")).unwrap(),
+        Caller::Admin
+    );
+    // An unknown token is a wrong password: it counts.
+    assert_eq!(
+        kind(a.authenticate(LOCAL, Some("mmln_inv_00"))),
+        Some(AuthError::UserpassIsInvalid(
+            RateLimitError::NbAttemptsLeft(2)
+        ))
+    );
+    ring.revoke(created.row.id).await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            kind(a.authenticate(LOCAL, Some(token))),
+            Some(AuthError::UserpassIsInvalid(
+                RateLimitError::NbAttemptsLeft(2)
+            ))
+        );
+    }
+    // The same token under the password-only authenticator is just wrong.
+    assert!(auth(3, 60).authenticate(LOCAL, Some(token)).is_err());
 }

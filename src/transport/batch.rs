@@ -98,12 +98,12 @@ async fn process_element(
         Err(refused) => return reply_error(refused.id, WireError::from(refused.error)),
     };
     let id = request.id;
-    if let Err(err) = state.auth.authenticate(peer, request.userpass.as_deref()) {
-        return reply_error(id, WireError::from(err));
-    }
-    let call = state
-        .router
-        .dispatch(state.ctx.clone(), &request.method, request.params);
+    let caller = match state.auth.authenticate(peer, request.userpass.as_deref()) {
+        Ok(caller) => caller,
+        Err(err) => return reply_error(id, WireError::from(err)),
+    };
+    let ctx = state.ctx.clone().with_caller(caller);
+    let call = state.router.dispatch(ctx, &request.method, request.params);
     match call.await {
         Ok(result_json) => (StatusCode::OK, render_success(id, &result_json)),
         Err(wire) => reply_error(id, wire),

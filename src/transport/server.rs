@@ -119,7 +119,8 @@ impl RpcServerState {
                 max_failed_attempts: cfg.rpc_max_failed_attempts,
                 window: Duration::from_secs(cfg.rpc_failed_attempts_window_secs),
             },
-        );
+        )
+        .with_keys(ctx.keys().cloned());
         let jsonrpc = Arc::new(JsonRpcSurface::new(module, cfg));
         Ok(RpcServerState {
             jsonrpc,

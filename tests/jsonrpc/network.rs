@@ -521,6 +521,33 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
     )
     .await;
 
+    // Access keys: one created per surface (each answer shows its token once), the list and
+    // a usage the same everywhere, one revoked per surface.
+    let keys = c
+        .once_per_surface("lightning::keys::create", || async {
+            json!({"coin": COIN, "label": "network test", "scope": "readonly"})
+        })
+        .await;
+    assert_eq!(distinct(&keys, "token"), 4, "{keys:?}");
+    c.same_everywhere("lightning::keys::list", json!({"coin": COIN}))
+        .await;
+    c.same_everywhere(
+        "lightning::keys::usage",
+        json!({"coin": COIN, "id": keys[0]["id"]}),
+    )
+    .await;
+    let mut ids = keys.iter().map(|k| k["id"].clone());
+    let revoked = c
+        .once_per_surface("lightning::keys::revoke", || {
+            let id = ids.next().expect("a key per surface");
+            async move { json!({"coin": COIN, "id": id}) }
+        })
+        .await;
+    assert!(
+        revoked.iter().all(|k| k["status"] == "revoked"),
+        "{revoked:?}"
+    );
+
     let routed: BTreeSet<String> = mmln::rpc::method_names()
         .into_iter()
         .map(str::to_string)

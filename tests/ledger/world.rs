@@ -68,19 +68,25 @@ pub fn open(clock: &Arc<AtomicU64>) -> (tempfile::TempDir, Ledger) {
 }
 
 /// 400 payments created, then 400 random updates; the clock moves 0-2 s per step so that
-/// `last_updated` ties are common and the `id` tie-breaker matters.
+/// `last_updated` ties are common and the `id` tie-breaker matters. During the updates it also
+/// jumps now and then by up to a day and a half, so that `last_updated` spreads over minutes
+/// and days (the paging tallies' buckets) while `created_at` stays in the filters' windows.
 pub fn build_world(seed: u64) -> World {
     let clock = Arc::new(AtomicU64::new(START));
     let (dir, ledger) = open(&clock);
     let mut rng = Rng::new(seed);
     let mut rows: Vec<Mirror> = Vec::new();
     // Returns the time the ledger will read for the next write.
-    let step = |rng: &mut Rng| {
-        let d = rng.below(3);
+    let step = |rng: &mut Rng, jumps: bool| {
+        let d = if jumps && rng.below(25) == 0 {
+            rng.below(129_600)
+        } else {
+            rng.below(3)
+        };
         clock.fetch_add(d, Ordering::SeqCst) + d
     };
     for i in 0..400u64 {
-        let now = step(&mut rng);
+        let now = step(&mut rng, false);
         let hash = hash_of(i);
         let description = DESCRIPTIONS[rng.below(DESCRIPTIONS.len() as u64) as usize].to_string();
         let amount = (rng.below(5) > 0).then(|| 1000 * (1 + rng.below(100)));
@@ -177,7 +183,7 @@ pub fn build_world(seed: u64) -> World {
         rows.push(row);
     }
     for _ in 0..400 {
-        let now = step(&mut rng);
+        let now = step(&mut rng, true);
         let m = &mut rows[rng.below(400) as usize];
         match (m.status, rng.below(2)) {
             (PaymentStatus::Pending | PaymentStatus::Claimable, 0) => {

@@ -36,7 +36,8 @@ fn keysend(from: &crate::common::TestNode, to: &crate::common::TestNode, id: u8,
         .expect("keysend");
 }
 
-/// Rewrites `dir`'s LDK state as the filesystem store of earlier releases held it.
+/// Rewrites `dir`'s LDK state as the filesystem store of earlier releases held it (monitors
+/// always with the persister's sentinel, which today's store writes too).
 fn downgrade_to_filesystem_layout(dir: &std::path::Path) {
     let db = dir.join(LDK_STORE_FILE);
     {
@@ -44,7 +45,9 @@ fn downgrade_to_filesystem_layout(dir: &std::path::Path) {
         let target = FilesystemStore::new(dir.join(LEGACY_LDK_DIR));
         for (primary, secondary, key) in source.list_all_keys().unwrap() {
             let mut value = source.read(&primary, &secondary, &key).unwrap();
-            if primary == CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE {
+            if primary == CHANNEL_MONITOR_PERSISTENCE_PRIMARY_NAMESPACE
+                && !value.starts_with(MONITOR_UPDATING_PERSISTER_PREPEND_SENTINEL)
+            {
                 let mut with_sentinel = MONITOR_UPDATING_PERSISTER_PREPEND_SENTINEL.to_vec();
                 with_sentinel.append(&mut value);
                 value = with_sentinel;

@@ -95,6 +95,7 @@ impl SendpayParams {
             groupid: self.groupid,
             payment_metadata,
             description: self.description,
+            key_id: None,
             idempotency_key: self.idempotency_key,
         })
     }
@@ -112,9 +113,10 @@ impl RpcMethod for Sendpay {
         params: SendpayParams,
     ) -> MmResult<Map<String, Value>, ClnPayError> {
         let engine = ctx.engine().map_to_mm(ClnPayError::from)?;
-        let request = params
+        let mut request = params
             .into_request()
             .map_to_mm(ClnPayError::InvalidRequest)?;
+        request.key_id = ctx.caller().key_id();
         let outcome = engine
             .sendpays()
             .sendpay(request)

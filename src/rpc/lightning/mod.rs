@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod events;
+pub mod keys;
 pub mod nodes;
 pub mod payments;
 pub mod wallet;

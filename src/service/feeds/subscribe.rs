@@ -38,6 +38,8 @@ pub enum CloseReason {
     ReadFailed(String),
     /// The ledger stopped publishing commits: the daemon is shutting down.
     ShuttingDown,
+    /// The subscriber's access key was revoked or expired; the text says which.
+    Forbidden(String),
 }
 
 impl std::fmt::Display for CloseReason {
@@ -53,6 +55,7 @@ impl std::fmt::Display for CloseReason {
                 "cursor expired (oldest kept event is {oldest_index}); resync with a list call"
             ),
             CloseReason::ReadFailed(e) => write!(f, "event log read failed: {e}"),
+            CloseReason::Forbidden(why) => write!(f, "{why}"),
             CloseReason::ShuttingDown => write!(
                 f,
                 "the daemon is shutting down; resubscribe from resume_from once it is back"

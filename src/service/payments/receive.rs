@@ -51,6 +51,8 @@ pub struct InvoiceRequest {
     /// Every event of this invoice is also POSTed here (host must be in
     /// `webhook_allowed_hosts`).
     pub webhook_url: Option<String>,
+    /// The access key asking, recorded on the row (`key_id`).
+    pub key_id: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -189,11 +191,20 @@ impl PaymentHub {
             metadata: metadata.map(|m| m.as_str().to_string()),
         };
         let webhook_url = request.webhook_url;
+        let key_id = request.key_id;
         let applied = self
             .ledger
-            .blocking(move |l| match hold {
-                true => l.insert_hold_invoice(&new, webhook_url.as_deref()),
-                false => l.insert_inbound_invoice_with_webhook(&new, webhook_url.as_deref()),
+            .blocking(move |l| {
+                let mut applied = match hold {
+                    true => l.insert_hold_invoice(&new, webhook_url.as_deref())?,
+                    false => l.insert_inbound_invoice_with_webhook(&new, webhook_url.as_deref())?,
+                };
+                // Recorded just after the row: nothing depends on it but lists, so a crash
+                // in between only leaves this invoice without its key.
+                if let (Some(key_id), true) = (key_id, applied.changed) {
+                    applied.payment = l.set_payment_key(&new.payment_hash, key_id)?;
+                }
+                Ok(applied)
             })
             .await?;
         Ok(GeneratedInvoice {

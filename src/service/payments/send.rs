@@ -43,8 +43,8 @@ use lightning_invoice::Bolt11InvoiceDescriptionRef;
 use serde_json::Value;
 
 use crate::ledger::{
-    IdempotencyKey, KeyedIntent, LedgerError, NewOutbound, OutboundIntent, Payment, PaymentKind,
-    PaymentStatus,
+    IdempotencyKey, KeyCharge, KeyedIntent, LedgerError, NewOutbound, OutboundIntent, Payment,
+    PaymentKind, PaymentStatus,
 };
 use crate::node::Node;
 
@@ -199,6 +199,21 @@ impl PaymentHub {
         webhook_url: Option<String>,
         idempotency_key: Option<String>,
     ) -> Result<SendOutcome, SendError> {
+        self.send_payment_charged(node, request, wait, webhook_url, idempotency_key, None)
+            .await
+    }
+
+    /// [`PaymentHub::send_payment_with_webhook`] made with an access key: the intent is
+    /// charged to `charge` (see `ledger/keys.rs`).
+    pub async fn send_payment_charged(
+        &self,
+        node: &Arc<Node>,
+        request: SendRequest,
+        wait: Option<Duration>,
+        webhook_url: Option<String>,
+        idempotency_key: Option<String>,
+        charge: Option<KeyCharge>,
+    ) -> Result<SendOutcome, SendError> {
         if let Some(key) = &idempotency_key {
             check_key_text(key).map_err(SendError::InvalidIdempotencyKey)?;
         }
@@ -225,7 +240,7 @@ impl PaymentHub {
         let hub = self.clone();
         let node = Arc::clone(node);
         let payment = tokio::spawn(async move {
-            hub.record_and_dispatch(&node, prepared, webhook_url, key)
+            hub.record_and_dispatch(&node, prepared, webhook_url, key, charge)
                 .await
         })
         .await
@@ -253,18 +268,24 @@ impl PaymentHub {
         prepared: Prepared,
         webhook_url: Option<String>,
         key: Option<IdempotencyKey>,
+        charge: Option<KeyCharge>,
     ) -> Result<Payment, SendError> {
         let hash = prepared.new_row().payment_hash;
         let new = prepared.new_row().clone();
         let keyed = self
             .ledger
             .blocking(move |l| {
-                l.insert_outbound_intent_keyed(&new, webhook_url.as_deref(), key.as_ref())
+                l.insert_outbound_intent_keyed(
+                    &new,
+                    webhook_url.as_deref(),
+                    key.as_ref(),
+                    charge.as_ref(),
+                )
             })
             .await
             .map_err(|e| match e {
                 LedgerError::IdempotencyKeyReused(key) => SendError::IdempotencyKeyReused(key),
-                other => SendError::Ledger(other),
+                other => SendError::from(other),
             })?;
         let intent = match keyed {
             KeyedIntent::Replay(p) => {

@@ -7,6 +7,7 @@ use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter
 use crate::node::Node;
 use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
 use crate::service::feeds::FeedError;
+use crate::service::keys::{Caller, KeyRing};
 
 use super::export::{Export, ExportError};
 use super::hold::HoldError;
@@ -19,11 +20,12 @@ use super::split::{SplitError, SplitOutcome, ValueSplitRequest};
 pub struct Payments<'a> {
     hub: &'a PaymentHub,
     node: &'a Arc<Node>,
+    keys: &'a KeyRing,
 }
 
 impl<'a> Payments<'a> {
-    pub(crate) fn new(hub: &'a PaymentHub, node: &'a Arc<Node>) -> Self {
-        Payments { hub, node }
+    pub(crate) fn new(hub: &'a PaymentHub, node: &'a Arc<Node>, keys: &'a KeyRing) -> Self {
+        Payments { hub, node, keys }
     }
 
     /// A BOLT 11 invoice, recorded as a pending inbound payment at once.
@@ -54,8 +56,30 @@ impl<'a> Payments<'a> {
         webhook_url: Option<String>,
         idempotency_key: Option<String>,
     ) -> Result<SendOutcome, SendError> {
+        self.send_as(Caller::Admin, request, wait, webhook_url, idempotency_key)
+            .await
+    }
+
+    /// [`Payments::send`] made by `caller`: an access key's payment is recorded with its
+    /// `key_id` and charged to its limits in the intent transaction (`BudgetExceeded`).
+    pub async fn send_as(
+        &self,
+        caller: Caller,
+        request: SendRequest,
+        wait: Option<Duration>,
+        webhook_url: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<SendOutcome, SendError> {
+        let charge = self.keys.charge_for(caller);
         self.hub
-            .send_payment_with_webhook(self.node, request, wait, webhook_url, idempotency_key)
+            .send_payment_charged(
+                self.node,
+                request,
+                wait,
+                webhook_url,
+                idempotency_key,
+                charge,
+            )
             .await
     }
 

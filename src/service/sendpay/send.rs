@@ -44,6 +44,8 @@ pub struct SendpayRequest {
     pub groupid: Option<u64>,
     pub payment_metadata: Option<Vec<u8>>,
     pub description: Option<String>,
+    /// The access key sending, recorded on the payment row (`key_id`).
+    pub key_id: Option<u64>,
     /// mmln: see `service/payments/idempotency.rs`.
     pub idempotency_key: Option<String>,
 }
@@ -236,9 +238,18 @@ async fn record_and_dispatch(
         key,
         fingerprint: fingerprint(&request),
     });
+    let key_id = request.key_id;
     let begun = hub
         .ledger()
-        .blocking(move |l| l.sendpay_begin_keyed(&new, key.as_ref()))
+        .blocking(move |l| {
+            let begun = l.sendpay_begin_keyed(&new, key.as_ref())?;
+            // Recorded just after the part (only lists read it; keys with budgets may not
+            // call sendpay at all).
+            if let (Some(key_id), SendpayBegin::New { .. }) = (key_id, &begun) {
+                l.set_payment_key(&new.payment_hash, key_id)?;
+            }
+            Ok(begun)
+        })
         .await?;
     match begun {
         SendpayBegin::New { part, ready } if ready.is_empty() => {

@@ -1,8 +1,8 @@
 //! `/jsonrpc` on the mmrpc port: authentication, then jsonrpsee's service (HTTP POST or a
 //! WebSocket upgrade).
 //!
-//! Credentials: `Authorization: Bearer <rpc_password>`, or HTTP Basic with `rpc_password` as
-//! the password (any user name). They are checked by mmrpc's [`Authenticator`], so the
+//! Credentials: `Authorization: Bearer <rpc_password or access key>`, or HTTP Basic with
+//! either as the password (any user name). They are checked by mmrpc's [`Authenticator`], so the
 //! constant-time compare, the per-IP failure count (shared with mmrpc) and the decaying ban are
 //! the same; `rpc_local_only` is checked first, as on mmrpc. A refused request is answered
 //! before any JSON-RPC parsing with a JSON-RPC error object (id `null`): HTTP 401 with
@@ -32,13 +32,17 @@ pub async fn handle(
     auth: &Authenticator,
     local_only: bool,
     peer: IpAddr,
-    request: Request,
+    mut request: Request,
 ) -> Response {
     let allowed = check_local_only(local_only, peer)
         .and_then(|()| auth.authenticate(peer, credential(request.headers()).as_deref()));
-    if let Err(refused) = allowed {
-        return refusal(refused);
-    }
+    let caller = match allowed {
+        Ok(caller) => caller,
+        Err(refused) => return refusal(refused),
+    };
+    // jsonrpsee hands the HTTP request's extensions to every method call it carries (every
+    // call of a WebSocket connection too), where the module reads who is calling.
+    request.extensions_mut().insert(caller);
     let upgrade = request.headers().contains_key(header::UPGRADE);
     let response = match surface.service().oneshot(request).await {
         Ok(response) => response,

@@ -23,6 +23,7 @@ use super::subscriptions::register_event_subscription;
 use crate::rpc::error::{MmError, WireError};
 use crate::rpc::lightning::events::subscribe::SUBSCRIPTION_METHODS;
 use crate::rpc::{Router, RpcContext};
+use crate::service::keys::Caller;
 use crate::transport::batch::BatchError;
 
 /// The method behind `rpc.discover`.
@@ -63,8 +64,9 @@ pub fn rpc_module(router: Router, ctx: RpcContext) -> Result<JsonRpcModule, Regi
         discover,
     });
     for (name, takes_coin) in takes_coin {
-        module.register_async_method(name, move |params, state, _| async move {
-            call_method(state, name, takes_coin, params).await
+        module.register_async_method(name, move |params, state, extensions| async move {
+            let caller = caller_of(&extensions);
+            call_method(state, caller, name, takes_coin, params).await
         })?;
     }
     module.register_method(DISCOVER_METHOD, |_, state, _| {
@@ -80,14 +82,22 @@ impl ModuleState {
     }
 }
 
+/// Who is calling: set by `/jsonrpc`'s authentication; a call without it came through the unix
+/// socket, which is guarded by its file mode as Core Lightning's is, and is the admin.
+pub(super) fn caller_of(extensions: &jsonrpsee::types::Extensions) -> Caller {
+    extensions.get::<Caller>().copied().unwrap_or(Caller::Admin)
+}
+
 async fn call_method(
     state: Arc<ModuleState>,
+    caller: Caller,
     name: &'static str,
     takes_coin: bool,
     params: Params<'static>,
 ) -> Result<Box<RawValue>, ErrorObjectOwned> {
     let params = mmrpc_params(params.as_str(), takes_coin, state.ctx.coin_ticker());
-    let call = state.router.dispatch(state.ctx.clone(), name, params);
+    let ctx = state.ctx.clone().with_caller(caller);
+    let call = state.router.dispatch(ctx, name, params);
     let wire = match tokio::spawn(call).await {
         Ok(Ok(result_json)) => match RawValue::from_string(result_json) {
             Ok(result) => return Ok(result),

@@ -8,6 +8,9 @@
 //! full) is closed with `SubscriberStalled` and the index to resume from, so it does not hold
 //! a pump and a full buffer forever.
 //!
+//! The caller's key is checked when the subscription opens (`subscribe_events` is a read), and
+//! the subscription is closed with `Forbidden` the moment that key is revoked or expires.
+//!
 //! On HTTP and the unix socket jsonrpsee answers `subscribe_events` with an error: a
 //! subscription needs a connection that stays open.
 
@@ -20,12 +23,15 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::errors::error_object;
-use super::module::{mmrpc_params, JsonRpcModule, ModuleState, RegisterError};
+use super::module::{caller_of, mmrpc_params, JsonRpcModule, ModuleState, RegisterError};
+use crate::rpc::dispatcher::authorize;
+use crate::rpc::error::WireError;
 use crate::rpc::lightning::events::subscribe::{
     closed_json, event_json, open, NOTIFICATION_METHOD, SUBSCRIBE_METHOD, UNSUBSCRIBE_METHOD,
 };
 use crate::service::feeds::subscribe::CloseReason;
 use crate::service::feeds::SubscriptionItem;
+use crate::service::keys::{Access, Caller};
 
 /// Adds `subscribe_events` / `unsubscribe_events` to `module`.
 pub fn register_event_subscription(module: &mut JsonRpcModule) -> Result<(), RegisterError> {
@@ -33,7 +39,7 @@ pub fn register_event_subscription(module: &mut JsonRpcModule) -> Result<(), Reg
         SUBSCRIBE_METHOD,
         NOTIFICATION_METHOD,
         UNSUBSCRIBE_METHOD,
-        |params, pending, state, _| follow(params, pending, state),
+        |params, pending, state, extensions| follow(params, pending, state, caller_of(&extensions)),
     )?;
     Ok(())
 }
@@ -42,8 +48,24 @@ async fn follow(
     params: Params<'static>,
     pending: PendingSubscriptionSink,
     state: std::sync::Arc<ModuleState>,
+    caller: Caller,
 ) -> Result<(), SubscriptionError> {
-    let ctx = state.ctx();
+    let ctx = &state.ctx().clone().with_caller(caller);
+    if let Err(refused) = authorize(ctx, SUBSCRIBE_METHOD, Access::Read) {
+        pending
+            .reject(error_object(&WireError::from(refused)))
+            .await;
+        return Ok(());
+    }
+    // Resolves when the caller's key is revoked or expires (never for the admin).
+    let keys = ctx.keys().cloned();
+    let unusable = async move {
+        match keys {
+            Some(keys) => keys.unusable(caller).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(unusable);
     let stall = Duration::from_secs(ctx.config().event_subscription_stall_secs);
     let params = mmrpc_params(params.as_str(), true, ctx.coin_ticker());
     let mut subscription = match open(ctx, &params).await {
@@ -62,6 +84,9 @@ async fn follow(
         let item = tokio::select! {
             item = subscription.items.recv() => item,
             () = sink.closed() => return Ok(()), // unsubscribed or disconnected
+            denied = &mut unusable => {
+                return Err(close(&CloseReason::Forbidden(denied.to_string()), resume_from));
+            }
         };
         let event = match item {
             Some(SubscriptionItem::Event(event)) => event,

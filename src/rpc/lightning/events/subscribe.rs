@@ -62,6 +62,7 @@ pub fn closed_json(reason: &CloseReason, resume_from: u64) -> Value {
         CloseReason::CursorExpired { .. } => "CursorExpired",
         CloseReason::ReadFailed(_) => "DbError",
         CloseReason::ShuttingDown => "ShuttingDown",
+        CloseReason::Forbidden(_) => "Forbidden",
     };
     json!({
         "error_type": error_type,

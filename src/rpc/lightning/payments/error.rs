@@ -61,6 +61,9 @@ pub enum PaymentsError {
         message: String,
         payment_hash: String,
     },
+    /// mmln: the access key's limits refuse this payment; error_data says what is left.
+    #[error("{0}")]
+    BudgetExceeded(crate::ledger::BudgetRefusal),
     /// mmln: cancel of a settled (or settling) hold invoice.
     #[error("{message}")]
     AlreadySettled {
@@ -109,6 +112,7 @@ impl RpcError for PaymentsError {
             | AlreadySettled { .. }
             | IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
             NotAHoldInvoice { .. } => StatusCode::BAD_REQUEST,
+            BudgetExceeded(_) => StatusCode::FORBIDDEN,
             PaymentError(_) | DbError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,6 +129,7 @@ impl From<LedgerError> for PaymentsError {
             }
             LedgerError::DirectionConflict { .. } => PaymentsError::PaymentError(e.to_string()),
             LedgerError::HashInUse(_) => PaymentsError::InvalidRequest(e.to_string()),
+            LedgerError::BudgetExceeded(refusal) => PaymentsError::BudgetExceeded(refusal),
             LedgerError::IdempotencyKeyReused(ref key) => PaymentsError::IdempotencyKeyReused {
                 message: e.to_string(),
                 idempotency_key: key.clone(),

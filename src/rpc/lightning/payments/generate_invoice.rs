@@ -69,6 +69,7 @@ impl RpcMethod for GenerateInvoice {
                 expiry_secs: params.expiry,
                 metadata: params.metadata,
                 webhook_url: params.webhook_url,
+                key_id: ctx.caller().key_id(),
             })
             .await
             .map_to_mm(PaymentsError::from)?;

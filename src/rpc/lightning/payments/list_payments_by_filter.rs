@@ -43,6 +43,9 @@ pub struct PaymentsFilterWire {
     from_timestamp: Option<u64>,
     #[serde(default)]
     to_timestamp: Option<u64>,
+    /// mmln: payments made with this access key.
+    #[serde(default)]
+    key_id: Option<u64>,
     /// mmln: payments carrying a custom record with this key.
     #[serde(default)]
     custom_record_key: Option<u64>,
@@ -83,6 +86,7 @@ impl PaymentsFilterWire {
             to_fee_paid_msat: self.to_fee_paid_msat,
             from_timestamp: self.from_timestamp,
             to_timestamp: self.to_timestamp,
+            key_id: self.key_id,
             custom_record_key: self.custom_record_key,
             blip10: Blip10Filter {
                 action: self.blip10_action.clone(),

@@ -92,7 +92,13 @@ impl RpcMethod for SendPayment {
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
         let outcome = engine
             .payments()
-            .send(request, wait, params.webhook_url, params.idempotency_key)
+            .send_as(
+                ctx.caller(),
+                request,
+                wait,
+                params.webhook_url,
+                params.idempotency_key,
+            )
             .await
             .map_to_mm(PaymentsError::from)?;
         let p = &outcome.payment;

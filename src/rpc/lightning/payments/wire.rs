@@ -141,6 +141,9 @@ pub struct PaymentDetails {
     /// Held hold-invoice payments: the height at which the HTLCs are failed back at the latest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_deadline_height: Option<u32>,
+    /// Outbound: the access key that made the payment (absent: the password or the socket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<u64>,
     /// `send_value_split` recipients: the group and the recipient's position in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_id: Option<String>,
@@ -194,6 +197,7 @@ impl From<&Payment> for PaymentDetails {
             updated_index: p.updated_index,
             htlc_expiry_height: held_deadline.map(|d| d.saturating_add(HTLC_FAIL_BACK_BUFFER)),
             claim_deadline_height: held_deadline,
+            key_id: p.key_id,
             split_id: p.split_id.clone(),
             split_index: p.split_index,
             wallet_id: p.wallet_id.clone(),
