@@ -31,7 +31,7 @@ pub fn wallet_id_of(records: &[(u64, Vec<u8>)], routing_keys: &[u64]) -> Option<
 
 /// `text` read as hex of printable UTF-8, when it is that.
 fn decoded_hex(text: &str) -> Option<String> {
-    if text.is_empty() || text.len() % 2 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
         return None;
     }
     let bytes = hex::decode(text).ok()?;
