@@ -37,6 +37,8 @@ const READ: &[&str] = &[
     "lightning::payments::get_payment_details",
     "lightning::payments::list_payments_by_filter",
     "lightning::payments::estimate_fee",
+    "lightning::payments::wallet_totals",
+    "lightning::payments::export",
     "lightning::events::list",
     "lightning::events::wait",
     "lightning::events::list_webhook_deliveries",
