@@ -224,3 +224,32 @@ fn other_outbound_payments_are_listed_as_part_zero_of_group_zero() {
         .unwrap();
     assert_eq!(by_bolt11.len(), 1);
 }
+
+#[test]
+fn a_keyed_sendpay_repeat_answers_the_first_part_and_another_request_is_refused() {
+    let (_dir, l) = ledger();
+    let key = |fingerprint: u8| IdempotencyKey {
+        key: "route-1".into(),
+        fingerprint: [fingerprint; 32],
+    };
+    let (first, _) = new_part(
+        l.sendpay_begin_keyed(&part(1, 0, 1000, 1000, "1x1x1"), Some(&key(1)))
+            .unwrap(),
+    );
+    // The same request under the key (a client retrying after a timeout, with a fresh hash):
+    // the first payment's part, and nothing recorded for the new hash.
+    match l
+        .sendpay_begin_keyed(&part(2, 0, 1000, 1000, "1x1x1"), Some(&key(1)))
+        .unwrap()
+    {
+        SendpayBegin::Replay(again) => assert_eq!(again.id, first.id),
+        other => panic!("{other:?}"),
+    }
+    assert!(l.get_payment(&[2; 32]).unwrap().is_none());
+    // Another request under the same key is refused, and records nothing either.
+    assert!(matches!(
+        l.sendpay_begin_keyed(&part(3, 0, 2000, 2000, "1x1x1"), Some(&key(2))),
+        Err(LedgerError::IdempotencyKeyReused(k)) if k == "route-1"
+    ));
+    assert!(l.get_payment(&[3; 32]).unwrap().is_none());
+}
