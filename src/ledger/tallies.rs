@@ -7,7 +7,7 @@ use rusqlite::types::Value;
 use rusqlite::Transaction;
 
 use crate::ledger::error::LedgerError;
-use crate::ledger::filter::{conditions, Conditions};
+use crate::ledger::filter::{conditions, equality_part, Conditions};
 use crate::ledger::model::{PaymentFilter, PaymentTypeFilter};
 
 const DAY_SECS: i64 = 86_400;
@@ -16,11 +16,7 @@ const MINUTE_SECS: i64 = 60;
 /// The tallies' own conditions for `filter`, if the tallies can answer it: direction and status
 /// only (a destination, range or description needs the rows).
 fn tally_conditions(filter: &PaymentFilter) -> Option<Conditions> {
-    let kept = PaymentFilter {
-        payment_type: filter.payment_type.clone(),
-        status: filter.status,
-        ..PaymentFilter::default()
-    };
+    let kept = equality_part(filter);
     let destination = matches!(
         filter.payment_type,
         Some(PaymentTypeFilter::Outbound {

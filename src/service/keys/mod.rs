@@ -19,10 +19,13 @@ use std::sync::RwLock;
 
 use tokio::sync::watch;
 
-use crate::ledger::{AccessKeyRow, KeyBudget, KeyCharge, KeyUsage, Ledger, LedgerError};
+use crate::ledger::{KeyBudget, KeyCharge, KeyUsage, Ledger, LedgerError};
 
 pub use manage::{BudgetPeriod, CreatedKey, KeyError, KeySpec};
 pub use scope::{Access, Scope};
+
+// The stored key, as the RPC layer sees it through this service.
+pub use crate::ledger::AccessKeyRow;
 
 /// The last-used time is written to the ledger at most this often per key (it is kept in
 /// memory between writes), so authenticating a request costs no write.

@@ -50,6 +50,6 @@ pub use view::Payments;
 
 // The ledger's payment types, as the RPC layer sees them through this service.
 pub use crate::ledger::{
-    Blip10Filter, Direction, IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter,
-    PaymentStatus, PaymentTypeFilter, WalletTotals,
+    Blip10Filter, BudgetRefusal, Direction, IndexKind, LedgerError, Page, Paging, Payment,
+    PaymentFilter, PaymentStatus, PaymentTypeFilter, WalletTotals,
 };

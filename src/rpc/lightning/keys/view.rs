@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::ledger::AccessKeyRow;
+use crate::service::keys::AccessKeyRow;
 
 #[derive(Debug, Serialize)]
 pub struct KeyView {

@@ -63,7 +63,7 @@ pub enum PaymentsError {
     },
     /// mmln: the access key's limits refuse this payment; error_data says what is left.
     #[error("{0}")]
-    BudgetExceeded(crate::ledger::BudgetRefusal),
+    BudgetExceeded(crate::service::payments::BudgetRefusal),
     /// mmln: cancel of a settled (or settling) hold invoice.
     #[error("{message}")]
     AlreadySettled {
