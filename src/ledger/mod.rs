@@ -10,8 +10,10 @@
 //! # Threads
 //! The API is synchronous and blocking. A [`Ledger`] is a cheap `Clone` handle, `Send + Sync`;
 //! async callers use [`Ledger::blocking`] (tokio's blocking pool). Writes go through one
-//! writer connection behind a mutex, each in one short `IMMEDIATE` transaction (so a write
-//! never has to upgrade a read lock and hit `SQLITE_BUSY` halfway). Reads take a connection
+//! writer connection, each a savepoint in an `IMMEDIATE` batch transaction (so a write never
+//! has to upgrade a read lock and hit `SQLITE_BUSY` halfway) that one commit makes durable
+//! for many writers at once (group commit, `writer.rs`; LDK's events defer even that wait,
+//! see [`Ledger::deferring`]). Reads take a connection
 //! from a small pool and run in one read transaction, so a page and its `total` come from the
 //! same snapshot; WAL lets them run concurrently with the writer. `busy_timeout` absorbs
 //! contention with other connections to the same file (the wallet, another process).
