@@ -271,3 +271,19 @@ fn disable_nagle(stream: &tokio::net::TcpStream) {
         tracing::warn!("TCP_NODELAY not set on a peer connection: {e}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn peer_sockets_send_without_nagle_delay() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (outbound, accepted) =
+            tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        let (outbound, (inbound, _)) = (outbound.unwrap(), accepted.unwrap());
+        assert!(!outbound.nodelay().unwrap(), "sockets start with Nagle on");
+        super::disable_nagle(&outbound);
+        super::disable_nagle(&inbound);
+        assert!(outbound.nodelay().unwrap() && inbound.nodelay().unwrap());
+    }
+}
