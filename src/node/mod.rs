@@ -18,6 +18,7 @@ mod flush_loop;
 pub mod keys;
 mod logger;
 mod maintenance;
+mod offers_handler;
 pub mod onion_errors;
 pub mod peers;
 pub mod persist;

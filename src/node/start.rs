@@ -34,6 +34,7 @@ use super::flush_loop::FlushLoop;
 use super::keys;
 use super::logger::NodeLogger;
 use super::maintenance;
+use super::offers_handler::OffersHandler;
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::reconcile;
@@ -350,7 +351,7 @@ pub(super) async fn start(
         Arc::clone(&logger),
         Arc::clone(&channel_manager),
         Arc::clone(&message_router),
-        Arc::clone(&channel_manager),
+        Arc::new(OffersHandler::new(Arc::clone(&channel_manager))),
         Arc::clone(&channel_manager),
         IgnoringMessageHandler {},
         IgnoringMessageHandler {},
@@ -472,6 +473,7 @@ pub(super) async fn start(
         Arc::clone(&peer_manager),
         Arc::clone(&channel_manager),
         Arc::clone(&chain_monitor),
+        Arc::clone(&network_graph),
         shutdown_rx,
     );
 
