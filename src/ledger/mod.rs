@@ -56,6 +56,8 @@ mod keys_tests;
 mod migrations;
 mod model;
 mod offers;
+#[cfg(test)]
+mod offers_tests;
 mod payments;
 mod query;
 mod refused_sets;

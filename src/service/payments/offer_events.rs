@@ -66,8 +66,13 @@ pub(super) async fn on_invoice_received(
             tracing::warn!(hash = %hex::encode(hash), %reason, "BOLT 12 invoice refused");
             false
         }
-        // Not asked for through the ledger (e.g. LDK called directly): pay as LDK would.
-        InvoiceArrival::Unknown => true,
+        // No intent: nothing leaves without its row, so it is not paid. (Only a crash between
+        // building a refund and recording it, which never handed the refund out, leaves LDK
+        // waiting for an invoice we have no intent for.)
+        InvoiceArrival::Unknown => {
+            tracing::warn!(payment_id = %hex::encode(id), "BOLT 12 invoice for no recorded intent; not paid");
+            false
+        }
     };
     notifier.notify(&payment_id.0);
     if !pay {
