@@ -413,6 +413,20 @@ impl Ledger {
         self.read(|tx| intent_in(tx, payment_id))
     }
 
+    /// The `PaymentId` LDK knows a BOLT 12 payment row by (its intent's), from the row's hash.
+    pub fn bolt12_payment_id(
+        &self,
+        payment_hash: &[u8; 32],
+    ) -> Result<Option<[u8; 32]>, LedgerError> {
+        self.read(|tx| {
+            let id: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT payment_id FROM bolt12_intents WHERE payment_hash = ?1")?
+                .query_row([&payment_hash[..]], |row| row.get(0))
+                .optional()?;
+            hash_of(id, "payment_id")
+        })
+    }
+
     /// An invoice arrived for an intent: checks it against the intent and, if it is still
     /// waiting, writes the pending outbound row and moves the intent to `paying`, in one
     /// transaction (see the module docs).

@@ -107,7 +107,10 @@ pub(super) async fn on_failed_without_hash(
     payment_id: PaymentId,
     reason: Option<PaymentFailureReason>,
 ) -> Result<(), ReplayEvent> {
-    let text = format!("no invoice: {}", payment_failed(reason).reason);
+    let text = format!(
+        "no invoice from the offer's issuer: {}",
+        payment_failed(reason).reason
+    );
     let id = payment_id.0;
     match ledger
         .blocking(move |l| l.fail_bolt12_intent(&id, &text))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lightning::ln::channelmanager::{PaymentId, Retry};
-use lightning::offers::offer::Quantity;
+use lightning::offers::offer::{Offer, Quantity};
 use lightning::offers::parse::Bolt12SemanticError;
 use lightning::offers::refund::Refund;
 use lightning::routing::router::RouteParametersConfig;
@@ -121,6 +121,21 @@ fn check_expiry(expiry: Option<u64>) -> Result<(), OfferError> {
     }
 }
 
+/// Tells the node to refuse invoice requests for a disabled offer (by its signing key).
+fn refuse_requests(node: &Node, offer: &OfferRecord) {
+    let key = offer
+        .offer
+        .parse::<Offer>()
+        .ok()
+        .and_then(|o| o.issuer_signing_pubkey());
+    match key {
+        Some(key) => node.disabled_offers().disable(key),
+        None => {
+            tracing::warn!(offer_id = %hex::encode(offer.offer_id), "disabled offer has no signing key; its payments are still failed back")
+        }
+    }
+}
+
 impl PaymentHub {
     /// Builds an offer through LDK (blinded paths through our peers) and records it.
     pub async fn create_offer(
@@ -194,15 +209,32 @@ impl PaymentHub {
             .await?)
     }
 
-    /// Disables one of our offers: from now on its payments are failed back (idempotent).
-    pub async fn disable_offer(&self, offer_id: [u8; 32]) -> Result<OfferRecord, OfferError> {
-        self.ledger
+    /// Disables one of our offers: from now on its invoice requests are refused and its
+    /// payments failed back (idempotent).
+    pub async fn disable_offer(
+        &self,
+        node: &Node,
+        offer_id: [u8; 32],
+    ) -> Result<OfferRecord, OfferError> {
+        let offer = self
+            .ledger
             .blocking(move |l| l.disable_offer(&offer_id))
             .await
             .map_err(|e| match e {
                 LedgerError::NoSuchOffer(id) => OfferError::NoSuchOffer(hex::encode(id)),
                 other => OfferError::Ledger(other),
-            })
+            })?;
+        refuse_requests(node, &offer);
+        Ok(offer)
+    }
+
+    /// At start-up: the node refuses invoice requests for the offers disabled before.
+    pub async fn restore_disabled_offers(&self, node: &Node) -> Result<(), LedgerError> {
+        let offers = self.ledger.blocking(|l| l.list_offers(true)).await?;
+        for offer in offers.iter().filter(|o| o.disabled_at.is_some()) {
+            refuse_requests(node, offer);
+        }
+        Ok(())
     }
 
     /// A refund: an "offer of money" for `amount_msat` that we pay to whoever sends us an

@@ -101,7 +101,7 @@ impl<'a> Payments<'a> {
 
     /// Disables one of our offers (idempotent).
     pub async fn disable_offer(&self, offer_id: [u8; 32]) -> Result<OfferRecord, OfferError> {
-        self.hub.disable_offer(offer_id).await
+        self.hub.disable_offer(self.node, offer_id).await
     }
 
     /// A refund we pay to whoever sends an invoice for it.
