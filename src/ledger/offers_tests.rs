@@ -93,6 +93,29 @@ fn a_keyed_intent_replays_and_refuses_another_request() {
         l.insert_bolt12_intent(&intent(1, Some(("k", 8)))),
         Err(LedgerError::IdempotencyKeyReused(_))
     ));
+    // One namespace: a keysend under an offer payment's key is refused too.
+    let keysend = NewOutbound {
+        payment_hash: [9; 32],
+        kind: PaymentKind::Keysend,
+        destination: [3; 33],
+        description: String::new(),
+        amount_msat: Some(1_000),
+        fee_limit_msat: Some(5_000),
+        payment_secret: None,
+        preimage: Some([8; 32]),
+        invoice: None,
+        expires_at: None,
+        custom_records: Vec::new(),
+        metadata: None,
+    };
+    let key = IdempotencyKey {
+        key: "k".to_string(),
+        fingerprint: [7; 32],
+    };
+    assert!(matches!(
+        l.insert_outbound_intent_keyed(&keysend, None, Some(&key), None),
+        Err(LedgerError::IdempotencyKeyReused(_))
+    ));
 }
 
 #[test]
