@@ -10,8 +10,8 @@ use lightning::routing::gossip::NodeId;
 use super::types::{ChainMonitor, ChannelManager, NetworkGraph, PeerManager};
 
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
-/// Until our node announcement is in our own graph (it only sticks once one of our channels is
-/// announced), it is retried this often: BOLT 12 payers find an offer's issuer through it
+/// Until our node announcement, with our current address, is in our own graph (it only sticks
+/// once one of our channels is announced), it is retried this often: BOLT 12 payers find an offer's issuer through it
 /// (onion-message routes need its features and address), so waiting a minute would leave new
 /// public nodes unreachable for offers.
 const FIRST_ANNOUNCEMENT_RETRY: Duration = Duration::from_secs(2);
@@ -54,10 +54,17 @@ pub fn spawn_maintenance(
             if has_public && !addresses.is_empty() {
                 peer_manager.broadcast_node_announcement([0; 3], alias, addresses.clone());
             }
+            // Announced with the address we listen on now (it changes when a node restarts on
+            // another port, and payers dial it to reach an offer's issuer).
             let announced = network_graph
                 .read_only()
                 .node(&our_id)
-                .is_some_and(|n| n.announcement_info.is_some());
+                .and_then(|n| {
+                    n.announcement_info
+                        .as_ref()
+                        .map(|i| i.addresses() == &addresses[..])
+                })
+                .unwrap_or(false);
             next = match (announced || addresses.is_empty(), has_public) {
                 (true, _) => MAINTENANCE_INTERVAL,
                 (false, true) => FIRST_ANNOUNCEMENT_RETRY,

@@ -403,6 +403,61 @@ async fn offers_and_refunds_between_daemons() {
         400,
     )
     .await;
+
+    // --- After C restarts, its disabled offer is still refused and its others still paid.
+    let c = c.restart(&chain).await;
+    // C listens on a new port now: it dials B.
+    c.ok(
+        "lightning::nodes::connect_to_node",
+        json!({ "node_address": b.node_address() }),
+    )
+    .await;
+    wait_until("B->C is usable again after C's restart", WAIT, || async {
+        c.open_channels(json!({}))
+            .await
+            .iter()
+            .any(|ch| ch["is_usable"] == true)
+    })
+    .await;
+    // Payers dial an offer's issuer at its announced address: wait for C's new one to reach A.
+    let c_id = lightning::routing::gossip::NodeId::from_pubkey(&c.app.node().node_id());
+    let c_addr = c.app.node().listening_addresses()[0];
+    wait_until("A's graph has C's new address", WAIT, || async {
+        a.app
+            .node()
+            .network_graph()
+            .read_only()
+            .node(&c_id)
+            .and_then(|n| n.announcement_info.as_ref())
+            .is_some_and(|i| {
+                i.addresses()
+                    .iter()
+                    .any(|x| x.to_string() == c_addr.to_string())
+            })
+    })
+    .await;
+    let still = a
+        .error(
+            SEND,
+            json!({ "payment": {"type": "offer", "offer": tips["offer"], "amount_in_msat": 2_000}}),
+            "PaymentError",
+            500,
+        )
+        .await;
+    assert!(
+        still["error"]
+            .as_str()
+            .unwrap()
+            .contains("invoice request was rejected"),
+        "{still}"
+    );
+    let after = a
+        .ok(
+            SEND,
+            json!({ "payment": {"type": "offer", "offer": coffee["offer"]}, "wait_timeout_secs": 60 }),
+        )
+        .await;
+    assert_eq!(after["status"], "succeeded", "{after}");
 }
 
 /// An offer for Bitcoin mainnet (the default chain of an offer without `chains`).
