@@ -31,6 +31,8 @@ use super::offer_send::{now_secs, parse_refund, Bolt12TextError};
 pub const MAX_OFFER_TEXT: usize = 640;
 /// Offer and refund expiry: at most ten years (seconds).
 pub const MAX_OFFER_EXPIRY_SECS: u64 = 10 * 365 * 24 * 3600;
+/// 21 million bitcoin in millisatoshis: no amount can be larger (LDK refuses it too).
+pub const MAX_MONEY_MSAT: u64 = 21_000_000 * 100_000_000 * 1_000;
 /// A refund expires after this long unless told otherwise (seconds).
 pub const DEFAULT_REFUND_EXPIRY_SECS: u64 = 3600;
 
@@ -129,6 +131,11 @@ fn refuse_requests(node: &Node, offer: &OfferRecord) {
         .ok()
         .and_then(|o| o.issuer_signing_pubkey());
     match key {
+        // An offer signed with the node id itself would take every such offer down with it;
+        // LDK only makes those without blinded paths, which mmln never creates.
+        Some(key) if key == node.node_id() => {
+            tracing::warn!(offer_id = %hex::encode(offer.offer_id), "disabled offer is signed with the node id; its payments are still failed back")
+        }
         Some(key) => node.disabled_offers().disable(key),
         None => {
             tracing::warn!(offer_id = %hex::encode(offer.offer_id), "disabled offer has no signing key; its payments are still failed back")
@@ -148,6 +155,11 @@ impl PaymentHub {
             check_text("issuer", issuer)?;
         }
         check_expiry(request.expiry_secs)?;
+        if request.amount_msat.is_some_and(|a| a > MAX_MONEY_MSAT) {
+            return Err(OfferError::InvalidRequest(format!(
+                "amount_msat is more than 21 million bitcoin ({MAX_MONEY_MSAT} msat)"
+            )));
+        }
         if request.amount_msat == Some(0) {
             return Err(OfferError::InvalidRequest(
                 "amount_msat must be at least 1; leave it out for an offer of any amount"
@@ -247,10 +259,10 @@ impl PaymentHub {
     ) -> Result<CreatedRefund, OfferError> {
         check_text("description", &request.description)?;
         check_expiry(request.expiry_secs)?;
-        if request.amount_msat == 0 {
-            return Err(OfferError::InvalidRequest(
-                "amount_msat must be at least 1".to_string(),
-            ));
+        if request.amount_msat == 0 || request.amount_msat > MAX_MONEY_MSAT {
+            return Err(OfferError::InvalidRequest(format!(
+                "amount_msat must be between 1 and {MAX_MONEY_MSAT}"
+            )));
         }
         let expiry = request.expiry_secs.unwrap_or(DEFAULT_REFUND_EXPIRY_SECS);
         let expires_at = now_secs().saturating_add(expiry);
