@@ -12,7 +12,7 @@
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use crate::ledger::error::LedgerError;
-use crate::ledger::events::EventKind;
+use crate::ledger::events::{EventKind, BOLT12_DATA};
 use crate::ledger::model::{
     Applied, Bolt12Kind, Direction, FailureCode, IdempotencyKey, NewOutbound, OutboundIntent,
     Payment, PaymentKind, PaymentStatus,
@@ -279,6 +279,16 @@ fn set_bolt12_columns(
         payer_note,
         opt_db(quantity)?,
     ])?;
+    // The row's `payment_created` event, the newest event (every caller inserts the row just
+    // before), was appended without these columns: give it the same facts. It is still
+    // uncommitted, so no reader saw it without them.
+    tx.prepare_cached(&format!(
+        "UPDATE events SET data = json_patch(data, \
+         (SELECT {BOLT12_DATA} FROM payments WHERE payment_hash = ?1)) \
+         WHERE event_index = (SELECT value FROM ledger_counters WHERE name = 'events') \
+         AND payment_id = (SELECT id FROM payments WHERE payment_hash = ?1)"
+    ))?
+    .execute([&hash[..]])?;
     Ok(())
 }
 

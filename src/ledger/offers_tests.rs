@@ -147,6 +147,14 @@ fn the_invoice_writes_the_row_once_and_a_timeout_after_it_changes_nothing() {
     };
     let page = l.list_payments(&filter, 10, Paging::PageNumber(1)).unwrap();
     assert_eq!(page.total, 1);
+    // The row's created event carries its BOLT 12 facts too.
+    let created = l.event(1).unwrap().expect("the created event");
+    let data: serde_json::Value = serde_json::from_str(&created.data).unwrap();
+    assert_eq!(data["bolt12"], "offer");
+    assert_eq!(data["offer_id"], hex::encode([1u8; 32]));
+    assert_eq!(data["payer_note"], "no sugar");
+    assert_eq!(data["quantity"], 2);
+    assert_eq!(data["status"], "pending");
 }
 
 #[test]

@@ -151,6 +151,24 @@ async fn offers_and_refunds_between_daemons() {
     assert_eq!(c_row["payer_note"], "from B");
     assert_eq!(c_row["amount_in_msat"], 20_000);
     assert_eq!(c_row["description"], "Coffee");
+    // The event log (and so webhooks and subscriptions) carries the offer's facts.
+    let events = c
+        .ok(
+            "lightning::events::list",
+            json!({ "from_index": 0, "limit": 100 }),
+        )
+        .await;
+    let of_payment: Vec<&Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject"] == one_hop["payment_hash"])
+        .collect();
+    assert!(!of_payment.is_empty(), "{events}");
+    for event in of_payment {
+        assert_eq!(event["data"]["offer_id"], coffee["offer_id"], "{event}");
+        assert_eq!(event["data"]["payer_note"], "from B", "{event}");
+    }
 
     // Two hops, with an idempotency key: the repeat returns the same payment, sends nothing.
     let keyed = json!({ "payment": {"type": "offer", "offer": coffee["offer"]},
