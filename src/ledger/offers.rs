@@ -9,7 +9,7 @@
 //! ([`Ledger::fail_bolt12_intent`]) and the arrival race on the intent's status inside one
 //! write transaction each, so exactly one of them wins.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::{EventKind, BOLT12_DATA};
@@ -201,7 +201,7 @@ fn offer_from_row(row: &Row<'_>) -> Result<OfferRecord, LedgerError> {
     })
 }
 
-fn offer_in(tx: &Transaction<'_>, offer_id: &[u8; 32]) -> Result<Option<OfferRecord>, LedgerError> {
+fn offer_in(tx: &Connection, offer_id: &[u8; 32]) -> Result<Option<OfferRecord>, LedgerError> {
     let sql = format!("SELECT {OFFER_COLUMNS} FROM offers WHERE offer_id = ?1");
     tx.prepare_cached(&sql)?
         .query_row([&offer_id[..]], |row| Ok(offer_from_row(row)))
@@ -248,10 +248,7 @@ fn intent_from_row(row: &Row<'_>) -> Result<Bolt12Intent, LedgerError> {
     })
 }
 
-fn intent_in(
-    tx: &Transaction<'_>,
-    payment_id: &[u8; 32],
-) -> Result<Option<Bolt12Intent>, LedgerError> {
+fn intent_in(tx: &Connection, payment_id: &[u8; 32]) -> Result<Option<Bolt12Intent>, LedgerError> {
     let sql = format!("SELECT {INTENT_COLUMNS} FROM bolt12_intents WHERE payment_id = ?1");
     tx.prepare_cached(&sql)?
         .query_row([&payment_id[..]], |row| Ok(intent_from_row(row)))
@@ -261,7 +258,7 @@ fn intent_in(
 
 /// Sets the BOLT 12 columns of a row just written.
 fn set_bolt12_columns(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     hash: &[u8; 32],
     kind: Bolt12Kind,
     offer_id: Option<&[u8; 32]>,
@@ -646,7 +643,7 @@ impl Ledger {
 
 /// Moves a waiting intent to `failed`; false when it was not waiting.
 fn fail_intent_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: &[u8; 32],
     reason: &str,
 ) -> Result<bool, LedgerError> {
