@@ -174,6 +174,8 @@ struct PaymentReport {
     ldk_store: StoreFigures,
     /// Sizes of the LDK state each commit rewrites, at the end of the run.
     ldk_state_bytes: StateSizes,
+    /// Each node's ledger: writes and the commits (fsyncs) they shared, payment phase.
+    ledger: NodePair<LedgerFigures>,
     /// Each node's persistence loop during the payment phase (see `FlushFigures`).
     flushes: NodePair<FlushFigures>,
     /// Each node's LDK event handling during the payment phase (see `EventFigures`).
@@ -201,6 +203,34 @@ fn flush_stats(network: &BenchNetwork) -> NodePair<crate::node::durable::FlushSt
     NodePair {
         sender: network.sender.node().flush_stats(),
         receiver: network.receiver.node().flush_stats(),
+    }
+}
+
+fn ledger_stats(network: &BenchNetwork) -> NodePair<crate::ledger::WriterStats> {
+    NodePair {
+        sender: network.sender.ledger().writer_stats(),
+        receiver: network.receiver.ledger().writer_stats(),
+    }
+}
+
+/// One node's ledger writes and the commits that made them durable (group commit: many writes
+/// share one fsync, see ledger/writer.rs).
+#[derive(Debug, Serialize)]
+struct LedgerFigures {
+    writes: u64,
+    commits: u64,
+    writes_per_commit: f64,
+}
+
+impl LedgerFigures {
+    fn between(before: &crate::ledger::WriterStats, after: &crate::ledger::WriterStats) -> Self {
+        let writes = after.writes - before.writes;
+        let commits = after.commits - before.commits;
+        LedgerFigures {
+            writes,
+            commits,
+            writes_per_commit: round3(writes as f64 / commits.max(1) as f64),
+        }
     }
 }
 
@@ -245,6 +275,8 @@ struct FlushFigures {
     flushes: u64,
     entries_per_flush: f64,
     encode_ms_mean: f64,
+    /// Committing the ledger's deferred event writes first (durable.rs, step 5).
+    ledger_commit_ms_mean: f64,
     commit_ms_mean: f64,
     release_ms_mean: f64,
     /// Fraction of the run's wall time the loop spent in flushes.
@@ -259,6 +291,7 @@ impl FlushFigures {
     ) -> FlushFigures {
         let flushes = after.flushes - before.flushes;
         let per = |us: u64| round3(us as f64 / 1000.0 / flushes.max(1) as f64);
+        let barrier = after.barrier_us - before.barrier_us;
         let (encode, commit, release) = (
             after.encode_us - before.encode_us,
             after.commit_us - before.commit_us,
@@ -270,10 +303,13 @@ impl FlushFigures {
                 (after.entries - before.entries) as f64 / flushes.max(1) as f64,
             ),
             encode_ms_mean: per(encode),
+            ledger_commit_ms_mean: per(barrier),
             commit_ms_mean: per(commit),
             release_ms_mean: per(release),
             busy: round3(
-                (encode + commit + release) as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9),
+                (encode + barrier + commit + release) as f64
+                    / 1e6
+                    / elapsed.as_secs_f64().max(1e-9),
             ),
         }
     }
@@ -404,11 +440,13 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
     let store_before = store_stats(&network);
     let flushes_before = flush_stats(&network);
     let events_before = event_stats(&network);
+    let ledger_before = ledger_stats(&network);
     let outcome = payments::run(load, sender, receiver).await;
     let after = ProcessUsage::now();
     let store_after = store_stats(&network);
     let flushes_after = flush_stats(&network);
     let events_after = event_stats(&network);
+    let ledger_after = ledger_stats(&network);
     let state_sizes = StateSizes {
         sender: NodeStateSize::of(&network.sender),
         receiver: NodeStateSize::of(&network.receiver),
@@ -454,6 +492,10 @@ async fn run_payments(kind: PaymentKind, args: PaymentArgs) -> Result<bool, Benc
                 &events_after.receiver,
                 outcome.elapsed,
             ),
+        },
+        ledger: NodePair {
+            sender: LedgerFigures::between(&ledger_before.sender, &ledger_after.sender),
+            receiver: LedgerFigures::between(&ledger_before.receiver, &ledger_after.receiver),
         },
         flushes: NodePair {
             sender: FlushFigures::between(

@@ -85,6 +85,9 @@ pub enum LedgerError {
     IdempotencyKeyReused(String),
     #[error("ledger task failed: {0}")]
     TaskFailed(String),
+    /// A commit failed, so writes already applied were lost (see writer.rs).
+    #[error("the ledger could not make its writes durable: {0}")]
+    NotDurable(String),
     #[error("ledger row {id} has an unreadable {column}: {reason}")]
     CorruptRow {
         id: i64,

@@ -13,7 +13,7 @@
 //! [`LedgerError::CursorExpired`].
 
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Transaction};
+use rusqlite::{params, params_from_iter, Connection};
 
 use super::error::LedgerError;
 use super::filter::bound;
@@ -166,7 +166,7 @@ fn to_i64(v: u64) -> i64 {
 
 /// Appends the event for a change of payment `id` (already written in `tx`).
 pub(crate) fn append_payment_event(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
     kind: EventKind,
     now: u64,
@@ -189,7 +189,7 @@ pub(crate) fn append_payment_event(
 
 /// Appends the event for a change of channel `uuid` (already written in `tx`).
 pub(crate) fn append_channel_event(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     uuid: &str,
     kind: EventKind,
     now: u64,
@@ -218,7 +218,7 @@ pub struct WalletEventRecord {
 /// its own connection to the same file; see `node/wallet_db.rs`). Call
 /// [`Ledger::publish_committed_events`] after that transaction commits.
 pub fn append_wallet_events(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     events: &[WalletEventRecord],
     now: u64,
 ) -> Result<(), LedgerError> {
@@ -242,12 +242,7 @@ pub fn append_wallet_events(
 }
 
 /// One outbox row per configured route that wants this kind (or its category, or everything).
-fn fill_outbox(
-    tx: &Transaction<'_>,
-    index: i64,
-    kind: EventKind,
-    now: u64,
-) -> Result<(), LedgerError> {
+fn fill_outbox(tx: &Connection, index: i64, kind: EventKind, now: u64) -> Result<(), LedgerError> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO webhook_outbox (event_index, url, created_at_ms, next_attempt_ms) \
          SELECT ?1, url, ?2, ?2 FROM webhook_routes WHERE kinds IS NULL \
@@ -263,7 +258,7 @@ fn fill_outbox(
     Ok(())
 }
 
-fn counter(tx: &Transaction<'_>, name: &str) -> Result<u64, LedgerError> {
+fn counter(tx: &Connection, name: &str) -> Result<u64, LedgerError> {
     let value: i64 = tx
         .prepare_cached("SELECT value FROM ledger_counters WHERE name = ?1")?
         .query_row([name], |row| row.get(0))?;
@@ -271,7 +266,7 @@ fn counter(tx: &Transaction<'_>, name: &str) -> Result<u64, LedgerError> {
 }
 
 /// The newest `event_index` committed (0 before the first event).
-pub(crate) fn last_event_index(tx: &Transaction<'_>) -> Result<u64, LedgerError> {
+pub(crate) fn last_event_index(tx: &Connection) -> Result<u64, LedgerError> {
     counter(tx, "events")
 }
 
@@ -363,7 +358,7 @@ impl Ledger {
 
     /// The newest committed `event_index` (0 before the first event).
     pub fn last_event_index(&self) -> Result<u64, LedgerError> {
-        self.read(last_event_index)
+        self.read(|tx| last_event_index(tx))
     }
 
     /// Deletes events older than `before` (unix seconds), as one prefix of the log: it stops

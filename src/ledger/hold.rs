@@ -4,7 +4,7 @@
 //! Each call is one transaction, and deciding and writing happen in it, so a settle and a cancel
 //! racing for one row cannot both win: the second sees the first's result.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::EventKind;
@@ -27,7 +27,7 @@ use crate::ledger::Ledger;
 /// - held with the preimage stored (a settle is under way): the set is claimed;
 /// - canceled, or settled by another set: refused, so the payer gets its money back at once.
 pub(crate) fn hold_claimable(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     existing: Payment,
     c: &InboundClaimable,
     now: u64,

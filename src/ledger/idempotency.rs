@@ -6,7 +6,7 @@
 //! request it was first used with; the same key with another fingerprint is
 //! `IdempotencyKeyReused`, whatever the method (keys share one namespace).
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::keys::KeyCharge;
@@ -25,7 +25,7 @@ pub(crate) enum KeyTarget {
 
 /// The stored fingerprint and target of `key`, if the key was used before.
 pub(crate) fn find_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &str,
 ) -> Result<Option<([u8; 32], KeyTarget)>, LedgerError> {
     let found: Option<(Vec<u8>, Option<i64>, Option<String>)> = tx
@@ -64,7 +64,7 @@ pub(crate) fn find_key(
 
 /// Checks a key against its stored use: `None` when new, the target when the request matches.
 pub(crate) fn check_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &IdempotencyKey,
 ) -> Result<Option<KeyTarget>, LedgerError> {
     match find_key(tx, &key.key)? {
@@ -77,7 +77,7 @@ pub(crate) fn check_key(
 }
 
 pub(crate) fn store_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &IdempotencyKey,
     target: &KeyTarget,
     now: u64,
@@ -100,7 +100,7 @@ pub(crate) fn store_key(
     Ok(())
 }
 
-fn payment_by_id(tx: &Transaction<'_>, id: i64) -> Result<Option<Payment>, LedgerError> {
+fn payment_by_id(tx: &Connection, id: i64) -> Result<Option<Payment>, LedgerError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?1");
     Ok(query_payments(tx, &sql, [id])?.pop())
 }

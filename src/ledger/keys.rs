@@ -17,7 +17,7 @@
 //! - The window is rolling: a reservation counts while `reserved_at` is within the last
 //!   `window_secs` seconds.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::ledger::error::LedgerError;
@@ -158,7 +158,7 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKeyRow> {
     })
 }
 
-fn key_by_id(tx: &Transaction<'_>, id: u64) -> Result<Option<AccessKeyRow>, LedgerError> {
+fn key_by_id(tx: &Connection, id: u64) -> Result<Option<AccessKeyRow>, LedgerError> {
     let sql = format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE id = ?1");
     Ok(tx
         .prepare_cached(&sql)?
@@ -287,7 +287,7 @@ impl Ledger {
 /// Charges attempt `attempt` of payment `payment_id` (`amount_msat`: amount plus fee limit) to
 /// `charge`'s key, in the caller's (intent) transaction. See the module docs.
 pub(crate) fn reserve(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
     attempt: u32,
     charge: &KeyCharge,
@@ -347,7 +347,7 @@ pub(crate) fn reserve(
 /// `spent_msat` (amount plus fee paid) on success, released on failure (`None`). A payment no
 /// key made has none, and this changes nothing.
 pub(crate) fn settle_reservation(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
     spent_msat: Option<u64>,
 ) -> Result<(), LedgerError> {

@@ -10,8 +10,10 @@
 //! # Threads
 //! The API is synchronous and blocking. A [`Ledger`] is a cheap `Clone` handle, `Send + Sync`;
 //! async callers use [`Ledger::blocking`] (tokio's blocking pool). Writes go through one
-//! writer connection behind a mutex, each in one short `IMMEDIATE` transaction (so a write
-//! never has to upgrade a read lock and hit `SQLITE_BUSY` halfway). Reads take a connection
+//! writer connection, each a savepoint in an `IMMEDIATE` batch transaction (so a write never
+//! has to upgrade a read lock and hit `SQLITE_BUSY` halfway) that one commit makes durable
+//! for many writers at once (group commit, `writer.rs`; LDK's events defer even that wait,
+//! see [`Ledger::deferring`]). Reads take a connection
 //! from a small pool and run in one read transaction, so a page and its `total` come from the
 //! same snapshot; WAL lets them run concurrently with the writer. `busy_timeout` absorbs
 //! contention with other connections to the same file (the wallet, another process).
@@ -73,6 +75,9 @@ mod tests;
 mod v4v_tests;
 mod wallets;
 mod webhooks;
+mod writer;
+#[cfg(test)]
+mod writer_tests;
 
 pub use channels::{ChannelClosure, ChannelRecord, ChannelState, OpenChannelSighting};
 pub use error::LedgerError;
@@ -93,9 +98,13 @@ pub use webhooks::{DeliveryOutcome, WebhookAttempt, WebhookDelivery, WebhookDue,
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use writer::Writer;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+pub use writer::{WriterStats, COMMIT_DELAY};
 
 /// Largest memory map per connection.
 const MMAP_BYTES: i64 = 1 << 30;
@@ -134,6 +143,8 @@ pub struct LedgerOptions {
     pub max_idle_readers: usize,
     /// Defaults to the system clock.
     pub clock: Option<Clock>,
+    /// Longest a deferred write waits for a commit nobody asked for (see writer.rs).
+    pub commit_delay: Duration,
 }
 
 impl Default for LedgerOptions {
@@ -143,6 +154,7 @@ impl Default for LedgerOptions {
             busy_timeout: Duration::from_secs(10),
             max_idle_readers: 8,
             clock: None,
+            commit_delay: COMMIT_DELAY,
         }
     }
 }
@@ -151,17 +163,19 @@ impl Default for LedgerOptions {
 #[derive(Clone)]
 pub struct Ledger {
     inner: Arc<Inner>,
+    /// Writes through this handle return before their commit (see writer.rs).
+    deferred: bool,
 }
 
 struct Inner {
     path: PathBuf,
     options: LedgerOptions,
     clock: Clock,
-    writer: Mutex<Connection>,
+    /// The one writer connection, with group commit. It also publishes the newest committed
+    /// `event_index` after each commit (never before), so a waiter that subscribes, then
+    /// reads, cannot miss an event.
+    writer: Arc<Writer>,
     idle_readers: Mutex<Vec<Connection>>,
-    /// The newest committed `event_index`, published after each commit (never before), so a
-    /// waiter that subscribes, then reads, cannot miss an event.
-    events_committed: tokio::sync::watch::Sender<u64>,
 }
 
 fn system_clock() -> u64 {
@@ -211,15 +225,16 @@ impl Ledger {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(system_clock));
+        let writer = Writer::start(writer, last_event, options.commit_delay)?;
         Ok(Ledger {
             inner: Arc::new(Inner {
                 path,
                 options,
                 clock,
-                writer: Mutex::new(writer),
+                writer,
                 idle_readers: Mutex::new(Vec::new()),
-                events_committed: tokio::sync::watch::Sender::new(last_event),
             }),
+            deferred: false,
         })
     }
 
@@ -245,44 +260,63 @@ impl Ledger {
         (self.inner.clock)()
     }
 
-    /// Runs `f` in one `IMMEDIATE` write transaction; commits if it returns `Ok`.
+    /// Runs `f` as one write (a savepoint of the writer's batch transaction). Through a
+    /// handle from [`Ledger::deferring`] it returns once applied; otherwise once committed.
     pub(crate) fn write<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, LedgerError>,
+        f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let mut conn = lock(&self.inner.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        // Still holding the writer, so this is exactly what we (or an earlier write) committed.
-        let last: i64 = conn
-            .prepare_cached("SELECT value FROM ledger_counters WHERE name = 'events'")?
-            .query_row([], |row| row.get(0))?;
-        self.publish(u64::try_from(last).unwrap_or(0));
-        Ok(value)
+        if self.deferred {
+            self.inner.writer.write_deferred(f)
+        } else {
+            self.inner.writer.write(f)
+        }
     }
 
-    fn publish(&self, last: u64) {
-        self.inner.events_committed.send_if_modified(|current| {
-            let newer = last > *current;
-            if newer {
-                *current = last;
-            }
-            newer
-        });
+    /// A handle whose writes return before their commit; the Lightning event handler uses it
+    /// (LDK hands events over one at a time, and an fsync per event held up every payment).
+    /// Its writes become durable at the next commit: see [`Ledger::commit_pending`] for the
+    /// rule that keeps them safe, and [`Ledger::durable`] to wait before telling anyone.
+    pub fn deferring(&self) -> Ledger {
+        Ledger {
+            inner: Arc::clone(&self.inner),
+            deferred: true,
+        }
+    }
+
+    /// Commits every write applied so far. The node's flush calls it before committing a
+    /// ChannelManager, so an event the manager no longer holds always has its row durable.
+    pub fn commit_pending(&self) -> Result<(), LedgerError> {
+        self.inner.writer.commit_pending()
+    }
+
+    /// The sequence of the last write applied: [`Ledger::durable`] of it covers every write
+    /// made so far.
+    pub fn applied_writes(&self) -> u64 {
+        self.inner.writer.applied()
+    }
+
+    /// Writes and commits since open (group commit's effect, for the benchmark).
+    pub fn writer_stats(&self) -> WriterStats {
+        self.inner.writer.stats()
+    }
+
+    /// Resolves once every write up to `seq` is committed (`Err` if its batch was lost).
+    pub async fn durable(&self, seq: u64) -> Result<(), LedgerError> {
+        self.inner.writer.durable(seq).await
     }
 
     /// Watches the newest committed `event_index`. Subscribe first, then read the log: an
     /// event committed after the read wakes the receiver.
     pub fn event_watch(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.events_committed.subscribe()
+        self.inner.writer.event_watch()
     }
 
     /// Publishes events another connection committed (the wallet writes its events in its
     /// own transaction); call after that commit.
     pub fn publish_committed_events(&self) -> Result<(), LedgerError> {
         let last = self.last_event_index()?;
-        self.publish(last);
+        self.inner.writer.publish_events(last);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! event whose handler failed) changes nothing: a true no-op leaves `updated_index` and
 //! `last_updated` untouched and reports `changed: false`.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::{append_payment_event, EventKind};
@@ -44,7 +44,7 @@ pub(crate) fn check_metadata(metadata: &Option<String>) -> Result<(), LedgerErro
 }
 
 /// Takes the next value of a ledger-wide counter.
-pub(crate) fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, LedgerError> {
+pub(crate) fn next_counter(tx: &Connection, name: &str) -> Result<i64, LedgerError> {
     let mut stmt = tx.prepare_cached(
         "UPDATE ledger_counters SET value = value + 1 WHERE name = ?1 RETURNING value",
     )?;
@@ -53,7 +53,7 @@ pub(crate) fn next_counter(tx: &Transaction<'_>, name: &str) -> Result<i64, Ledg
 
 /// Writes the history entry for the change that was given `updated_index`.
 fn record_history(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     updated_index: i64,
     now: i64,
@@ -69,7 +69,7 @@ fn record_history(
 /// Records a change of row `id`: a new `updated_index`, `last_updated`, a history entry and
 /// the event `kind` (with its webhook deliveries), all in the caller's transaction.
 pub(crate) fn touch(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     now: u64,
     kind: EventKind,
@@ -99,7 +99,7 @@ pub(crate) fn guard(payment: &Payment, to: PaymentStatus) -> Result<(), LedgerEr
 /// Adds records, keeping the stored value where a key already exists (a replay brings the same
 /// records; the first write wins).
 pub(crate) fn add_custom_records(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     records: &[CustomRecord],
 ) -> Result<bool, LedgerError> {
@@ -136,11 +136,7 @@ pub(crate) struct NewRow<'a> {
     pub(crate) wallet_id: Option<&'a str>,
 }
 
-pub(crate) fn insert_row(
-    tx: &Transaction<'_>,
-    row: &NewRow<'_>,
-    now: u64,
-) -> Result<i64, LedgerError> {
+pub(crate) fn insert_row(tx: &Connection, row: &NewRow<'_>, now: u64) -> Result<i64, LedgerError> {
     let created_index = next_counter(tx, "payments_created")?;
     let updated_index = next_counter(tx, "payments_updated")?;
     let now_db = to_db_u64(now)?;
@@ -183,7 +179,7 @@ pub(crate) fn insert_row(
 }
 
 /// Loads a row that this transaction just wrote or checked.
-pub(crate) fn reload(tx: &Transaction<'_>, hash: &[u8; 32]) -> Result<Payment, LedgerError> {
+pub(crate) fn reload(tx: &Connection, hash: &[u8; 32]) -> Result<Payment, LedgerError> {
     payment_by_hash(tx, hash)?.ok_or(LedgerError::NoSuchPayment(*hash))
 }
 
@@ -200,7 +196,7 @@ pub(crate) fn require_direction(payment: &Payment, wanted: Direction) -> Result<
 
 /// Inserts the pending row of an invoice we generated; a hold invoice's preimage is never ours.
 pub(crate) fn insert_invoice_row(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     new: &NewInboundInvoice,
     webhook_url: Option<&str>,
     hold: bool,
@@ -235,7 +231,7 @@ pub(crate) fn insert_invoice_row(
 /// The intent write of [`Ledger::insert_outbound_intent_with_webhook`], in the caller's
 /// transaction (a keyed send and a value split write their keys in the same one).
 pub(crate) fn outbound_intent_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     new: &NewOutbound,
     webhook_url: Option<&str>,
     split: Option<(&str, u32)>,

@@ -3,7 +3,7 @@
 //! `filter.rs`.
 
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, OptionalExtension, Transaction};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::filter::{
@@ -23,7 +23,7 @@ pub const MAX_LIMIT: u32 = 1000;
 /// The list order: newest change first, ties broken by the stable row id.
 const ORDER: &str = "ORDER BY last_updated DESC, id DESC";
 
-fn count(tx: &Transaction<'_>, sql: &str, params: &[Value]) -> Result<u64, LedgerError> {
+fn count(tx: &Connection, sql: &str, params: &[Value]) -> Result<u64, LedgerError> {
     let n: i64 = tx
         .prepare_cached(sql)?
         .query_row(params_from_iter(params), |row| row.get(0))?;
@@ -79,7 +79,7 @@ pub(crate) fn list_sql(c: &Conditions) -> ListSql {
 }
 
 /// The oldest and newest `last_updated` (two index seeks; 0 when empty).
-fn last_updated_bounds(tx: &Transaction<'_>) -> Result<(i64, i64), LedgerError> {
+fn last_updated_bounds(tx: &Connection) -> Result<(i64, i64), LedgerError> {
     let one = |sql: &str| -> Result<i64, LedgerError> {
         let value: Option<i64> = tx.prepare_cached(sql)?.query_row([], |row| row.get(0))?;
         Ok(value.unwrap_or(0))
@@ -96,7 +96,7 @@ fn with(params: &[Value], extra: impl IntoIterator<Item = Value>) -> Vec<Value> 
 
 /// One page of the filtered list, computed inside one read transaction.
 fn list_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     filter: &PaymentFilter,
     limit: u32,
     paging: Paging,

@@ -4,7 +4,7 @@
 //! claimed set's id tells a replayed event apart from a payer paying the same hash again; the
 //! refused sets are kept as notes, since a refusal changes nothing on the payment itself.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::model::{InboundClaimable, Payment, PaymentKind, RefusedHtlcSet};
@@ -12,7 +12,7 @@ use crate::ledger::row::to_db_u64;
 use crate::ledger::Ledger;
 
 pub(crate) fn claimed_htlc_set(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
 ) -> Result<Option<[u8; 32]>, LedgerError> {
     let stored: Option<Vec<u8>> = tx
@@ -22,7 +22,7 @@ pub(crate) fn claimed_htlc_set(
 }
 
 pub(crate) fn set_claimed_htlc_set(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
     htlc_set: Option<&[u8; 32]>,
 ) -> Result<(), LedgerError> {
@@ -44,7 +44,7 @@ pub(crate) fn underpaid(existing: &Payment, c: &InboundClaimable) -> Option<Stri
 }
 
 pub(crate) fn note_refused_htlc_set(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment: &Payment,
     c: &InboundClaimable,
     reason: &str,

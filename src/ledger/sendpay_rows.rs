@@ -1,6 +1,6 @@
 //! The rows of `sendpay_parts` (see `sendpays.rs`): the part types and their reading.
 
-use rusqlite::{Row, Transaction};
+use rusqlite::{Connection, Row};
 
 use crate::ledger::error::LedgerError;
 
@@ -193,7 +193,7 @@ pub(crate) fn part_from_row(row: &Row<'_>) -> Result<SendpayPart, LedgerError> {
 }
 
 pub(crate) fn parts_where(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     condition: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<SendpayPart>, LedgerError> {
@@ -209,7 +209,7 @@ pub(crate) fn parts_where(
     Ok(parts)
 }
 
-pub(crate) fn part_by_id(tx: &Transaction<'_>, id: i64) -> Result<SendpayPart, LedgerError> {
+pub(crate) fn part_by_id(tx: &Connection, id: i64) -> Result<SendpayPart, LedgerError> {
     parts_where(tx, "s.id = ?1", &[&id])?
         .pop()
         .ok_or(LedgerError::CorruptRow {

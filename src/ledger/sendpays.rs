@@ -18,7 +18,7 @@
 //! failure of the payment row (`mark_succeeded`, `mark_failed`) settle its pending parts in the
 //! same transaction.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::events::EventKind;
@@ -62,7 +62,7 @@ pub enum SendpayBegin {
 
 /// Gives the changed part a new `updated_index`; the first part changed with its payment row
 /// shares the row's index (`shared`), so CLN's `wait sendpays updated` and `listsendpays` agree.
-fn bump_part(tx: &Transaction<'_>, id: i64, shared: Option<i64>) -> Result<(), LedgerError> {
+fn bump_part(tx: &Connection, id: i64, shared: Option<i64>) -> Result<(), LedgerError> {
     let index = match shared {
         Some(index) => index,
         None => next_counter(tx, "payments_updated")?,
@@ -72,14 +72,14 @@ fn bump_part(tx: &Transaction<'_>, id: i64, shared: Option<i64>) -> Result<(), L
     Ok(())
 }
 
-fn updated_index_of(tx: &Transaction<'_>, payment_id: i64) -> Result<i64, LedgerError> {
+fn updated_index_of(tx: &Connection, payment_id: i64) -> Result<i64, LedgerError> {
     Ok(tx
         .prepare_cached("SELECT updated_index FROM payments WHERE id = ?1")?
         .query_row([payment_id], |row| row.get(0))?)
 }
 
 fn insert_part(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment: &Payment,
     new: &NewSendpayPart,
     groupid: u64,
@@ -119,7 +119,7 @@ fn insert_part(
 /// The group's parts, once their amounts reach the total and none was handed over yet; marks
 /// them handed over. Empty otherwise.
 fn take_ready_group(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
     groupid: u64,
 ) -> Result<Vec<SendpayPart>, LedgerError> {
@@ -325,7 +325,7 @@ impl Ledger {
     }
 }
 
-fn next_groupid(tx: &Transaction<'_>, payment_id: i64) -> Result<u64, LedgerError> {
+fn next_groupid(tx: &Connection, payment_id: i64) -> Result<u64, LedgerError> {
     let max: Option<i64> = tx
         .prepare_cached("SELECT max(groupid) FROM sendpay_parts WHERE payment_id = ?1")?
         .query_row([payment_id], |row| row.get(0))?;
@@ -334,7 +334,7 @@ fn next_groupid(tx: &Transaction<'_>, payment_id: i64) -> Result<u64, LedgerErro
 
 /// Adds a part and takes its group if that completes it.
 fn begin_part(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment: &Payment,
     new: &NewSendpayPart,
     groupid: u64,
@@ -351,7 +351,7 @@ fn begin_part(
 
 /// A send of a hash whose payment row is pending.
 fn pending_begin(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     existing: &Payment,
     new: &NewSendpayPart,
     now: u64,
@@ -404,7 +404,7 @@ fn pending_begin(
 /// Settles the pending parts of a payment whose row just became succeeded or failed, in the
 /// caller's transaction. `shared` is the row's new `updated_index`, given to the first part.
 pub(crate) fn settle_parts(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     payment_id: i64,
     status: SendpayStatus,
     message: Option<&str>,
@@ -436,7 +436,7 @@ pub(crate) fn settle_parts(
 
 /// The body of [`Ledger::sendpay_begin`], in the caller's transaction.
 fn sendpay_begin_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     new: &NewSendpayPart,
     now: u64,
 ) -> Result<SendpayBegin, LedgerError> {

@@ -4,7 +4,7 @@
 //! the plain count walks everything newer than the anchor (half a million rows at 1M).
 
 use rusqlite::types::Value;
-use rusqlite::Transaction;
+use rusqlite::Connection;
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::filter::{conditions, equality_part, Conditions};
@@ -26,7 +26,7 @@ fn tally_conditions(filter: &PaymentFilter) -> Option<Conditions> {
     (&kept == filter && !destination).then(|| conditions(&kept))
 }
 
-fn sum(tx: &Transaction<'_>, sql: &str, params: Vec<Value>) -> Result<u64, LedgerError> {
+fn sum(tx: &Connection, sql: &str, params: Vec<Value>) -> Result<u64, LedgerError> {
     let n: i64 = tx
         .prepare_cached(sql)?
         .query_row(rusqlite::params_from_iter(params), |row| row.get(0))?;
@@ -36,7 +36,7 @@ fn sum(tx: &Transaction<'_>, sql: &str, params: Vec<Value>) -> Result<u64, Ledge
 /// Rows matching `filter` at or before the anchor `(last_updated, id)` in list order (newest
 /// change first), or `None` when the filter is one the tallies cannot answer.
 pub(crate) fn rows_up_to_anchor(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     filter: &PaymentFilter,
     last_updated: i64,
     id: i64,

@@ -5,7 +5,7 @@
 //! records each attempt with its outcome here. Times in this table are unix milliseconds, so
 //! a test can run the retry schedule with a millisecond base.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::LedgerError;
 use super::events::{event_from_row, Event};
@@ -68,7 +68,7 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn attempts_of(tx: &Transaction<'_>, id: i64) -> Result<Vec<WebhookAttempt>, LedgerError> {
+fn attempts_of(tx: &Connection, id: i64) -> Result<Vec<WebhookAttempt>, LedgerError> {
     let mut stmt = tx.prepare_cached(
         "SELECT attempt, at_ms, http_status, error FROM webhook_attempts \
          WHERE outbox_id = ?1 ORDER BY attempt",

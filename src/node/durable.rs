@@ -17,6 +17,11 @@
 //! 4. Only after that commit is each counted update reported to the ChainMonitor as done
 //!    (`channel_monitor_updated`), which lets the channel move on.
 //!
+//! 5. Writes kept elsewhere that LDK's events caused (the ledger's rows, written without waiting
+//!    for their commit, see the ledger's writer.rs) are committed through the
+//!    [`CommitBarrier`] after the encode and before the manager's commit: a manager that no
+//!    longer holds an event is never durable before that event's row.
+//!
 //! So a durable monitor is never newer than the durable manager; a durable manager may be newer
 //! than its monitors only by updates it holds as in flight, which LDK replays at start-up.
 //! Every manager write goes through `flush` (the background processor's own manager write is
@@ -46,6 +51,13 @@ use super::lock_unpoisoned;
 use super::staged::{plan, Staged, StagedWrites};
 use super::store::{io_error, LdkStore};
 use super::types::{ChainMonitor, ChannelManager, StagingPersister};
+
+/// Writes outside the LDK store that must be durable before a ChannelManager that may have
+/// forgotten the events behind them (module docs, step 5).
+pub trait CommitBarrier: Send + Sync {
+    /// Makes every write made so far durable.
+    fn commit(&self) -> Result<(), String>;
+}
 
 /// LDK's `Persist` for the ChainMonitor: stages every monitor change for the next flush.
 pub struct MonitorQueue {
@@ -152,6 +164,7 @@ pub struct Flusher {
     store: Arc<LdkStore>,
     manager: Arc<ChannelManager>,
     chain_monitor: Arc<ChainMonitor>,
+    barrier: Option<Arc<dyn CommitBarrier>>,
     /// One flush at a time: counts, encodes and commits are never interleaved.
     order: Mutex<()>,
     flushes: AtomicU64,
@@ -163,17 +176,20 @@ pub struct Flusher {
 struct FlushCounters {
     entries: AtomicU64,
     encode_us: AtomicU64,
+    barrier_us: AtomicU64,
     commit_us: AtomicU64,
     release_us: AtomicU64,
 }
 
 /// Totals since start: flushes, staged entries they took, and microseconds spent encoding the
-/// manager (under its write lock), committing, and releasing updates to LDK.
+/// manager (under its write lock), committing the barrier's writes (the ledger's), committing,
+/// and releasing updates to LDK.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct FlushStats {
     pub flushes: u64,
     pub entries: u64,
     pub encode_us: u64,
+    pub barrier_us: u64,
     pub commit_us: u64,
     pub release_us: u64,
 }
@@ -184,12 +200,14 @@ impl Flusher {
         store: Arc<LdkStore>,
         manager: Arc<ChannelManager>,
         chain_monitor: Arc<ChainMonitor>,
+        barrier: Option<Arc<dyn CommitBarrier>>,
     ) -> Flusher {
         Flusher {
             queue,
             store,
             manager,
             chain_monitor,
+            barrier,
             order: Mutex::new(()),
             flushes: AtomicU64::new(0),
             stats: FlushCounters::default(),
@@ -202,6 +220,7 @@ impl Flusher {
             flushes: self.flushes(),
             entries: c.entries.load(Ordering::Relaxed),
             encode_us: c.encode_us.load(Ordering::Relaxed),
+            barrier_us: c.barrier_us.load(Ordering::Relaxed),
             commit_us: c.commit_us.load(Ordering::Relaxed),
             release_us: c.release_us.load(Ordering::Relaxed),
         }
@@ -232,6 +251,11 @@ impl Flusher {
         let _ = self.manager.get_and_clear_needs_persistence();
         let manager_bytes = self.manager.encode();
         let encoded = Instant::now();
+        // Step 5: the rows of every event this manager may have forgotten, durable first.
+        if let Some(barrier) = &self.barrier {
+            barrier.commit().map_err(KvError::CommitFailed)?;
+        }
+        let barrier_done = Instant::now();
         let (monitor_ops, releases) = plan(self.queue.staged.take(counted));
         let report = FlushReport {
             entries: counted,
@@ -264,8 +288,10 @@ impl Flusher {
         c.entries.fetch_add(counted as u64, Ordering::Relaxed);
         c.encode_us
             .fetch_add(micros(encoded - started), Ordering::Relaxed);
+        c.barrier_us
+            .fetch_add(micros(barrier_done - encoded), Ordering::Relaxed);
         c.commit_us
-            .fetch_add(micros(committed - encoded), Ordering::Relaxed);
+            .fetch_add(micros(committed - barrier_done), Ordering::Relaxed);
         c.release_us
             .fetch_add(micros(committed.elapsed()), Ordering::Relaxed);
         Ok(report)

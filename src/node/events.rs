@@ -39,6 +39,12 @@ pub trait NodeEventSink: Send + Sync {
     fn wallet_journal(&self) -> Option<Arc<dyn crate::node::wallet_db::WalletJournal>> {
         None
     }
+    /// What the flush commits before each ChannelManager, when the sink writes without waiting
+    /// for its commits (see durable.rs, step 5). `None` (the default): the sink's writes are
+    /// durable before it returns.
+    fn commit_barrier(&self) -> Option<Arc<dyn crate::node::durable::CommitBarrier>> {
+        None
+    }
 }
 
 /// A sink that claims every payment whose preimage LDK knows (invoices it created, keysend) and

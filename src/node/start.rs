@@ -256,6 +256,7 @@ pub(super) async fn start(
         Arc::clone(&store),
         Arc::clone(&channel_manager),
         Arc::clone(&chain_monitor),
+        sink.commit_barrier(),
     ));
     let background_store = Arc::new(BackgroundStore {
         store: Arc::clone(&store),

@@ -1,15 +1,21 @@
-//! `Node::stop` does its whole shutdown even when a thread panicked holding the task lock.
+//! `Node::stop` does its whole shutdown even when a thread panicked holding the task lock, and
+//! a flush whose ledger commit fails takes the node offline without writing the manager.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::{ChainConfig, RpcAuth};
-use crate::regtest::{RegtestConfig, RegtestServer};
+use crate::regtest::{RegtestConfig, RegtestHandle, RegtestServer};
 
+use super::durable::CommitBarrier;
+use super::events::{NodeEventSink, SinkFuture};
+use super::types::{ChannelClosedRecord, ChannelManager};
 use super::{lock_unpoisoned, AutoClaimSink, Node, NodeConfig};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stop_joins_every_task_even_with_a_poisoned_task_lock() {
+async fn started_node(
+    sink: Arc<dyn NodeEventSink>,
+) -> (RegtestHandle, tempfile::TempDir, Arc<Node>) {
     let chain = RegtestServer::start(RegtestConfig {
         fee_rate_sat_per_vb: Some(2.0),
         ..RegtestConfig::ephemeral()
@@ -32,9 +38,13 @@ async fn stop_joins_every_task_even_with_a_poisoned_task_lock() {
             fallback_fee_rate_sat_per_kw: 500,
         },
     );
-    let node = Node::start(config, Arc::new(AutoClaimSink))
-        .await
-        .expect("node starts");
+    let node = Node::start(config, sink).await.expect("node starts");
+    (chain, dir, node)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_joins_every_task_even_with_a_poisoned_task_lock() {
+    let (_chain, _dir, node) = started_node(Arc::new(AutoClaimSink)).await;
 
     let poisoner = Arc::clone(&node);
     let panicked = std::thread::spawn(move || {
@@ -53,4 +63,69 @@ async fn stop_joins_every_task_even_with_a_poisoned_task_lock() {
         tasks.is_none(),
         "stop took the task handles and joined them (background processor's final persist)"
     );
+}
+
+/// `AutoClaimSink` with a commit barrier that fails once told to.
+struct FailingBarrierSink {
+    fail: Arc<AtomicBool>,
+}
+
+struct SwitchedBarrier(Arc<AtomicBool>);
+
+impl CommitBarrier for SwitchedBarrier {
+    fn commit(&self) -> Result<(), String> {
+        if self.0.load(Ordering::SeqCst) {
+            Err("injected ledger commit failure".to_string())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl NodeEventSink for FailingBarrierSink {
+    fn payment_event<'a>(
+        &'a self,
+        event: lightning::events::Event,
+        channel_manager: &'a Arc<ChannelManager>,
+    ) -> SinkFuture<'a> {
+        AutoClaimSink.payment_event(event, channel_manager)
+    }
+
+    fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_> {
+        AutoClaimSink.channel_closed(record)
+    }
+
+    fn commit_barrier(&self) -> Option<Arc<dyn CommitBarrier>> {
+        Some(Arc::new(SwitchedBarrier(Arc::clone(&self.fail))))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_ledger_commit_fails_the_flush_and_takes_the_node_offline() {
+    let fail = Arc::new(AtomicBool::new(false));
+    let sink = Arc::new(FailingBarrierSink {
+        fail: Arc::clone(&fail),
+    });
+    let (_chain, _dir, node) = started_node(sink).await;
+    let mut offline = node.shutdown.subscribe();
+    assert!(
+        !*offline.borrow(),
+        "the node runs while its barrier commits"
+    );
+
+    fail.store(true, Ordering::SeqCst);
+    let flushes = node.flush_stats().flushes;
+    node.flusher.queue().request_manager_write();
+    tokio::time::timeout(Duration::from_secs(30), offline.wait_for(|off| *off))
+        .await
+        .expect("the failed flush takes the node offline")
+        .expect("shutdown watch");
+    assert_eq!(
+        node.flush_stats().flushes,
+        flushes,
+        "no ChannelManager was committed past the failed ledger commit"
+    );
+    tokio::time::timeout(Duration::from_secs(60), node.stop())
+        .await
+        .expect("stop finishes");
 }

@@ -29,6 +29,16 @@ impl LedgerEventSink {
     }
 }
 
+/// The payment event handler writes the ledger without waiting for its commit; the node's flush
+/// commits those writes before each ChannelManager it writes (durable.rs, step 5).
+struct LedgerBarrier(Ledger);
+
+impl crate::node::durable::CommitBarrier for LedgerBarrier {
+    fn commit(&self) -> Result<(), String> {
+        self.0.commit_pending().map_err(|e| e.to_string())
+    }
+}
+
 /// The ledger row of a closing channel.
 pub fn closure_from_record(record: &ChannelClosedRecord) -> ChannelClosure {
     ChannelClosure {
@@ -57,6 +67,10 @@ impl NodeEventSink for LedgerEventSink {
         Some(Arc::new(
             crate::service::feeds::journal::LedgerWalletJournal::new(self.ledger.clone()),
         ))
+    }
+
+    fn commit_barrier(&self) -> Option<Arc<dyn crate::node::durable::CommitBarrier>> {
+        Some(Arc::new(LedgerBarrier(self.ledger.clone())))
     }
 
     fn channel_closed(&self, record: ChannelClosedRecord) -> SinkFuture<'_> {

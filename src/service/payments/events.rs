@@ -1,8 +1,14 @@
 //! LDK payment events applied to the ledger, idempotently, then waiters notified.
 //!
-//! Every handler writes the ledger first and acts (claims, fails back) only after the write
-//! committed; a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which
-//! the ledger's idempotent writes absorb. Waiters are notified after the commit.
+//! Every handler writes the ledger first and acts (claims, fails back) only after the write;
+//! a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which the
+//! ledger's idempotent writes absorb. The writes are deferred (`Ledger::deferring`): the
+//! handler does not wait for their fsync, because LDK hands events over one at a time and an
+//! fsync per event held up every payment. That is safe because nothing leaves the node before
+//! they are durable: a claim or a fail-back reaches the peer only after the node's next flush,
+//! which commits the ledger first (node/durable.rs, step 5), and so does the ChannelManager
+//! that forgets the event. Waiters are notified only after the commit (`notify_when_durable`),
+//! and a read that must see an earlier event's write waits for it first (`settled`).
 //!
 //! Inbound (`PaymentClaimable`): statuses go pending -> claimable -> succeeded. Every claimable
 //! HTLC set is claimed or failed back at once, never left to time out (that force-closes the
@@ -83,7 +89,10 @@ pub fn claim_decision(records: &[(u64, Vec<u8>)], allowed_even: &[u64]) -> Claim
 pub(super) fn is_transient(error: &LedgerError) -> bool {
     matches!(
         error,
-        LedgerError::QueryFailed(_) | LedgerError::TaskFailed(_) | LedgerError::OpenFailed { .. }
+        LedgerError::QueryFailed(_)
+            | LedgerError::TaskFailed(_)
+            | LedgerError::OpenFailed { .. }
+            | LedgerError::NotDurable(_)
     )
 }
 
@@ -126,6 +135,7 @@ pub async fn apply_payment_event(
     event: Event,
     cm: &Arc<ChannelManager>,
 ) -> Result<(), ReplayEvent> {
+    let ledger = &ledger.deferring();
     match event {
         Event::PaymentClaimable {
             payment_hash,
@@ -190,7 +200,7 @@ pub async fn apply_payment_event(
             let hash = payment_hash.0;
             let preimage = match purpose.preimage() {
                 Some(p) => Some(p.0),
-                None => match ledger.blocking(move |l| l.get_payment(&hash)).await {
+                None => match settled(ledger, move |l| l.get_payment(&hash)).await {
                     Ok(row) => row.and_then(|p| p.preimage),
                     Err(e) => return replay("payment claimed", &hash, &e),
                 },
@@ -203,7 +213,7 @@ pub async fn apply_payment_event(
             let result = ledger
                 .blocking(move |l| l.mark_succeeded(&hash, &preimage, None, Some(amount_msat)))
                 .await;
-            finish("payment claimed", notifier, &hash, result)
+            finish("payment claimed", ledger, notifier, &hash, result)
         }
         Event::PaymentFailed {
             payment_id,
@@ -287,7 +297,7 @@ pub async fn apply_outbound_outcome(
             let result = ledger
                 .blocking(move |l| l.mark_succeeded(&hash, &preimage, fee_paid_msat, amount_msat))
                 .await;
-            finish("payment sent", notifier, &hash, result)
+            finish("payment sent", ledger, notifier, &hash, result)
         }
         Event::PaymentFailed {
             payment_id,
@@ -321,7 +331,7 @@ pub async fn apply_outbound_outcome(
             let result = ledger
                 .blocking(move |l| l.mark_failed(&hash, failure.code, &failure.reason))
                 .await;
-            finish("payment failed", notifier, &hash, result)
+            finish("payment failed", ledger, notifier, &hash, result)
         }
         _ => Ok(()),
     }
@@ -390,7 +400,7 @@ async fn on_claimable(
             return Ok(());
         }
     };
-    notifier.notify(&hash);
+    notify_when_durable(ledger, notifier, hash);
     // LDK knows the preimage of invoices it made and of keysends; a hold invoice being settled
     // has the client's preimage in the ledger.
     let preimage = purpose.preimage().or(payment.preimage.map(PaymentPreimage));
@@ -420,7 +430,7 @@ async fn on_claimable(
                 &payment_hash,
                 HtlcFailureCode::InvalidOnionPayload(None),
             );
-            notifier.notify(&hash);
+            notify_when_durable(ledger, notifier, hash);
         }
         (_, None) => cm.fail_htlc_backwards(&payment_hash),
     }
@@ -453,7 +463,7 @@ async fn on_held(
             &PaymentHash(hash),
             HtlcFailureCode::InvalidOnionPayload(None),
         );
-        notifier.notify(&hash);
+        notify_when_durable(ledger, notifier, hash);
         return Ok(());
     }
     if applied.changed {
@@ -463,7 +473,7 @@ async fn on_held(
             claim_deadline_height = ?applied.payment.claim_deadline_height,
             "hold invoice payment held until settled or canceled"
         );
-        notifier.notify(&hash);
+        notify_when_durable(ledger, notifier, hash);
     }
     Ok(())
 }
@@ -476,7 +486,7 @@ async fn on_hold_failed_back(
     hash: [u8; 32],
     reason: &'static str,
 ) -> Result<(), ReplayEvent> {
-    let held = match ledger.blocking(move |l| l.get_payment(&hash)).await {
+    let held = match settled(ledger, move |l| l.get_payment(&hash)).await {
         Ok(row) => row.is_some_and(|p| {
             p.hold && p.status == crate::ledger::PaymentStatus::Held && p.preimage.is_none()
         }),
@@ -491,7 +501,7 @@ async fn on_hold_failed_back(
     {
         Ok(CancelOutcome::Canceled(_)) => {
             tracing::warn!(hash = %hex::encode(hash), "{reason}");
-            notifier.notify(&hash);
+            notify_when_durable(ledger, notifier, hash);
             Ok(())
         }
         Ok(_) => Ok(()),
@@ -499,9 +509,36 @@ async fn on_hold_failed_back(
     }
 }
 
-/// Notifies after a committed write; a transient failure asks LDK to replay.
+/// Wakes `hash`'s waiters once every write made so far is committed (at once for a handle
+/// that does not defer). A lost commit wakes nobody: the node stops and LDK replays the event.
+fn notify_when_durable(ledger: &Ledger, notifier: &PaymentNotifier, hash: [u8; 32]) {
+    let seq = ledger.applied_writes();
+    let (ledger, notifier) = (ledger.clone(), notifier.clone());
+    tokio::spawn(async move {
+        match ledger.durable(seq).await {
+            Ok(()) => notifier.notify(&hash),
+            Err(e) => {
+                tracing::error!(hash = %hex::encode(hash), "payment update not committed: {e}")
+            }
+        }
+    });
+}
+
+/// A read that must see the writes of events handled before (deferred, maybe not yet
+/// committed, and readers see only commits): waits for them, then reads.
+async fn settled<T, F>(ledger: &Ledger, read: F) -> Result<T, LedgerError>
+where
+    F: FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
+    T: Send + 'static,
+{
+    ledger.durable(ledger.applied_writes()).await?;
+    ledger.blocking(read).await
+}
+
+/// Notifies after the write is committed; a transient failure asks LDK to replay.
 fn finish(
     what: &str,
+    ledger: &Ledger,
     notifier: &PaymentNotifier,
     hash: &[u8; 32],
     result: Result<crate::ledger::Applied, LedgerError>,
@@ -509,7 +546,7 @@ fn finish(
     match result {
         Ok(applied) => {
             if applied.changed {
-                notifier.notify(hash);
+                notify_when_durable(ledger, notifier, *hash);
             }
             Ok(())
         }
