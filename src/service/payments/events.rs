@@ -511,7 +511,7 @@ async fn on_hold_failed_back(
 
 /// Wakes `hash`'s waiters once every write made so far is committed (at once for a handle
 /// that does not defer). A lost commit wakes nobody: the node stops and LDK replays the event.
-fn notify_when_durable(ledger: &Ledger, notifier: &PaymentNotifier, hash: [u8; 32]) {
+pub(super) fn notify_when_durable(ledger: &Ledger, notifier: &PaymentNotifier, hash: [u8; 32]) {
     let seq = ledger.applied_writes();
     let (ledger, notifier) = (ledger.clone(), notifier.clone());
     tokio::spawn(async move {

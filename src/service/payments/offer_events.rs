@@ -3,6 +3,10 @@
 //! - `PaymentFailed` without a hash: the invoice request of an intent failed;
 //! - `PaymentClaimable` of an offer or refund payment: record the row with the offer id,
 //!   payer note and quantity, and fail back payments of a disabled offer.
+//!
+//! As in `events.rs`, the writes are deferred and waiters are notified once they are durable
+//! (`notify_when_durable`): the invoice's row is committed by the node's next flush, before
+//! the payment's first HTLC can leave.
 
 use std::sync::Arc;
 
@@ -18,7 +22,7 @@ use crate::ledger::{
 };
 use crate::node::ChannelManager;
 
-use super::events::{is_transient, replay};
+use super::events::{is_transient, notify_when_durable, replay};
 use super::failure::payment_failed;
 use super::notify::PaymentNotifier;
 
@@ -55,7 +59,7 @@ pub(super) async fn on_invoice_received(
     tracing::debug!(?outcome, "BOLT 12 invoice checked against its intent");
     let pay = match outcome {
         InvoiceArrival::Pay(_) => {
-            notifier.notify(&hash);
+            notify_when_durable(ledger, notifier, hash);
             true
         }
         // LDK replays the event after a restart; paying again is refused by LDK as a duplicate.
@@ -74,7 +78,7 @@ pub(super) async fn on_invoice_received(
             false
         }
     };
-    notifier.notify(&payment_id.0);
+    notify_when_durable(ledger, notifier, payment_id.0);
     if !pay {
         cm.abandon_payment(payment_id);
         return Ok(());
@@ -94,7 +98,7 @@ pub(super) async fn on_invoice_received(
                 return replay("BOLT 12 payment refused", &hash, e);
             }
         }
-        notifier.notify(&hash);
+        notify_when_durable(ledger, notifier, hash);
     }
     Ok(())
 }
@@ -118,7 +122,7 @@ pub(super) async fn on_failed_without_hash(
     {
         Ok(Some(_)) => {
             tracing::info!(payment_id = %hex::encode(id), "BOLT 12 payment failed before an invoice");
-            notifier.notify(&id);
+            notify_when_durable(ledger, notifier, id);
             Ok(())
         }
         Ok(None) => Ok(()),
@@ -181,7 +185,7 @@ pub(super) async fn record_inbound(
         Ok(InboundBolt12Outcome::OfferDisabled(reason)) => {
             tracing::info!(hash = %hex::encode(hash), %reason, "offer payment failed back");
             cm.fail_htlc_backwards(&PaymentHash(hash));
-            notifier.notify(&hash);
+            notify_when_durable(ledger, notifier, hash);
             Ok(false)
         }
         Err(e) if is_transient(&e) => replay("BOLT 12 payment claimable", &hash, &e).map(|_| false),
