@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of `mmln sandbox` as a user meets it: start it in the background, wait for the
-# ready line, run the banner's three curl commands exactly as printed (peer1's invoice paid by
-# the user's node; a keysend with a bLIP-10 record; the payment list), check the payments
+# ready line, run the banner's four curl commands exactly as printed (peer1's invoice paid by
+# the user's node; a keysend with a bLIP-10 record; the payment list; peer1's BOLT 12 offer paid
+# by the user's node), check the payments
 # succeeded on both sides, then Ctrl-C it and check it exits 0. Every wait is bounded; on any failure the sandbox is killed and its output shown.
 #
 # Then the JSON-RPC 2.0 surface: get_info over HTTP POST /jsonrpc with a Bearer token, the event
@@ -105,6 +106,13 @@ LIST_ANSWER="$(timeout 30 bash -c "$(banner_command 3)")" || fail "the list comm
 printf '%s' "$LIST_ANSWER" | grep -q '"name": *"podcast_metadata"' ||
   fail "the payment list does not show the bLIP-10 record: $LIST_ANSWER"
 echo "sandbox-smoke: keysend $KEYSEND_HASH with its bLIP-10 record listed"
+
+# 4. peer1's BOLT 12 offer, paid by the user's node (blinded paths over the announced channels).
+OFFER_ANSWER="$(timeout 90 bash -c "$(banner_command 4)")" || fail "the offer command failed: $OFFER_ANSWER"
+OFFER_HASH="$(hash_of "$OFFER_ANSWER")"
+[ -n "$OFFER_HASH" ] || fail "paying the offer did not answer a payment_hash: $OFFER_ANSWER"
+wait_succeeded "$OFFER_HASH" "$USER_URL" "$PEER1_URL"
+echo "sandbox-smoke: BOLT 12 offer paid ($OFFER_HASH), succeeded on the user's node and on peer1"
 
 # JSON-RPC 2.0 on the same port, at /jsonrpc.
 JSONRPC_ANSWER="$(curl -s --max-time 30 "$USER_URL/jsonrpc" \

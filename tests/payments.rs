@@ -13,6 +13,8 @@ mod hold;
 mod ledger_paging;
 #[path = "payments/network.rs"]
 mod network;
+#[path = "payments/offers.rs"]
+mod offers;
 #[path = "payments/onchain.rs"]
 mod onchain;
 #[path = "payments/sendpay.rs"]

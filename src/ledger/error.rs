@@ -39,6 +39,10 @@ pub enum LedgerError {
     QueryFailed(#[from] rusqlite::Error),
     #[error("Payment with hash: {} is not found", hex::encode(.0))]
     NoSuchPayment([u8; 32]),
+    #[error("Offer {} is not found", hex::encode(.0))]
+    NoSuchOffer([u8; 32]),
+    #[error("no BOLT 12 payment has id {}", hex::encode(.0))]
+    NoSuchBolt12Intent([u8; 32]),
     #[error("invalid limit {limit}: must be between 1 and {max}")]
     InvalidLimit { limit: u32, max: u32 },
     #[error("invalid page number 0: pages are numbered from 1")]

@@ -126,13 +126,32 @@ pub struct EventPage {
     pub next_index: u64,
 }
 
-/// A payment's state as events carry it.
-const PAYMENT_DATA: &str = "json_object('payment_hash', lower(hex(payment_hash)), \
+/// The BOLT 12 part of a payment's event data (see [`PAYMENT_DATA`]).
+macro_rules! bolt12_data {
+    () => {
+        "json_object('bolt12', bolt12, 'offer_id', \
+         CASE WHEN offer_id IS NULL THEN NULL ELSE lower(hex(offer_id)) END, \
+         'payer_note', payer_note, 'quantity', quantity)"
+    };
+}
+
+/// A payment's state as events carry it. A BOLT 12 payment adds `bolt12`, `offer_id`,
+/// `payer_note` and `quantity` (a merge patch drops the NULL ones, so other payments' data
+/// is unchanged).
+const PAYMENT_DATA: &str = concat!(
+    "json_patch(json_object('payment_hash', lower(hex(payment_hash)), \
     'direction', direction, 'payment_type', kind, 'status', status, \
     'amount_msat', amount_msat, 'fee_paid_msat', fee_paid_msat, \
     'description', description, 'created_index', created_index, \
     'updated_index', updated_index, 'failure_code', failure_code, \
-    'created_at', created_at, 'last_updated', last_updated)";
+    'created_at', created_at, 'last_updated', last_updated), ",
+    bolt12_data!(),
+    ")"
+);
+
+/// [`bolt12_data`] alone: patched into the events of a row whose BOLT 12 columns were set
+/// after its insert, in the same transaction (`ledger/offers.rs`).
+pub(crate) const BOLT12_DATA: &str = bolt12_data!();
 
 /// A channel's state as events carry it.
 const CHANNEL_DATA: &str = "json_object('uuid', uuid, 'channel_id', channel_id, \

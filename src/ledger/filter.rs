@@ -265,6 +265,9 @@ fn add_value_for_value(c: &mut Conditions, filter: &PaymentFilter, prefix: &str)
     if let Some(wallet_id) = &filter.wallet_id {
         c.add("wallet_id =", Value::Text(wallet_id.clone()));
     }
+    if let Some(offer_id) = &filter.offer_id {
+        c.add("offer_id =", Value::Blob(offer_id.to_vec()));
+    }
 }
 
 /// The part of a filter that `payment_counts` can answer: direction, destination, status.

@@ -35,6 +35,15 @@ pub(crate) fn find_key(
         .query_row([key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
         .optional()?;
     let Some((fingerprint, payment_id, split_id)) = found else {
+        // An offer payment's key is kept with its intent (`bolt12_intents`, migration 12): the
+        // namespace is one, and no other request can match an offer payment's fingerprint.
+        let offer_key: Option<i64> = tx
+            .prepare_cached("SELECT 1 FROM bolt12_intents WHERE idempotency_key = ?1")?
+            .query_row([key], |row| row.get(0))
+            .optional()?;
+        if offer_key.is_some() {
+            return Err(LedgerError::IdempotencyKeyReused(key.to_string()));
+        }
         return Ok(None);
     };
     let corrupt = |reason: &str| LedgerError::CorruptRow {

@@ -493,6 +493,54 @@ INSERT INTO payment_blip10 (payment_id, action, podcast, feed_id, app_name, has_
     WHERE CASE WHEN json_valid(j) THEN json_type(j) END = 'object';
 "#;
 
+/// Version 12: BOLT 12 offers and refunds.
+/// - `offers`: the offers we issued (LDK recognises its own offers from their derived metadata
+///   without this table; it is what `list_offers` shows and where `disable_offer` is recorded).
+/// - `bolt12_intents`: an offer or refund payment before its invoice arrives. Its payment hash
+///   is unknown until then, so it cannot be a `payments` row yet; it is keyed by LDK's
+///   `PaymentId`. The `payments` row is written when the invoice arrives, before any HTLC.
+/// - four nullable `payments` columns for the BOLT 12 facts of a row (added in place: no table
+///   rebuild), with an index for the `offer_id` filter.
+const V12_BOLT12: &str = r#"
+CREATE TABLE offers (
+    offer_id     BLOB    PRIMARY KEY CHECK (length(offer_id) = 32),
+    offer        TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    amount_msat  INTEGER CHECK (amount_msat IS NULL OR amount_msat > 0),
+    quantity_max INTEGER CHECK (quantity_max IS NULL OR quantity_max >= 0),
+    expires_at   INTEGER,
+    issuer       TEXT,
+    created_at   INTEGER NOT NULL,
+    disabled_at  INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE bolt12_intents (
+    payment_id      BLOB    PRIMARY KEY CHECK (length(payment_id) = 32),
+    kind            TEXT    NOT NULL CHECK (kind IN ('offer', 'refund')),
+    bolt12          TEXT    NOT NULL,
+    offer_id        BLOB    CHECK (offer_id IS NULL OR length(offer_id) = 32),
+    description     TEXT    NOT NULL,
+    amount_msat     INTEGER NOT NULL CHECK (amount_msat >= 0),
+    quantity        INTEGER CHECK (quantity IS NULL OR quantity > 0),
+    payer_note      TEXT,
+    fee_limit_msat  INTEGER NOT NULL CHECK (fee_limit_msat >= 0),
+    metadata        TEXT,
+    webhook_url     TEXT,
+    idempotency_key TEXT    UNIQUE,
+    fingerprint     BLOB,
+    status          TEXT    NOT NULL CHECK (status IN ('awaiting_invoice', 'paying', 'failed')),
+    payment_hash    BLOB    CHECK (payment_hash IS NULL OR length(payment_hash) = 32),
+    failure_reason  TEXT,
+    created_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE payments ADD COLUMN bolt12 TEXT CHECK (bolt12 IS NULL OR bolt12 IN ('offer', 'refund'));
+ALTER TABLE payments ADD COLUMN offer_id BLOB CHECK (offer_id IS NULL OR length(offer_id) = 32);
+ALTER TABLE payments ADD COLUMN payer_note TEXT;
+ALTER TABLE payments ADD COLUMN quantity INTEGER CHECK (quantity IS NULL OR quantity > 0);
+CREATE INDEX payments_by_offer ON payments (offer_id, last_updated, id) WHERE offer_id IS NOT NULL;
+"#;
+
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     V1_PAYMENTS,
@@ -506,6 +554,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     V9_UPDATE_TALLIES,
     V10_ACCESS_KEYS,
     V11_VALUE_FOR_VALUE,
+    V12_BOLT12,
 ];
 
 /// The schema version this build writes.

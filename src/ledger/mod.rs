@@ -57,6 +57,9 @@ mod keys;
 mod keys_tests;
 mod migrations;
 mod model;
+mod offers;
+#[cfg(test)]
+mod offers_tests;
 mod payments;
 mod query;
 mod refused_sets;
@@ -83,6 +86,10 @@ pub use index_feed::IndexedChange;
 pub use keys::{AccessKeyRow, BudgetRefusal, KeyBudget, KeyCharge, KeyUsage, NewAccessKey};
 pub use migrations::SCHEMA_VERSION;
 pub use model::*;
+pub use offers::{
+    ArrivedInvoice, Bolt12Intent, Bolt12IntentInsert, Bolt12IntentStatus, InboundBolt12,
+    InboundBolt12Outcome, InvoiceArrival, NewBolt12Intent, OfferRecord,
+};
 pub use query::MAX_LIMIT;
 pub use sendpays::{
     NewSendpayPart, PartFailure, SendpayBegin, SendpayListFilter, SendpayPart, SendpayStatus,

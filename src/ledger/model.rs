@@ -146,6 +146,44 @@ pub struct Payment {
     pub split_index: Option<u32>,
     /// Inbound keysend: the sub-wallet its routing record named (`wallet_routing_tlvs`).
     pub wallet_id: Option<String>,
+    /// A BOLT 12 payment (an offer or a refund, either direction): its offer and payer facts.
+    pub bolt12: Option<Bolt12Info>,
+}
+
+/// What a BOLT 12 payment paid: an offer (`lno...`) or a refund (`lnr...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bolt12Kind {
+    Offer,
+    Refund,
+}
+
+impl Bolt12Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bolt12Kind::Offer => "offer",
+            Bolt12Kind::Refund => "refund",
+        }
+    }
+
+    pub fn from_db(word: &str) -> Option<Self> {
+        match word {
+            "offer" => Some(Bolt12Kind::Offer),
+            "refund" => Some(Bolt12Kind::Refund),
+            _ => None,
+        }
+    }
+}
+
+/// The BOLT 12 facts of a payment row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bolt12Info {
+    pub kind: Bolt12Kind,
+    /// Offers: the offer's id (a merkle root of its fields).
+    pub offer_id: Option<[u8; 32]>,
+    /// The note the payer attached to its invoice request (at most 512 bytes on our side).
+    pub payer_note: Option<String>,
+    /// Offers with a quantity: how many items were paid for.
+    pub quantity: Option<u64>,
 }
 
 /// A client-chosen idempotency key and the fingerprint of the request it was sent with.
@@ -360,6 +398,8 @@ pub struct PaymentFilter {
     pub split_id: Option<String>,
     /// The sub-wallet an inbound keysend was routed to (or an outbound split was sent from).
     pub wallet_id: Option<String>,
+    /// BOLT 12 payments of this offer (either direction).
+    pub offer_id: Option<[u8; 32]>,
 }
 
 /// Filters on the searchable bLIP-10 fields.

@@ -5,7 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::model::{
-    CustomRecord, Direction, Failure, FailureCode, Payment, PaymentKind, PaymentStatus,
+    Bolt12Info, Bolt12Kind, CustomRecord, Direction, Failure, FailureCode, Payment, PaymentKind,
+    PaymentStatus,
 };
 
 /// The columns [`payment_from_row`] reads, in its order.
@@ -13,7 +14,7 @@ pub(crate) const PAYMENT_COLUMNS: &str = "id, payment_hash, direction, kind, des
      description, amount_msat, fee_paid_msat, fee_limit_msat, status, preimage, payment_secret, \
      invoice, expires_at, created_at, last_updated, created_index, updated_index, metadata, \
      failure_code, failure_reason, attempts, hold, claim_deadline_height, key_id, split_id, \
-     split_index, wallet_id";
+     split_index, wallet_id, bolt12, offer_id, payer_note, quantity";
 
 /// Converts a u64 for storage in an SQLite INTEGER (i64).
 pub(crate) fn to_db_u64(value: u64) -> Result<i64, LedgerError> {
@@ -79,6 +80,21 @@ impl Reader<'_, '_> {
     }
 }
 
+/// The BOLT 12 facts of a row (columns `bolt12, offer_id, payer_note, quantity` from `first`).
+fn bolt12_info(r: &Reader<'_, '_>, first: usize) -> Result<Option<Bolt12Info>, LedgerError> {
+    let Some(word) = r.row.get::<_, Option<String>>(first)? else {
+        return Ok(None);
+    };
+    let kind = Bolt12Kind::from_db(&word)
+        .ok_or_else(|| r.corrupt("bolt12", format!("unknown value {word:?}")))?;
+    Ok(Some(Bolt12Info {
+        kind,
+        offer_id: r.blob(first + 1, "offer_id")?,
+        payer_note: r.row.get(first + 2)?,
+        quantity: r.u64_opt(first + 3, "quantity")?,
+    }))
+}
+
 /// Reads a row selected with [`PAYMENT_COLUMNS`]; custom records are attached separately.
 pub(crate) fn payment_from_row(row: &Row<'_>) -> Result<Payment, LedgerError> {
     let id: i64 = row.get(0)?;
@@ -130,6 +146,7 @@ pub(crate) fn payment_from_row(row: &Row<'_>) -> Result<Payment, LedgerError> {
             .map(|i| u32::try_from(i).map_err(|_| r.corrupt("split_index", "too large")))
             .transpose()?,
         wallet_id: row.get(27)?,
+        bolt12: bolt12_info(&r, 28)?,
     })
 }
 

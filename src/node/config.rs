@@ -95,6 +95,9 @@ impl NodeConfig {
         c.manually_accept_inbound_channels = true;
         c.accept_inbound_channels = true;
         c.accept_forwards_to_priv_channels = self.accept_forwards_to_priv_channels;
+        // A BOLT 12 invoice comes back as `Event::InvoiceReceived`, so the payments layer
+        // writes the payment's row (its hash is only known now) before it is paid.
+        c.manually_handle_bolt12_invoices = true;
         c
     }
 }

@@ -24,8 +24,9 @@ pub type SinkFuture<'a> = Pin<Box<dyn Future<Output = Result<(), ReplayEvent>> +
 /// returning `Err(ReplayEvent)` makes LDK hand the same event again later.
 pub trait NodeEventSink: Send + Sync {
     /// `PaymentClaimable`, `PaymentClaimed`, `PaymentSent`, `PaymentFailed`,
-    /// `PaymentPathSuccessful`, `PaymentPathFailed`, `ProbeSuccessful`, `ProbeFailed`, and
-    /// `HTLCHandlingFailed` of a received payment.
+    /// `PaymentPathSuccessful`, `PaymentPathFailed`, `ProbeSuccessful`, `ProbeFailed`,
+    /// `HTLCHandlingFailed` of a received payment, and `InvoiceReceived` (BOLT 12 invoices are
+    /// handled manually, so an offer payment's row is written before it is paid).
     fn payment_event<'a>(
         &'a self,
         event: Event,
@@ -73,6 +74,16 @@ impl NodeEventSink for AutoClaimSink {
                 }
                 if let PaymentPurpose::SpontaneousPayment(_) = purpose {
                     tracing::debug!(%payment_hash, "claimed keysend");
+                }
+            } else if let Event::InvoiceReceived {
+                invoice, context, ..
+            } = &event
+            {
+                // No ledger to record first: pay as LDK would without manual handling.
+                if let Err(e) =
+                    channel_manager.send_payment_for_bolt12_invoice(invoice, context.as_ref())
+                {
+                    tracing::warn!(?e, "BOLT 12 invoice not paid");
                 }
             } else {
                 tracing::debug!(?event, "payment event (no ledger attached)");
@@ -366,7 +377,8 @@ impl NodeEventHandler {
             | Event::PaymentPathSuccessful { .. }
             | Event::PaymentPathFailed { .. }
             | Event::ProbeSuccessful { .. }
-            | Event::ProbeFailed { .. }) => {
+            | Event::ProbeFailed { .. }
+            | Event::InvoiceReceived { .. }) => {
                 self.sink.payment_event(event, &self.channel_manager).await
             }
             other => {

@@ -18,6 +18,7 @@ mod flush_loop;
 pub mod keys;
 mod logger;
 mod maintenance;
+pub mod offers_handler;
 pub mod onion_errors;
 pub mod peers;
 pub mod persist;
@@ -101,6 +102,7 @@ pub struct Node {
     network_graph: Arc<NetworkGraph>,
     scorer: Arc<RwLock<Scorer>>,
     onion_messenger: Arc<OnionMessenger>,
+    disabled_offers: Arc<offers_handler::DisabledOffers>,
     gossip_sync: Arc<GossipSync>,
     peer_manager: Arc<PeerManager>,
     sweeper: Arc<Sweeper>,
@@ -220,6 +222,11 @@ impl Node {
 
     pub fn onion_messenger(&self) -> &Arc<OnionMessenger> {
         &self.onion_messenger
+    }
+
+    /// Offers whose invoice requests are refused (see `offers_handler.rs`).
+    pub fn disabled_offers(&self) -> &offers_handler::DisabledOffers {
+        &self.disabled_offers
     }
 
     pub fn keys_manager(&self) -> &Arc<KeysManager> {

@@ -34,6 +34,7 @@ use super::flush_loop::FlushLoop;
 use super::keys;
 use super::logger::NodeLogger;
 use super::maintenance;
+use super::offers_handler::{DisabledOffers, OffersHandler};
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::reconcile;
@@ -345,13 +346,17 @@ pub(super) async fn start(
         None::<Arc<GossipVerifier>>,
         Arc::clone(&logger),
     ));
+    let disabled_offers = Arc::new(DisabledOffers::default());
     let onion_messenger: Arc<OnionMessenger> = Arc::new(OnionMessenger::new(
         Arc::clone(&keys_manager),
         Arc::clone(&keys_manager),
         Arc::clone(&logger),
         Arc::clone(&channel_manager),
         Arc::clone(&message_router),
-        Arc::clone(&channel_manager),
+        Arc::new(OffersHandler::new(
+            Arc::clone(&channel_manager),
+            Arc::clone(&disabled_offers),
+        )),
         Arc::clone(&channel_manager),
         IgnoringMessageHandler {},
         IgnoringMessageHandler {},
@@ -473,6 +478,7 @@ pub(super) async fn start(
         Arc::clone(&peer_manager),
         Arc::clone(&channel_manager),
         Arc::clone(&chain_monitor),
+        Arc::clone(&network_graph),
         shutdown_rx,
     );
 
@@ -489,6 +495,7 @@ pub(super) async fn start(
         network_graph,
         scorer,
         onion_messenger,
+        disabled_offers,
         gossip_sync,
         peer_manager,
         sweeper,

@@ -96,7 +96,7 @@ pub type OnionMessenger = lightning::onion_message::messenger::OnionMessenger<
     Arc<NodeLogger>,
     Arc<ChannelManager>,
     Arc<MessageRouter>,
-    Arc<ChannelManager>,
+    Arc<super::offers_handler::OffersHandler>,
     Arc<ChannelManager>,
     IgnoringMessageHandler,
     IgnoringMessageHandler,

@@ -25,6 +25,10 @@ use super::lightning::nodes::{
     add_trusted_node::AddTrustedNode, connect_to_node::ConnectToNode, get_info::GetInfo,
     list_trusted_nodes::ListTrustedNodes, remove_trusted_node::RemoveTrustedNode,
 };
+use super::lightning::offers::{
+    create_offer::CreateOffer, create_refund::CreateRefund, disable_offer::DisableOffer,
+    list_offers::ListOffers, request_refund_payment::RequestRefundPayment,
+};
 use super::lightning::payments::{
     cancel_invoice::CancelInvoice, estimate_fee::EstimateFee, export::Export,
     generate_invoice::GenerateInvoice, get_payment_details::GetPaymentDetails,
@@ -78,6 +82,11 @@ pub fn product_router() -> Router {
         .with::<SendValueSplit>()
         .read::<WalletTotals>()
         .read::<Export>()
+        .with_access::<CreateOffer>(Access::Invoice)
+        .read::<ListOffers>()
+        .with::<DisableOffer>()
+        .with::<CreateRefund>()
+        .with_access::<RequestRefundPayment>(Access::Invoice)
         .read::<ClnWait>()
         .read::<Getroute>()
         .with::<Sendpay>()

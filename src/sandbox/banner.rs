@@ -1,5 +1,6 @@
-//! What `mmln sandbox` prints once the network is ready: where everything is, and three curl
-//! commands that work as pasted (invoice + pay, keysend with a bLIP-10 record, list payments).
+//! What `mmln sandbox` prints once the network is ready: where everything is, and four curl
+//! commands that work as pasted (invoice + pay, keysend with a bLIP-10 record, list payments,
+//! BOLT 12 offer + pay).
 
 use std::fmt::Write;
 
@@ -98,7 +99,7 @@ pub fn render(sandbox: &SandboxHandle) -> String {
     out
 }
 
-/// The three commands, titled. `scripts/sandbox-smoke.sh` runs the first as printed.
+/// The four commands, titled. `scripts/sandbox-smoke.sh` runs the first as printed.
 pub fn curl_commands(sandbox: &SandboxHandle) -> Vec<(&'static str, String)> {
     let coin = sandbox.daemon(Role::User).config().coin_ticker();
     let password = sandbox.rpc_password();
@@ -136,6 +137,22 @@ pub fn curl_commands(sandbox: &SandboxHandle) -> Vec<(&'static str, String)> {
         "lightning::payments::list_payments_by_filter",
         &format!(r#"{{"coin":"{coin}"}}"#),
     );
+    // BOLT 12: the sandbox's channels are public and announced, so the offer's blinded paths and
+    // the invoice's onion-message reply reach between any two of its nodes.
+    let offer = envelope(
+        "lightning::offers::create_offer",
+        &format!(r#"{{"coin":"{coin}","description":"sandbox tip jar","amount_msat":20000}}"#),
+    );
+    let pay_offer = envelope(
+        "lightning::payments::send_payment",
+        &format!(
+            r#"{{"coin":"{coin}","payment":{{"type":"offer","offer":"'"$OFFER"'","payer_note":"from curl"}},"wait_timeout_secs":30}}"#
+        ),
+    );
+    let offer_and_pay = format!(
+        "OFFER=$(curl -s {peer1} --data '{offer}' | sed -nE 's/.*\"offer\": *\"([^\"]+)\".*/\\1/p') && \
+         curl -s {user} --data '{pay_offer}'"
+    );
     vec![
         (
             "1. peer1 creates an invoice, your node pays it",
@@ -148,6 +165,10 @@ pub fn curl_commands(sandbox: &SandboxHandle) -> Vec<(&'static str, String)> {
         (
             "3. list your node's payments",
             format!("curl -s {user} --data '{list}'"),
+        ),
+        (
+            "4. peer1 issues a BOLT 12 offer (reusable), your node pays it with a note",
+            offer_and_pay,
         ),
     ]
 }

@@ -39,6 +39,7 @@ const READ: &[&str] = &[
     "lightning::payments::estimate_fee",
     "lightning::payments::wallet_totals",
     "lightning::payments::export",
+    "lightning::offers::list_offers",
     "lightning::events::list",
     "lightning::events::wait",
     "lightning::events::list_webhook_deliveries",
@@ -48,7 +49,11 @@ const READ: &[&str] = &[
     "listsendpays",
 ];
 /// What an `invoice` key may call besides.
-const INVOICE: &[&str] = &["lightning::payments::generate_invoice"];
+const INVOICE: &[&str] = &[
+    "lightning::payments::generate_invoice",
+    "lightning::offers::create_offer",
+    "lightning::offers::request_refund_payment",
+];
 
 struct Key {
     id: u64,

@@ -548,6 +548,83 @@ async fn every_routed_method_answers_the_same_on_every_surface() {
         "{revoked:?}"
     );
 
+    // BOLT 12 (the sandbox's channels are announced): an offer created and disabled per
+    // surface, the list the same everywhere, peer1's offer paid per surface; a refund created
+    // per surface (peer1 claims each) and one of peer1's claimed per surface.
+    let offers = c
+        .once_per_surface("lightning::offers::create_offer", || async {
+            json!({"coin": COIN, "description": "every surface", "amount_msat": 3_000})
+        })
+        .await;
+    assert_eq!(distinct(&offers, "offer_id"), 4, "{offers:?}");
+    c.same_everywhere(
+        "lightning::offers::list_offers",
+        json!({"coin": COIN, "include_disabled": true}),
+    )
+    .await;
+    let mut offer_ids = offers.iter().map(|o| o["offer_id"].clone());
+    let disabled = c
+        .once_per_surface("lightning::offers::disable_offer", || {
+            let id = offer_ids.next().expect("an offer per surface");
+            async move { json!({"coin": COIN, "offer_id": id}) }
+        })
+        .await;
+    assert!(
+        disabled.iter().all(|o| o["active"] == false),
+        "{disabled:?}"
+    );
+    let tip_jar = peer1
+        .ok(
+            "lightning::offers::create_offer",
+            json!({"coin": COIN, "description": "peer1's tip jar"}),
+        )
+        .await;
+    let tip_offer = tip_jar["offer"].clone();
+    let tips = c
+        .once_per_surface("lightning::payments::send_payment", || {
+            let offer = tip_offer.clone();
+            async move {
+                json!({"coin": COIN, "payment": {"type": "offer", "offer": offer, "amount_in_msat": 2_000},
+                       "wait_timeout_secs": 60})
+            }
+        })
+        .await;
+    assert!(tips.iter().all(|p| p["status"] == "succeeded"), "{tips:?}");
+    assert_eq!(distinct(&tips, "payment_hash"), 4);
+    let refunds = c
+        .once_per_surface("lightning::offers::create_refund", || async {
+            json!({"coin": COIN, "amount_msat": 1_500, "description": "every surface"})
+        })
+        .await;
+    for refund in &refunds {
+        peer1
+            .ok(
+                "lightning::offers::request_refund_payment",
+                json!({"coin": COIN, "refund": refund["refund"]}),
+            )
+            .await;
+    }
+    let mut owed = Vec::new();
+    for _ in 0..4 {
+        owed.push(
+            peer1
+                .ok(
+                    "lightning::offers::create_refund",
+                    json!({"coin": COIN, "amount_msat": 1_000, "description": "to the user"}),
+                )
+                .await["refund"]
+                .clone(),
+        );
+    }
+    let mut owed = owed.into_iter();
+    let claimed = c
+        .once_per_surface("lightning::offers::request_refund_payment", || {
+            let refund = owed.next().expect("a refund per surface");
+            async move { json!({"coin": COIN, "refund": refund}) }
+        })
+        .await;
+    assert_eq!(distinct(&claimed, "payment_hash"), 4, "{claimed:?}");
+
     let routed: BTreeSet<String> = mmln::rpc::method_names()
         .into_iter()
         .map(str::to_string)

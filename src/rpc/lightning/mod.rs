@@ -4,5 +4,6 @@ pub mod channels;
 pub mod events;
 pub mod keys;
 pub mod nodes;
+pub mod offers;
 pub mod payments;
 pub mod wallet;

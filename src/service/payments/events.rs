@@ -86,7 +86,7 @@ pub fn claim_decision(records: &[(u64, Vec<u8>)], allowed_even: &[u64]) -> Claim
 
 /// A ledger error worth a replay (I/O, busy database) rather than one that will never succeed
 /// (e.g. the hash is one of our outbound payments).
-fn is_transient(error: &LedgerError) -> bool {
+pub(super) fn is_transient(error: &LedgerError) -> bool {
     matches!(
         error,
         LedgerError::QueryFailed(_)
@@ -96,7 +96,7 @@ fn is_transient(error: &LedgerError) -> bool {
     )
 }
 
-fn replay(what: &str, hash: &[u8; 32], error: &LedgerError) -> Result<(), ReplayEvent> {
+pub(super) fn replay(what: &str, hash: &[u8; 32], error: &LedgerError) -> Result<(), ReplayEvent> {
     if is_transient(error) {
         tracing::error!(hash = %hex::encode(hash), "{what}: ledger write failed, LDK will replay the event: {error}");
         Err(ReplayEvent())
@@ -154,6 +154,13 @@ pub async fn apply_payment_event(
                 PaymentPurpose::SpontaneousPayment(_) => wallet_id_of(&records, wallet_routing),
                 _ => None,
             };
+            if let Some(inbound) =
+                super::offer_events::inbound_bolt12(&payment_hash, amount_msat, &purpose)
+            {
+                if !super::offer_events::record_inbound(ledger, notifier, cm, inbound).await? {
+                    return Ok(());
+                }
+            }
             let arrived = Arrived {
                 payment_hash,
                 htlc_set: payment_id,
@@ -207,6 +214,24 @@ pub async fn apply_payment_event(
                 .blocking(move |l| l.mark_succeeded(&hash, &preimage, None, Some(amount_msat)))
                 .await;
             finish("payment claimed", ledger, notifier, &hash, result)
+        }
+        Event::PaymentFailed {
+            payment_id,
+            payment_hash: None,
+            reason,
+        } => {
+            super::offer_events::on_failed_without_hash(ledger, notifier, payment_id, reason).await
+        }
+        Event::InvoiceReceived {
+            payment_id,
+            invoice,
+            context,
+            ..
+        } => {
+            super::offer_events::on_invoice_received(
+                ledger, notifier, cm, payment_id, invoice, context,
+            )
+            .await
         }
         event @ (Event::PaymentSent { .. } | Event::PaymentFailed { .. }) => {
             apply_outbound_outcome(ledger, notifier, event).await
@@ -295,8 +320,9 @@ pub async fn apply_outbound_outcome(
                 tracing::warn!(hash = %hex::encode(hash), "failed payment is not in the ledger");
                 return Ok(());
             };
-            // A late failure of an attempt that a retry already replaced.
-            if payment_id != payment_id_for(&hash, row.attempts) {
+            // A late failure of an attempt that a retry already replaced. A BOLT 12 row is
+            // never retried under its hash (a new attempt asks for a new invoice).
+            if row.bolt12.is_none() && payment_id != payment_id_for(&hash, row.attempts) {
                 tracing::info!(hash = %hex::encode(hash), "failure of a superseded attempt ignored");
                 return Ok(());
             }
@@ -485,7 +511,7 @@ async fn on_hold_failed_back(
 
 /// Wakes `hash`'s waiters once every write made so far is committed (at once for a handle
 /// that does not defer). A lost commit wakes nobody: the node stops and LDK replays the event.
-fn notify_when_durable(ledger: &Ledger, notifier: &PaymentNotifier, hash: [u8; 32]) {
+pub(super) fn notify_when_durable(ledger: &Ledger, notifier: &PaymentNotifier, hash: [u8; 32]) {
     let seq = ledger.applied_writes();
     let (ledger, notifier) = (ledger.clone(), notifier.clone());
     tokio::spawn(async move {

@@ -66,7 +66,7 @@ pub fn payment_failed(reason: Option<PaymentFailureReason>) -> FailureText {
     }
 }
 
-/// BOLT 12 reasons, which this node does not use for sending; named anyway.
+/// BOLT 12 reasons: an offer payment that ended before its invoice was paid.
 fn other_reason_words(reason: PaymentFailureReason) -> &'static str {
     match reason {
         PaymentFailureReason::InvoiceRequestExpired => "the invoice request expired",

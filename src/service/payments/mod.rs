@@ -9,6 +9,7 @@
 //!   optional idempotency key (`idempotency`);
 //! - `split`: pay a Podcasting 2.0 value block (`split_plan` has the arithmetic);
 //! - `wallet_routing`: tag received keysends with the sub-wallet their record names;
+//! - `offers`, `offer_send`: BOLT 12 offers we issue, refunds, and paying offers;
 //! - `receive`: generate invoices (hold invoices too), recorded at creation;
 //! - `hold`: settle and cancel hold invoices, auto-cancel before their deadline;
 //! - `events`: LDK payment events -> ledger, then claim / fail back, then notify waiters;
@@ -30,6 +31,9 @@ pub mod invoice_checks;
 pub mod keysend;
 pub mod metadata;
 pub mod notify;
+mod offer_events;
+pub mod offer_send;
+pub mod offers;
 pub mod receive;
 pub mod reconcile;
 pub mod send;
@@ -42,6 +46,8 @@ pub use events::{apply_payment_event, claim_decision, ClaimDecision};
 pub use hold::HoldError;
 pub use hub::{PaymentHub, PaymentSettings};
 pub use notify::{PaymentNotifier, PaymentSubscription};
+pub use offer_send::{Bolt12TextError, OfferPayment};
+pub use offers::{CreatedRefund, OfferError, OfferRequest, RefundRequest};
 pub use receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
 pub use reconcile::ReconcileReport;
 pub use send::{SendError, SendOutcome, SendRequest};
@@ -50,6 +56,6 @@ pub use view::Payments;
 
 // The ledger's payment types, as the RPC layer sees them through this service.
 pub use crate::ledger::{
-    Blip10Filter, BudgetRefusal, Direction, IndexKind, LedgerError, Page, Paging, Payment,
-    PaymentFilter, PaymentStatus, PaymentTypeFilter, WalletTotals,
+    Blip10Filter, Bolt12Kind, BudgetRefusal, Direction, IndexKind, LedgerError, OfferRecord, Page,
+    Paging, Payment, PaymentFilter, PaymentStatus, PaymentTypeFilter, WalletTotals,
 };

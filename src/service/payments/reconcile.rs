@@ -74,7 +74,10 @@ fn engine_views(details: Vec<RecentPaymentDetails>) -> HashMap<PaymentId, Engine
 }
 
 impl PaymentHub {
+    /// Settles rows left pending by the last stop against what LDK holds; first tells the node
+    /// which offers are disabled.
     pub async fn reconcile(&self, node: &Node) -> Result<ReconcileReport, LedgerError> {
+        self.restore_disabled_offers(node).await?;
         let engine = engine_views(node.channel_manager().list_recent_payments());
         let pending = self.all_pending().await?;
         let now = SystemTime::now()
@@ -85,7 +88,7 @@ impl PaymentHub {
         for payment in pending {
             let hash = payment.payment_hash;
             let change = match payment.direction {
-                Direction::Outbound => match engine.get(&payment_id_for(&hash, payment.attempts)) {
+                Direction::Outbound => match engine.get(&self.engine_id(&payment).await?) {
                     Some(EngineView::Pending | EngineView::Abandoned) => {
                         report.outbound_in_flight += 1;
                         None
@@ -129,6 +132,21 @@ impl PaymentHub {
         }
         tracing::info!(?report, "payments reconciled with the Lightning engine");
         Ok(report)
+    }
+
+    /// The `PaymentId` LDK knows an outbound row by: a BOLT 12 payment's is its intent's.
+    async fn engine_id(&self, payment: &Payment) -> Result<PaymentId, LedgerError> {
+        let hash = payment.payment_hash;
+        if payment.bolt12.is_some() {
+            if let Some(id) = self
+                .ledger
+                .blocking(move |l| l.bolt12_payment_id(&hash))
+                .await?
+            {
+                return Ok(PaymentId(id));
+            }
+        }
+        Ok(payment_id_for(&hash, payment.attempts))
     }
 
     async fn fail(

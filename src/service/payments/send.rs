@@ -69,6 +69,8 @@ pub enum SendRequest {
         metadata: Option<Value>,
     },
     Keysend(KeysendParams),
+    /// A BOLT 12 offer (`offer_send.rs`).
+    Offer(super::offer_send::OfferPayment),
 }
 
 /// Why a send was refused. The rpc layer maps the first group to `InvalidRequest`.
@@ -78,6 +80,11 @@ pub enum SendError {
     InvalidInvoice(InvoiceCheckError),
     #[error("{0}")]
     InvalidKeysend(KeysendError),
+    #[error("{0}")]
+    InvalidOffer(super::offer_send::Bolt12TextError),
+    /// A BOLT 12 payment failed before it had a payment hash (no invoice, or a refused one).
+    #[error("{0}")]
+    Bolt12Failed(String),
     #[error("{0}")]
     InvalidMetadata(MetadataError),
     #[error("invalid wait_timeout_secs {0}: at most {MAX_WAIT_TIMEOUT_SECS} seconds")]
@@ -228,6 +235,11 @@ impl PaymentHub {
             if wait.as_secs() > MAX_WAIT_TIMEOUT_SECS {
                 return Err(SendError::InvalidWaitTimeout(wait.as_secs()));
             }
+        }
+        if let SendRequest::Offer(offer) = request {
+            return self
+                .send_offer(node, offer, wait, webhook_url, idempotency_key, charge)
+                .await;
         }
         let prepared = prepare(node, request, None)?;
         let key = idempotency_key.map(|key| IdempotencyKey {
@@ -526,6 +538,11 @@ pub(super) fn prepare(
                 new,
             })
         }
+        SendRequest::Offer(_) => Err(SendError::InvalidOffer(
+            super::offer_send::Bolt12TextError::InvalidAmount(
+                "an offer is paid through send_payment alone".to_string(),
+            ),
+        )),
         SendRequest::Keysend(params) => {
             let request = params
                 .validate(&our_id)

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ledger::{IndexKind, LedgerError, Page, Paging, Payment, PaymentFilter, WalletTotals};
+use crate::ledger::{
+    IndexKind, LedgerError, OfferRecord, Page, Paging, Payment, PaymentFilter, WalletTotals,
+};
 use crate::node::Node;
 use crate::service::feeds::index_paging::{payments_by_index, IndexPage};
 use crate::service::feeds::FeedError;
@@ -12,6 +14,7 @@ use crate::service::keys::{Caller, KeyRing};
 use super::export::{Export, ExportError};
 use super::hold::HoldError;
 use super::hub::PaymentHub;
+use super::offers::{CreatedRefund, OfferError, OfferRequest, RefundRequest};
 use super::receive::{GeneratedInvoice, InvoiceError, InvoiceRequest};
 use super::send::{SendError, SendOutcome, SendRequest};
 use super::split::{SplitError, SplitOutcome, ValueSplitRequest};
@@ -81,6 +84,34 @@ impl<'a> Payments<'a> {
                 charge,
             )
             .await
+    }
+
+    /// A BOLT 12 offer of ours, recorded (see `offers.rs`).
+    pub async fn create_offer(&self, request: OfferRequest) -> Result<OfferRecord, OfferError> {
+        self.hub.create_offer(self.node, request).await
+    }
+
+    /// The offers we issued, newest first.
+    pub async fn list_offers(
+        &self,
+        include_disabled: bool,
+    ) -> Result<Vec<OfferRecord>, OfferError> {
+        self.hub.list_offers(include_disabled).await
+    }
+
+    /// Disables one of our offers (idempotent).
+    pub async fn disable_offer(&self, offer_id: [u8; 32]) -> Result<OfferRecord, OfferError> {
+        self.hub.disable_offer(self.node, offer_id).await
+    }
+
+    /// A refund we pay to whoever sends an invoice for it.
+    pub async fn create_refund(&self, request: RefundRequest) -> Result<CreatedRefund, OfferError> {
+        self.hub.create_refund(self.node, request).await
+    }
+
+    /// Asks the creator of a refund to pay it to us.
+    pub async fn request_refund_payment(&self, refund: &str) -> Result<Payment, OfferError> {
+        self.hub.request_refund_payment(self.node, refund).await
     }
 
     /// Pays a Podcasting 2.0 value block, one keysend per recipient (see `split.rs`).

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::rpc::error::{no_such_coin_without_engine, RpcError};
 use crate::service::payments::export::ExportError;
 use crate::service::payments::{
-    HoldError, InvoiceError, LedgerError, Payment, SendError, SplitError,
+    HoldError, InvoiceError, LedgerError, OfferError, Payment, SendError, SplitError,
 };
 use crate::service::sendpay::RoutingError;
 
@@ -19,6 +19,9 @@ pub enum PaymentsError {
     /// error_data: the payment hash in hex.
     #[error("Payment with hash: {0} is not found")]
     NoSuchPayment(String),
+    /// mmln: no offer of ours has this id; error_data the offer id in hex.
+    #[error("Offer {0} is not found")]
+    NoSuchOffer(String),
     /// A request that parsed but breaks a rule (bad invoice, custom record key, metadata...).
     #[error("{0}")]
     InvalidRequest(String),
@@ -104,7 +107,9 @@ impl RpcError for PaymentsError {
     fn status(&self) -> StatusCode {
         use PaymentsError::*;
         match self {
-            NoSuchCoin(_) | NoSuchPayment(_) | RouteNotFound(_) => StatusCode::NOT_FOUND,
+            NoSuchCoin(_) | NoSuchPayment(_) | NoSuchOffer(_) | RouteNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
             InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AlreadyPaid(_)
             | InvoiceCanceled { .. }
@@ -124,6 +129,7 @@ impl From<LedgerError> for PaymentsError {
     fn from(e: LedgerError) -> Self {
         match e {
             LedgerError::NoSuchPayment(hash) => PaymentsError::NoSuchPayment(hex::encode(hash)),
+            LedgerError::NoSuchOffer(id) => PaymentsError::NoSuchOffer(hex::encode(id)),
             LedgerError::InvalidLimit { .. } | LedgerError::InvalidPageNumber => {
                 PaymentsError::InvalidRequest(e.to_string())
             }
@@ -144,6 +150,7 @@ impl From<SendError> for PaymentsError {
         match e {
             SendError::InvalidInvoice(_)
             | SendError::InvalidKeysend(_)
+            | SendError::InvalidOffer(_)
             | SendError::InvalidMetadata(_)
             | SendError::InvalidWaitTimeout(_)
             | SendError::InvalidWebhookUrl(_)
@@ -159,8 +166,22 @@ impl From<SendError> for PaymentsError {
                 idempotency_key: key.clone(),
             },
             SendError::Refused { reason, .. } => PaymentsError::PaymentError(reason),
+            SendError::Bolt12Failed(reason) => PaymentsError::PaymentError(reason),
             SendError::Ledger(e) => PaymentsError::from(e),
             SendError::DispatchTaskFailed(_) => PaymentsError::PaymentError(e.to_string()),
+        }
+    }
+}
+
+impl From<OfferError> for PaymentsError {
+    fn from(e: OfferError) -> Self {
+        match e {
+            OfferError::InvalidRequest(_) | OfferError::InvalidBolt12(_) => {
+                PaymentsError::InvalidRequest(e.to_string())
+            }
+            OfferError::NoSuchOffer(id) => PaymentsError::NoSuchOffer(id),
+            OfferError::EngineRefused(reason) => PaymentsError::PaymentError(reason),
+            OfferError::Ledger(e) => PaymentsError::from(e),
         }
     }
 }

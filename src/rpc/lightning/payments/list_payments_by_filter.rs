@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::PaymentsError;
-use super::wire::{PagingOptions, PaymentDetails, PaymentTypeWire, StatusWire};
+use super::wire::{HashParam, PagingOptions, PaymentDetails, PaymentTypeWire, StatusWire};
 use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
@@ -67,6 +67,9 @@ pub struct PaymentsFilterWire {
     /// mmln: keysends routed to this sub-wallet (`wallet_routing_tlvs`).
     #[serde(default)]
     wallet_id: Option<String>,
+    /// mmln: BOLT 12 payments of this offer (its `offer_id`, 64 hex), either direction.
+    #[serde(default)]
+    offer_id: Option<HashParam>,
 }
 
 impl PaymentsFilterWire {
@@ -97,6 +100,7 @@ impl PaymentsFilterWire {
             has_message: self.has_message,
             split_id: self.split_id.clone(),
             wallet_id: self.wallet_id.clone(),
+            offer_id: self.offer_id.map(|h| h.0),
         })
     }
 }

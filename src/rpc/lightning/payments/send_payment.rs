@@ -1,4 +1,7 @@
-//! `lightning::payments::send_payment`: pay an invoice or keysend.
+//! `lightning::payments::send_payment`: pay an invoice, keysend, or (mmln) a BOLT 12 offer.
+//!
+//! An offer is paid in two steps: its issuer is asked for an invoice over onion messages (up
+//! to 30 seconds), then the invoice is paid like any other; `payment_hash` is the invoice's.
 //!
 //! Without `wait_timeout_secs` it returns `{payment_hash}` as soon as the payment is on its
 //! way (KDF). With it (mmln, CLN `waitsendpay` semantics) it returns once the payment is final
@@ -15,7 +18,7 @@ use crate::rpc::context::RpcContext;
 use crate::rpc::error::{MapToMmResult, MmResult};
 use crate::rpc::method::RpcMethod;
 use crate::service::payments::keysend::KeysendParams;
-use crate::service::payments::{PaymentStatus, SendRequest};
+use crate::service::payments::{OfferPayment, PaymentStatus, SendRequest};
 
 pub struct SendPayment;
 
@@ -31,11 +34,32 @@ pub struct InvoicePaymentParams {
     metadata: Option<Value>,
 }
 
+/// mmln: a BOLT 12 offer (`lno1...`).
+#[derive(Debug, Deserialize)]
+pub struct OfferPaymentParams {
+    offer: String,
+    /// Required for an offer without an amount; at least the offer's amount (times the
+    /// quantity) otherwise.
+    #[serde(default)]
+    amount_in_msat: Option<u64>,
+    /// Required when the offer sells more than one item per payment.
+    #[serde(default)]
+    quantity: Option<u64>,
+    /// Shown to the offer's issuer (at most 512 bytes).
+    #[serde(default)]
+    payer_note: Option<String>,
+    #[serde(default)]
+    fee_limit_msat: Option<u64>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum PaymentParam {
     Invoice(InvoicePaymentParams),
     Keysend(KeysendParams),
+    Offer(OfferPaymentParams),
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +112,14 @@ impl RpcMethod for SendPayment {
                 metadata: p.metadata,
             },
             PaymentParam::Keysend(p) => SendRequest::Keysend(p),
+            PaymentParam::Offer(p) => SendRequest::Offer(OfferPayment {
+                offer: p.offer,
+                amount_msat: p.amount_in_msat,
+                quantity: p.quantity,
+                payer_note: p.payer_note,
+                fee_limit_msat: p.fee_limit_msat,
+                metadata: p.metadata,
+            }),
         };
         let wait = params.wait_timeout_secs.map(Duration::from_secs);
         let outcome = engine

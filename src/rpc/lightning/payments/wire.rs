@@ -152,6 +152,18 @@ pub struct PaymentDetails {
     /// Inbound keysends routed to a sub-wallet by their record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wallet_id: Option<String>,
+    /// BOLT 12 payments: `"offer"` or `"refund"` (the row's `invoice` is then absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bolt12: Option<&'static str>,
+    /// BOLT 12 offer payments: the offer's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
+    /// BOLT 12: the payer's note from the invoice request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer_note: Option<String>,
+    /// BOLT 12 offers with a quantity: the number of items paid for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u64>,
 }
 
 impl From<&Payment> for PaymentDetails {
@@ -201,6 +213,10 @@ impl From<&Payment> for PaymentDetails {
             split_id: p.split_id.clone(),
             split_index: p.split_index,
             wallet_id: p.wallet_id.clone(),
+            bolt12: p.bolt12.as_ref().map(|b| b.kind.as_str()),
+            offer_id: p.bolt12.as_ref().and_then(|b| b.offer_id).map(hex::encode),
+            payer_note: p.bolt12.as_ref().and_then(|b| b.payer_note.clone()),
+            quantity: p.bolt12.as_ref().and_then(|b| b.quantity),
         }
     }
 }
