@@ -286,6 +286,7 @@ impl Ledger {
 
     /// Commits every write applied so far. The node's flush calls it before committing a
     /// ChannelManager, so an event the manager no longer holds always has its row durable.
+    /// `Err` only when writes already acknowledged were lost (see writer.rs).
     pub fn commit_pending(&self) -> Result<(), LedgerError> {
         self.inner.writer.commit_pending()
     }

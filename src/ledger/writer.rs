@@ -147,13 +147,27 @@ impl Writer {
 
     /// Commits the open batch, if any. The Lightning flush calls this before it commits a
     /// ChannelManager: the events that manager no longer holds must have their rows durable.
+    /// `Err` only when acknowledged (deferred) writes were lost: a failed commit of durable
+    /// writes only fails those writes (their callers get the error, and LDK replays their
+    /// events), so the manager may still be written, and a full disk does not stop the node.
     pub fn commit_pending(&self) -> Result<(), LedgerError> {
         let mut state = self.lock();
-        if let Some(reason) = &state.poisoned {
-            return Err(LedgerError::NotDurable(reason.clone()));
-        }
         let applied = state.applied;
-        self.commit_locked(&mut state, applied)
+        let committed = match &state.poisoned {
+            Some(_) => Ok(()),
+            None => self.commit_locked(&mut state, applied),
+        };
+        match &state.poisoned {
+            Some(reason) => Err(LedgerError::NotDurable(reason.clone())),
+            None => {
+                if let Err(e) = committed {
+                    tracing::warn!(
+                        "ledger: a batch of writes failed to commit, its writers were told: {e}"
+                    );
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Resolves once every write up to `seq` is committed; `Err` if it was lost.
@@ -181,7 +195,7 @@ impl Writer {
         });
     }
 
-    fn apply<T>(
+    pub(super) fn apply<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
         deferred: bool,
@@ -257,7 +271,7 @@ impl Writer {
         result.and_then(|()| state.outcome(seq))
     }
 
-    fn commit_through(&self, seq: u64) -> Result<(), LedgerError> {
+    pub(super) fn commit_through(&self, seq: u64) -> Result<(), LedgerError> {
         let mut state = self.lock();
         self.commit_locked(&mut state, seq)
     }

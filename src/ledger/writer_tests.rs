@@ -205,3 +205,26 @@ fn a_failed_write_rolls_back_only_itself() {
         "the failed write's first insert went with it"
     );
 }
+
+#[test]
+fn a_failed_commit_of_durable_writes_does_not_fail_the_flush_barrier() {
+    let (_dir, ledger) = ledger_without_committer();
+    // Applied but not yet committed by its writer when the flush asks: a commit that fails
+    // here fails that writer, not the flush (the node must outlive a full disk).
+    let orphan_seq = {
+        let writer = &ledger.inner.writer;
+        let ((), seq) = writer
+            .apply(
+                |c| {
+                    c.execute("INSERT INTO child (p) VALUES (42)", [])?;
+                    Ok(())
+                },
+                false,
+            )
+            .unwrap();
+        seq
+    };
+    assert!(ledger.commit_pending().is_ok());
+    assert!(ledger.inner.writer.commit_through(orphan_seq).is_err());
+    insert(&ledger, 1).unwrap();
+}

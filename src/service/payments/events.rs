@@ -1,14 +1,14 @@
 //! LDK payment events applied to the ledger, idempotently, then waiters notified.
 //!
-//! Every handler writes the ledger first and acts (claims, fails back) only after the write;
-//! a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which the
-//! ledger's idempotent writes absorb. The writes are deferred (`Ledger::deferring`): the
-//! handler does not wait for their fsync, because LDK hands events over one at a time and an
-//! fsync per event held up every payment. That is safe because nothing leaves the node before
-//! they are durable: a claim or a fail-back reaches the peer only after the node's next flush,
-//! which commits the ledger first (node/durable.rs, step 5), and so does the ChannelManager
-//! that forgets the event. Waiters are notified only after the commit (`notify_when_durable`),
-//! and a read that must see an earlier event's write waits for it first (`settled`).
+//! Every handler writes the ledger first and acts (claims, fails back) only after the write
+//! committed; a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which
+//! the ledger's idempotent writes absorb. Waiters are notified after the commit.
+//!
+//! The writes wait for their commit (they share it with concurrent writers: the ledger's group
+//! commit). Deferring it (`Ledger::deferring`, with the flush committing the ledger before each
+//! ChannelManager) was built and measured: no throughput change, and on a full disk a failed
+//! commit then loses rows already acknowledged to LDK, which only a restart's replay brings
+//! back, so the node had to go offline instead of recovering when space returns.
 //!
 //! Inbound (`PaymentClaimable`): statuses go pending -> claimable -> succeeded. Every claimable
 //! HTLC set is claimed or failed back at once, never left to time out (that force-closes the
@@ -135,7 +135,6 @@ pub async fn apply_payment_event(
     event: Event,
     cm: &Arc<ChannelManager>,
 ) -> Result<(), ReplayEvent> {
-    let ledger = &ledger.deferring();
     match event {
         Event::PaymentClaimable {
             payment_hash,
