@@ -37,8 +37,10 @@ async fn open_sessions_learn_of_revocation_and_expiry() {
         Err(Denied::Revoked(id))
     );
 
+    // Two seconds ahead, not one: the new ledger's clock may already be a second later (a slow
+    // machine crossed a second boundary here once), and an expiry at "now" is refused.
     let expiring = KeySpec {
-        expires_at: Some(ring.now() + 1),
+        expires_at: Some(ring.now() + 2),
         ..spec
     };
     let (_dir, ring, id) = ring_with(expiring);
