@@ -284,6 +284,11 @@ impl Ledger {
         }
     }
 
+    /// Whether writes through this handle return before their commit.
+    pub fn defers(&self) -> bool {
+        self.deferred
+    }
+
     /// Commits every write applied so far. The node's flush calls it before committing a
     /// ChannelManager, so an event the manager no longer holds always has its row durable.
     /// `Err` only when writes already acknowledged were lost (see writer.rs).

@@ -511,6 +511,11 @@ async fn on_hold_failed_back(
 /// Wakes `hash`'s waiters once every write made so far is committed (at once for a handle
 /// that does not defer). A lost commit wakes nobody: the node stops and LDK replays the event.
 pub(super) fn notify_when_durable(ledger: &Ledger, notifier: &PaymentNotifier, hash: [u8; 32]) {
+    if !ledger.defers() {
+        // The write returned after its commit: no task, and no wait for other writers' commits.
+        notifier.notify(&hash);
+        return;
+    }
     let seq = ledger.applied_writes();
     let (ledger, notifier) = (ledger.clone(), notifier.clone());
     tokio::spawn(async move {
@@ -530,7 +535,9 @@ where
     F: FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
     T: Send + 'static,
 {
-    ledger.durable(ledger.applied_writes()).await?;
+    if ledger.defers() {
+        ledger.durable(ledger.applied_writes()).await?;
+    }
     ledger.blocking(read).await
 }
 
