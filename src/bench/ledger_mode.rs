@@ -67,8 +67,8 @@ pub struct LedgerFigures {
     pub worst_p99_ms: f64,
 }
 
-/// Target: every query's p99 under this at 1,000,000 rows.
-pub const TARGET_P99_MS: f64 = 50.0;
+/// Target: every query's p99 at or under this at 1,000,000 rows (the persistence issue's figure).
+pub const TARGET_P99_MS: f64 = 10.0;
 
 pub async fn run(load: LedgerLoad) -> Result<LedgerFigures, BenchError> {
     if load.fresh && load.dir.exists() {
@@ -108,7 +108,7 @@ pub async fn run(load: LedgerLoad) -> Result<LedgerFigures, BenchError> {
                 p95_ms: None,
                 p99_ms: us(t.p99_us),
                 max_ms: us(t.max_us),
-                meets_p99_target: us(t.p99_us) < TARGET_P99_MS,
+                meets_p99_target: us(t.p99_us) <= TARGET_P99_MS,
             }
         })
         .collect();
@@ -233,7 +233,7 @@ fn figures_of(name: &str, measured: &[Duration]) -> QueryFigures {
         p95_ms: Some(stats.p95_ms),
         p99_ms: stats.p99_ms,
         max_ms: stats.max_ms,
-        meets_p99_target: stats.p99_ms < TARGET_P99_MS,
+        meets_p99_target: stats.p99_ms <= TARGET_P99_MS,
     }
 }
 

@@ -42,6 +42,7 @@
 
 pub mod bench;
 mod channels;
+mod description_fragments;
 mod error;
 mod events;
 #[cfg(test)]
@@ -406,6 +407,8 @@ fn open_connection(
         conn.pragma_update(None, "query_only", "ON")
             .map_err(failed)?;
     }
+    // The description triggers call it on every payment insert (migration 13).
+    description_fragments::register(&conn).map_err(failed)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -7,8 +7,8 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use crate::ledger::error::LedgerError;
 use crate::ledger::filter::{
-    bound, conditions, conditions_for, equality_part, fts_phrase, indexable, prefer_order_walk,
-    side_table_count, Conditions, RangeAccess, DESCRIPTION_MATCHES,
+    bound, conditions, conditions_for, description_index, equality_part, prefer_order_walk,
+    side_table_count, Conditions, RangeAccess,
 };
 use crate::ledger::model::{
     IndexKind, Page, Paging, Payment, PaymentFilter, PaymentStatus, StatusChange,
@@ -19,6 +19,10 @@ use crate::ledger::Ledger;
 
 /// The largest page `list_payments` and `list_by_index` serve.
 pub const MAX_LIMIT: u32 = 1000;
+
+/// From this many rows skipped on, a page-number page starts from the tallies (when the
+/// filter allows) instead of walking an offset.
+const DEEP_OFFSET: u64 = 10_000;
 
 /// The list order: newest change first, ties broken by the stable row id.
 const ORDER: &str = "ORDER BY last_updated DESC, id DESC";
@@ -54,6 +58,19 @@ pub(crate) struct ListSql {
     pub count_after_anchor: String,
     /// The page after the anchor; `?u`, `?i`, then `LIMIT ?l`.
     pub page_after_anchor: String,
+    /// Rows changed before a time; `?u`, then `LIMIT ?l OFFSET ?o`.
+    pub page_before_time: String,
+}
+
+/// A page's rows: the page is chosen by ids alone, and only its rows are read whole. Sorting
+/// the matches of a range index (one day's 2,700 rows, say) with every column in the sorter
+/// reads each matching row from the table; sorting ids reads them from the index (a day's
+/// page: 17 ms against 2 ms at a million rows).
+fn page_of(selection: &str) -> String {
+    format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id IN \
+         (SELECT id FROM payments WHERE {selection}) {ORDER}"
+    )
 }
 
 pub(crate) fn list_sql(c: &Conditions) -> ListSql {
@@ -61,9 +78,7 @@ pub(crate) fn list_sql(c: &Conditions) -> ListSql {
     let (a, b, d) = (c.next_param(), c.next_param() + 1, c.next_param() + 2);
     ListSql {
         count: format!("SELECT count(*) FROM payments WHERE {w}"),
-        page_by_offset: format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {w} {ORDER} LIMIT ?{a} OFFSET ?{b}"
-        ),
+        page_by_offset: page_of(&format!("{w} {ORDER} LIMIT ?{a} OFFSET ?{b}")),
         anchor: format!("SELECT last_updated, id FROM payments WHERE {w} AND payment_hash = ?{a}"),
         skipped_to_anchor: format!(
             "SELECT count(*) FROM payments WHERE {w} AND (last_updated, id) >= (?{a}, ?{b})"
@@ -71,10 +86,12 @@ pub(crate) fn list_sql(c: &Conditions) -> ListSql {
         count_after_anchor: format!(
             "SELECT count(*) FROM payments WHERE {w} AND (last_updated, id) < (?{a}, ?{b})"
         ),
-        page_after_anchor: format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {w} \
-             AND (last_updated, id) < (?{a}, ?{b}) {ORDER} LIMIT ?{d}"
-        ),
+        page_after_anchor: page_of(&format!(
+            "{w} AND (last_updated, id) < (?{a}, ?{b}) {ORDER} LIMIT ?{d}"
+        )),
+        page_before_time: page_of(&format!(
+            "{w} AND last_updated < ?{a} {ORDER} LIMIT ?{b} OFFSET ?{d}"
+        )),
     }
 }
 
@@ -114,22 +131,25 @@ fn list_in(
         &eq.params,
     )?;
     let equality_only = &equality_part(filter) == filter;
-    let description_only = filter.description.as_deref().filter(|text| {
-        indexable(text)
-            && filter
+    let description_only = filter
+        .description
+        .as_deref()
+        .filter(|_| {
+            filter
                 == &PaymentFilter {
                     description: filter.description.clone(),
                     ..PaymentFilter::default()
                 }
-    });
+        })
+        .and_then(description_index);
     let total = if equality_only {
         candidates
     } else if let Some((sql, params)) = side_table_count(filter) {
         count(tx, &sql, &params)?
-    } else if let Some(text) = description_only {
-        // Counted inside the full-text index alone, without visiting the rows.
-        let sql = format!("SELECT count(*) FROM ({DESCRIPTION_MATCHES} ?1)");
-        count(tx, &sql, &[Value::Text(fts_phrase(text))])?
+    } else if let Some((matches, query)) = description_only {
+        // Counted inside a full-text index alone, without visiting the rows.
+        let sql = format!("SELECT count(*) FROM ({matches} ?1)");
+        count(tx, &sql, &[Value::Text(query)])?
     } else {
         count(tx, &sql.count, &c.params)?
     };
@@ -147,8 +167,23 @@ fn list_in(
         Paging::PageNumber(0) => return Err(LedgerError::InvalidPageNumber),
         Paging::PageNumber(n) => {
             let skipped = (n - 1).saturating_mul(u64::from(limit));
+            let position = if skipped >= DEEP_OFFSET && skipped < total {
+                tallies::rank_position(tx, filter, skipped)?
+            } else {
+                None
+            };
             if skipped >= total {
                 (skipped, Vec::new())
+            } else if let Some(at) = position {
+                // Deep: start from the tallies' minute instead of walking `skipped` rows.
+                let params = with(
+                    &c.params,
+                    [Value::Integer(at.before), limit_value, bound(at.offset)],
+                );
+                (
+                    skipped,
+                    query_payments(tx, &sql.page_before_time, params_from_iter(params))?,
+                )
             } else {
                 let page = page_conditions(skipped + u64::from(limit));
                 let params = with(&page.params, [limit_value, bound(skipped)]);
@@ -281,6 +316,66 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::bench;
+
+    /// Pages deeper than `DEEP_OFFSET` start from the tallies; they hold the rows a plain
+    /// offset gives, for a filter the tallies answer and one they do not (a destination).
+    #[test]
+    fn deep_page_numbers_hold_the_rows_an_offset_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path().join("l.sqlite")).unwrap();
+        bench::fill(&ledger, DEEP_OFFSET + 2_500, 3).unwrap();
+        let filters = [
+            PaymentFilter::default(),
+            PaymentFilter {
+                status: Some(PaymentStatus::Succeeded),
+                ..Default::default()
+            },
+            PaymentFilter {
+                payment_type: Some(crate::ledger::model::PaymentTypeFilter::Outbound {
+                    destination: Some(bench::synthetic_destination(3)),
+                }),
+                ..Default::default()
+            },
+        ];
+        for filter in filters {
+            let c = conditions(&filter);
+            let plain = |limit: u32, skipped: u64| -> Vec<i64> {
+                let sql = format!(
+                    "SELECT id FROM payments WHERE {} {ORDER} LIMIT {limit} OFFSET {skipped}",
+                    c.sql
+                );
+                ledger
+                    .read(|tx| {
+                        let mut stmt = tx.prepare(&sql)?;
+                        let rows =
+                            stmt.query_map(params_from_iter(&c.params), |r| r.get::<_, i64>(0))?;
+                        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                    })
+                    .unwrap()
+            };
+            let total = ledger
+                .list_payments(&filter, 1, Paging::PageNumber(1))
+                .unwrap()
+                .total;
+            for limit in [1u32, 10, 1000] {
+                let first_deep = DEEP_OFFSET / u64::from(limit) + 1;
+                for n in [first_deep - 1, first_deep, first_deep + 1, first_deep + 7] {
+                    let page = ledger
+                        .list_payments(&filter, limit, Paging::PageNumber(n))
+                        .unwrap();
+                    let skipped = (n - 1) * u64::from(limit);
+                    let ids: Vec<i64> = page.payments.iter().map(|p| p.id).collect();
+                    assert_eq!(
+                        ids,
+                        plain(limit, skipped),
+                        "{filter:?} limit {limit} page {n}"
+                    );
+                    assert_eq!((page.skipped, page.total), (skipped, total));
+                }
+            }
+        }
+    }
 
     #[test]
     fn limits_outside_one_to_max_are_refused() {

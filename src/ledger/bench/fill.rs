@@ -106,12 +106,16 @@ pub fn fill(ledger: &Ledger, rows: u64, seed: u64) -> Result<Duration, LedgerErr
                 let n = base as u64 + j + 1;
                 let outbound = rng.below(2) == 0;
                 let keysend = rng.below(10) < 3;
+                // The states a running daemon leaves behind: start-up reconciliation fails an
+                // outbound payment LDK does not have, and a claimable set is claimed at once, so
+                // only unpaid invoices stay pending (without an expiry here, so none lapses).
+                // Rows a restart would change land at the top of the list order and skew every
+                // query measured after the benchmark starts its daemon.
                 let status = match rng.below(100) {
                     0..=69 => PaymentStatus::Succeeded,
                     70..=84 => PaymentStatus::Failed,
-                    85..=94 => PaymentStatus::Pending,
-                    _ if outbound => PaymentStatus::Pending,
-                    _ => PaymentStatus::Claimable,
+                    _ if outbound => PaymentStatus::Failed,
+                    _ => PaymentStatus::Pending,
                 };
                 let created_at = EPOCH + rng.below(SPAN_SECS);
                 let last_updated = created_at + rng.below(600);
