@@ -280,14 +280,18 @@ fn add_value_for_value(c: &mut Conditions, filter: &PaymentFilter, access: Range
     }
     // One condition for every bLIP-10 field, so SQLite picks the most selective of the side
     // table's indexes for them together.
-    if let Some((fields, params)) = blip10_conditions(filter, c.next_param()) {
-        let sql = if walk {
-            format!(
+    let blip10 = if walk {
+        blip10_conditions(filter, c.next_param()).map(|(fields, params)| {
+            let sql = format!(
                 "EXISTS (SELECT 1 FROM payment_blip10 WHERE payment_id = payments.id AND {fields})"
-            )
-        } else {
-            format!("id IN (SELECT payment_id FROM payment_blip10 WHERE {fields})")
-        };
+            );
+            (sql, params)
+        })
+    } else {
+        blip10_matches(filter, c.next_param())
+            .map(|(ids, params)| (format!("id IN ({ids})"), params))
+    };
+    if let Some((sql, params)) = blip10 {
         c.sql_push_many(&sql, params);
     }
     if filter.has_message == Some(false) {

@@ -26,6 +26,15 @@ fn tally_conditions(filter: &PaymentFilter) -> Option<Conditions> {
     (&kept == filter && !destination).then(|| conditions(&kept))
 }
 
+/// The conditions' parameters followed by `extra`.
+fn with_integers(c: &Conditions, extra: &[i64]) -> Vec<Value> {
+    c.params
+        .iter()
+        .cloned()
+        .chain(extra.iter().map(|v| Value::Integer(*v)))
+        .collect()
+}
+
 fn sum(tx: &Connection, sql: &str, params: Vec<Value>) -> Result<u64, LedgerError> {
     let n: i64 = tx
         .prepare_cached(sql)?
@@ -45,13 +54,7 @@ pub(crate) fn rows_up_to_anchor(
         return Ok(None);
     };
     let (w, a, b) = (&c.sql, c.next_param(), c.next_param() + 1);
-    let with = |extra: &[i64]| -> Vec<Value> {
-        c.params
-            .iter()
-            .cloned()
-            .chain(extra.iter().map(|v| Value::Integer(*v)))
-            .collect()
-    };
+    let with = |extra: &[i64]| with_integers(&c, extra);
     let day = last_updated.div_euclid(DAY_SECS);
     let minute = last_updated.div_euclid(MINUTE_SECS);
     let newer_days = sum(
@@ -134,15 +137,7 @@ pub(crate) fn rank_position(
          AND minute >= ?{a} AND minute < ?{b} GROUP BY minute ORDER BY minute DESC"
     );
     let per_day = DAY_SECS / MINUTE_SECS;
-    let params = c
-        .params
-        .iter()
-        .cloned()
-        .chain([
-            Value::Integer(day * per_day),
-            Value::Integer((day + 1) * per_day),
-        ])
-        .collect();
+    let params = with_integers(&c, &[day * per_day, (day + 1) * per_day]);
     let Some((minute, before_minute)) = passing(tx, &minutes, params, rank - before_day)? else {
         return Ok(None);
     };
