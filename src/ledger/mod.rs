@@ -226,7 +226,22 @@ impl Ledger {
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(system_clock));
-        let writer = Writer::start(writer, last_event, options.commit_delay)?;
+        // Production durability: the writer fsyncs the WAL itself, outside its lock (writer.rs).
+        let wal = match options.synchronous {
+            Synchronous::Full => {
+                writer
+                    .pragma_update(None, "synchronous", Synchronous::Normal.as_pragma())
+                    .map_err(|source| LedgerError::OpenFailed {
+                        path: shown.clone(),
+                        source,
+                    })?;
+                let mut wal = path.clone().into_os_string();
+                wal.push("-wal");
+                Some(PathBuf::from(wal))
+            }
+            Synchronous::Normal | Synchronous::Off => None,
+        };
+        let writer = Writer::start(writer, last_event, options.commit_delay, wal)?;
         Ok(Ledger {
             inner: Arc::new(Inner {
                 path,

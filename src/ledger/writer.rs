@@ -12,13 +12,30 @@
 //!   committer thread's, at most [`COMMIT_DELAY`] later.
 //!
 //! Readers use other connections, so they see a write only once it is committed; waiters are
-//! woken only after commits. A failed commit loses its whole batch: its durable writers get the
-//! error, and if the batch held a deferred write (already acknowledged to its caller), the
-//! writer refuses every later write and commit, so nothing more is acknowledged on top of the
-//! lost rows. The node then stops, and LDK replays the events behind them on restart.
+//! woken only after it is durable. A failed commit loses its whole batch: its durable writers
+//! get the error, and if the batch held a deferred write (already acknowledged to its caller),
+//! the writer refuses every later write and commit, so nothing more is acknowledged on top of
+//! the lost rows. The node then stops, and LDK replays the events behind them on restart.
+//!
+//! # The fsync outside the lock
+//! With production durability the writer connection commits with `synchronous=NORMAL`, which
+//! in WAL mode writes the batch's frames to the WAL without an fsync, and the writer then
+//! fsyncs the WAL file itself, after letting go of the connection ([`Writer::make_durable`]).
+//! Nobody is told a write is durable before that fsync returns, so the guarantee is
+//! `synchronous=FULL`'s; what changes is that the next writers apply and commit while the disk
+//! works, instead of queueing behind the fsync (an event handler's write waited ~2 ms for it).
+//! SQLite still syncs at every other point that needs it in NORMAL mode: the WAL before a
+//! checkpoint copies it, the database after, and the WAL header when the WAL is reused. One
+//! fsync at a time: a caller arriving during one waits for it, then syncs what committed
+//! meanwhile (the same sharing as the commits). A failed fsync may have dropped pages from the
+//! OS cache, so nothing after the last good one is trusted: the writer refuses everything, as
+//! for a lost deferred batch. In the window between a commit and its fsync another connection
+//! can read the rows; only a power loss in that window (not a process crash: the OS still has
+//! the pages) could take them back, and then LDK replays the events behind them.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -36,10 +53,15 @@ const FAILED_BATCHES_KEPT: usize = 64;
 
 pub(crate) struct Writer {
     state: Mutex<State>,
-    /// Every write up to this sequence is resolved (committed or lost), published after commits.
+    /// Every write up to this sequence is resolved (durable or lost), published after fsyncs.
     resolved: watch::Sender<u64>,
-    /// The newest committed `event_index`, published after each commit (never before).
+    /// The newest durable `event_index`, published after each fsync (never before).
     events_committed: watch::Sender<u64>,
+    /// The WAL file the writer fsyncs itself (module docs); `None` when the connection's own
+    /// `synchronous` setting decides (tests and labelled benchmark runs).
+    wal: Option<WalSync>,
+    /// One fsync at a time (module docs).
+    sync_order: Mutex<()>,
     /// Wakes the committer thread; holds at most one wake-up.
     wake: mpsc::SyncSender<()>,
     commits: AtomicU64,
@@ -63,21 +85,48 @@ struct State {
     batch_has_deferred: bool,
     /// The last applied write's sequence.
     applied: u64,
-    /// Every write up to here is resolved.
-    resolved: u64,
+    /// Every write up to here is out of the open batch: committed (durable after the next
+    /// fsync) or lost.
+    committed: u64,
+    /// The `event_index` counter as of the last commit.
+    committed_event: u64,
     /// Recent lost batches: (first, last sequence, why).
     failed: VecDeque<(u64, u64, String)>,
     /// A batch with a deferred write was lost: every later write and commit is refused.
     poisoned: Option<String>,
 }
 
+/// The WAL file of a writer that commits without fsync and syncs it itself.
+struct WalSync {
+    path: PathBuf,
+    /// The directory entry of a WAL created since the last directory sync must be made durable
+    /// too; done once, at the first sync.
+    dir_synced: AtomicBool,
+}
+
+impl WalSync {
+    fn sync(&self) -> std::io::Result<()> {
+        // Opened each time: a handle kept open could outlive a WAL that SQLite replaced.
+        std::fs::File::open(&self.path)?.sync_data()?;
+        if !self.dir_synced.load(Ordering::Acquire) {
+            if let Some(dir) = self.path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            self.dir_synced.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+}
+
 impl Writer {
     /// Takes the connection (schema already migrated) and starts the committer thread, which
-    /// ends once the writer is dropped.
+    /// ends once the writer is dropped. With `wal`, the connection must already commit with
+    /// `synchronous=NORMAL`: the writer fsyncs that WAL file itself (module docs).
     pub fn start(
         conn: Connection,
         last_event: u64,
         commit_delay: Duration,
+        wal: Option<PathBuf>,
     ) -> Result<Arc<Writer>, LedgerError> {
         let (wake, woken) = mpsc::sync_channel(1);
         let writer = Arc::new(Writer {
@@ -87,12 +136,18 @@ impl Writer {
                 batch_start: 1,
                 batch_has_deferred: false,
                 applied: 0,
-                resolved: 0,
+                committed: 0,
+                committed_event: last_event,
                 failed: VecDeque::new(),
                 poisoned: None,
             }),
             resolved: watch::Sender::new(0),
             events_committed: watch::Sender::new(last_event),
+            wal: wal.map(|path| WalSync {
+                path,
+                dir_synced: AtomicBool::new(false),
+            }),
+            sync_order: Mutex::new(()),
             wake,
             commits: AtomicU64::new(0),
         });
@@ -112,7 +167,7 @@ impl Writer {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A durable write: applied, then committed (or found committed by another writer).
+    /// A durable write: applied, then committed and synced (or found so by another writer).
     pub fn write<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
@@ -151,16 +206,19 @@ impl Writer {
     /// writes only fails those writes (their callers get the error, and LDK replays their
     /// events), so the manager may still be written, and a full disk does not stop the node.
     pub fn commit_pending(&self) -> Result<(), LedgerError> {
-        let mut state = self.lock();
-        let applied = state.applied;
-        let committed = match &state.poisoned {
-            Some(_) => Ok(()),
-            None => self.commit_locked(&mut state, applied),
+        let committed = {
+            let mut state = self.lock();
+            let applied = state.applied;
+            match &state.poisoned {
+                Some(_) => Ok(()),
+                None => self.commit_locked(&mut state, applied),
+            }
         };
-        match &state.poisoned {
+        let synced = self.make_durable();
+        match &self.lock().poisoned {
             Some(reason) => Err(LedgerError::NotDurable(reason.clone())),
             None => {
-                if let Err(e) = committed {
+                if let Err(e) = committed.and(synced) {
                     tracing::warn!(
                         "ledger: a batch of writes failed to commit, its writers were told: {e}"
                     );
@@ -168,6 +226,50 @@ impl Writer {
                 Ok(())
             }
         }
+    }
+
+    /// Makes every commit so far durable (an fsync of the WAL unless SQLite did it), then
+    /// resolves their writes and publishes their events. The fsync runs without the
+    /// connection's lock (module docs).
+    fn make_durable(&self) -> Result<(), LedgerError> {
+        let _order = self
+            .sync_order
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (target, last_event) = {
+            let state = self.lock();
+            (state.committed, state.committed_event)
+        };
+        if *self.resolved.borrow() >= target {
+            return Ok(());
+        }
+        if let Some(wal) = &self.wal {
+            if let Err(e) = wal.sync() {
+                let reason = format!(
+                    "ledger: fsync of the WAL failed ({e}); its writes may not be durable, so \
+                     the ledger refuses writes until a restart (check the disk)"
+                );
+                tracing::error!("{reason}");
+                let mut state = self.lock();
+                let first = *self.resolved.borrow() + 1;
+                state.remember_failed(first, target, &reason);
+                state.poisoned = Some(reason.clone());
+                drop(state);
+                self.publish_resolved(target);
+                return Err(LedgerError::NotDurable(reason));
+            }
+        }
+        self.publish_resolved(target);
+        self.publish_events(last_event);
+        Ok(())
+    }
+
+    fn publish_resolved(&self, resolved: u64) {
+        self.resolved.send_if_modified(|current| {
+            let newer = resolved > *current;
+            *current = (*current).max(resolved);
+            newer
+        });
     }
 
     /// Resolves once every write up to `seq` is committed; `Err` if it was lost.
@@ -234,14 +336,15 @@ impl Writer {
         }
     }
 
+    /// Commits the open batch if `seq` is in it. Durable only after [`Writer::make_durable`].
     fn commit_locked(&self, state: &mut State, seq: u64) -> Result<(), LedgerError> {
-        if state.resolved >= seq {
+        if state.committed >= seq {
             return state.outcome(seq);
         }
         let result = match state.conn.execute_batch("COMMIT") {
             Ok(()) => {
                 state.open = false;
-                state.resolved = state.applied;
+                state.committed = state.applied;
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 // Still holding the writer: exactly what this commit (or an earlier one) made.
                 let last_event = state
@@ -249,7 +352,7 @@ impl Writer {
                     .prepare_cached("SELECT value FROM ledger_counters WHERE name = 'events'")
                     .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, i64>(0)));
                 match last_event {
-                    Ok(last) => self.publish_events(u64::try_from(last).unwrap_or(0)),
+                    Ok(last) => state.committed_event = u64::try_from(last).unwrap_or(0),
                     Err(e) => tracing::warn!("ledger: committed, event index not read: {e}"),
                 }
                 Ok(())
@@ -262,18 +365,21 @@ impl Writer {
                 Err(LedgerError::from(e))
             }
         };
-        let resolved = state.resolved;
-        self.resolved.send_if_modified(|current| {
-            let newer = resolved > *current;
-            *current = (*current).max(resolved);
-            newer
-        });
         result.and_then(|()| state.outcome(seq))
     }
 
+    /// Commits `seq`'s batch if needed, then makes it durable.
     pub(super) fn commit_through(&self, seq: u64) -> Result<(), LedgerError> {
-        let mut state = self.lock();
-        self.commit_locked(&mut state, seq)
+        let committed = {
+            let mut state = self.lock();
+            self.commit_locked(&mut state, seq)
+        };
+        // Also after a lost batch: the commits before it still need their fsync before the
+        // lost range is resolved for its waiters.
+        let synced = self.make_durable();
+        committed?;
+        synced?;
+        self.lock().outcome(seq)
     }
 }
 
@@ -304,11 +410,8 @@ impl State {
                 last = self.applied,
                 "{reason}; the batch's writes are lost"
             );
-            if self.failed.len() == FAILED_BATCHES_KEPT {
-                self.failed.pop_front();
-            }
-            self.failed
-                .push_back((self.batch_start, self.applied, reason.to_string()));
+            let (first, last) = (self.batch_start, self.applied);
+            self.remember_failed(first, last, reason);
             if self.batch_has_deferred {
                 self.poisoned = Some(format!(
                     "{reason}; acknowledged writes were lost, so the ledger refuses writes \
@@ -316,7 +419,14 @@ impl State {
                 ));
             }
         }
-        self.resolved = self.applied;
+        self.committed = self.applied;
+    }
+
+    fn remember_failed(&mut self, first: u64, last: u64, reason: &str) {
+        if self.failed.len() == FAILED_BATCHES_KEPT {
+            self.failed.pop_front();
+        }
+        self.failed.push_back((first, last, reason.to_string()));
     }
 
     fn outcome(&self, seq: u64) -> Result<(), LedgerError> {
@@ -340,6 +450,12 @@ impl Drop for Writer {
         if state.open {
             if let Err(e) = state.conn.execute_batch("COMMIT") {
                 tracing::error!("ledger: the last batch did not commit at close: {e}");
+            }
+            // A WAL already gone was checkpointed (synced) and removed by SQLite.
+            if let Some(Err(e)) = self.wal.as_ref().map(WalSync::sync) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::error!("ledger: the WAL was not synced at close: {e}");
+                }
             }
         }
     }

@@ -228,3 +228,30 @@ fn a_failed_commit_of_durable_writes_does_not_fail_the_flush_barrier() {
     assert!(ledger.inner.writer.commit_through(orphan_seq).is_err());
     insert(&ledger, 1).unwrap();
 }
+
+#[test]
+fn a_write_is_not_acknowledged_when_its_fsync_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mmln.sqlite");
+    let options = LedgerOptions {
+        commit_delay: Duration::from_secs(3600),
+        ..LedgerOptions::default()
+    };
+    let ledger = Ledger::open_with(&path, options).unwrap();
+    ledger
+        .write(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
+        .unwrap();
+    insert(&ledger, 1).unwrap();
+    // SQLite keeps writing to the file it has open, but the writer's own fsync of the WAL (by
+    // name) now fails: the write committed to the WAL must not be reported durable.
+    std::fs::remove_file(dir.path().join("mmln.sqlite-wal")).unwrap();
+    let unsynced = insert(&ledger, 2);
+    assert!(
+        matches!(unsynced, Err(LedgerError::NotDurable(_))),
+        "acknowledged without its fsync: {unsynced:?}"
+    );
+    assert!(
+        matches!(insert(&ledger, 3), Err(LedgerError::NotDurable(_))),
+        "a write was acknowledged after a failed fsync"
+    );
+}
