@@ -1,14 +1,22 @@
 //! LDK payment events applied to the ledger, idempotently, then waiters notified.
 //!
-//! Every handler writes the ledger first and acts (claims, fails back) only after the write
-//! committed; a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which
-//! the ledger's idempotent writes absorb. Waiters are notified after the commit.
+//! Every handler writes the ledger first and acts (claims, fails back) only after the write;
+//! a write that fails returns `Err(ReplayEvent)` and LDK hands the event again, which the
+//! ledger's idempotent writes absorb.
 //!
-//! The writes wait for their commit (they share it with concurrent writers: the ledger's group
-//! commit). Deferring it (`Ledger::deferring`, with the flush committing the ledger before each
-//! ChannelManager) was built and measured: no throughput change, and on a full disk a failed
-//! commit then loses rows already acknowledged to LDK, which only a restart's replay brings
-//! back, so the node had to go offline instead of recovering when space returns.
+//! The writes are deferred (`Ledger::deferring`): the handler does not wait for their fsync.
+//! LDK hands events over one at a time, and it releases a channel's next monitor update (the
+//! one behind a `revoke_and_ack`) only after every `PaymentSent` (sender) or `PaymentClaimed`
+//! (receiver) of the batch that blocks it has been handled, so one fsync per event stalled the
+//! channel for the whole batch: 53 payments settled together held it ~350 ms (LDK's debug log
+//! under `mmln bench`). Deferring is safe because nothing leaves the node before the rows are
+//! durable: a claim or a fail-back reaches the peer only after the node's next flush, which
+//! makes the ledger durable first (node/durable.rs, step 5), and so does the ChannelManager
+//! that forgets the event. Waiters are notified only once the write is durable
+//! (`notify_when_durable`), and a read that must see an earlier event's write waits for it
+//! first (`settled`). The cost: should a commit of deferred rows fail (a full disk at that
+//! instant), the ledger refuses further writes and the node goes offline until it is
+//! restarted, when LDK replays the events behind the lost rows.
 //!
 //! Inbound (`PaymentClaimable`): statuses go pending -> claimable -> succeeded. Every claimable
 //! HTLC set is claimed or failed back at once, never left to time out (that force-closes the
@@ -135,6 +143,8 @@ pub async fn apply_payment_event(
     event: Event,
     cm: &Arc<ChannelManager>,
 ) -> Result<(), ReplayEvent> {
+    // See the module docs.
+    let ledger = &ledger.deferring();
     match event {
         Event::PaymentClaimable {
             payment_hash,
