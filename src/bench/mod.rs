@@ -121,7 +121,10 @@ pub struct LedgerArgs {
 
 /// Runs the benchmark; the exit code is non-zero when it could not run or a payment failed.
 pub fn run(args: BenchArgs) -> ExitCode {
-    crate::app::init_tracing(Some("warn"));
+    // Quiet by default: a log line per payment would be part of what is measured. RUST_LOG
+    // turns logs on for a profile of one run (e.g. `RUST_LOG=ldk=debug`).
+    let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_string());
+    crate::app::init_tracing(Some(&level));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
