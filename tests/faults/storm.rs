@@ -5,6 +5,8 @@
 //! - SIGKILL of the payee mid-payment, restarted: every payment in flight ends succeeded or
 //!   failed on both sides (none stays pending), and the ledgers agree.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -46,17 +48,24 @@ async fn pair() -> Pair {
 
 /// Starts `STORM` keysends from `from` to `to`, all at once; amounts from `base` up. Every
 /// other one waits for its outcome (`wait_timeout_secs`), so calls are still open on the
-/// server when a signal lands.
-fn storm(from: &RpcClient, to: &str, base: u64) -> Vec<JoinHandle<Option<String>>> {
+/// server when a signal lands. `answered` counts the calls accepted so far.
+fn storm(
+    from: &RpcClient,
+    to: &str,
+    base: u64,
+    answered: &Arc<AtomicUsize>,
+) -> Vec<JoinHandle<Option<String>>> {
     (0..STORM)
         .map(|i| {
             let wait = if i % 2 == 0 { Some(20) } else { None };
-            tokio::spawn(keysend_waiting(
-                from.clone(),
-                to.to_string(),
-                base + i,
-                wait,
-            ))
+            let (from, to, answered) = (from.clone(), to.to_string(), Arc::clone(answered));
+            tokio::spawn(async move {
+                let hash = keysend_waiting(from, to, base + i, wait).await;
+                if hash.is_some() {
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
+                hash
+            })
         })
         .collect()
 }
@@ -71,12 +80,15 @@ async fn accepted(sends: Vec<JoinHandle<Option<String>>>) -> Vec<String> {
     hashes
 }
 
-/// Lets part of the storm reach the payer: waits until its ledger holds a few payments.
-async fn storm_under_way(payer: &RpcClient) {
+/// Lets part of the storm reach the payer: waits until its ledger holds a few payments and it
+/// has accepted one. A row alone is not enough: the ledger's rows are readable a moment before
+/// their fsync, and the send is handed to LDK only after it, so a kill at the first rows could
+/// land before any payment left the payer.
+async fn storm_under_way(payer: &RpcClient, answered: &AtomicUsize) {
     wait_for(
         "the storm reaches the payer",
         Duration::from_secs(60),
-        || async { ledger(payer).await.len() >= 3 },
+        || async { answered.load(Ordering::SeqCst) >= 1 && ledger(payer).await.len() >= 3 },
     )
     .await;
 }
@@ -115,7 +127,12 @@ async fn sigterm_during_a_payment_storm_exits_0_and_loses_nothing() {
     // Round 1: SIGTERM the payer mid-storm. Round 2: the payee.
     for (round, payer_side) in [(0u64, true), (1, false)] {
         let before = ledger(&ca).await.len();
-        let sends = storm(&ca, &id_b, 30_000 + round * 1_000);
+        let sends = storm(
+            &ca,
+            &id_b,
+            30_000 + round * 1_000,
+            &Arc::new(AtomicUsize::new(0)),
+        );
         wait_for(
             "the storm reaches the payer",
             Duration::from_secs(60),
@@ -149,12 +166,17 @@ async fn a_payee_killed_mid_payment_leaves_no_payment_pending() {
     let (ca, cb) = (p.a.client(), p.b.client());
     let id_b = node_id(&cb).await;
 
-    let sends = storm(&ca, &id_b, 50_000);
-    storm_under_way(&ca).await;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let sends = storm(&ca, &id_b, 50_000, &answered);
+    storm_under_way(&ca, &answered).await;
     p.b.kill();
     let accepted = accepted(sends).await;
     // The payer keeps answering while its peer is gone, and its payments are recorded.
-    assert!(!accepted.is_empty(), "the payer accepted nothing");
+    assert!(
+        !accepted.is_empty(),
+        "the payer accepted nothing; A's log:\n{}",
+        p.a.log()
+    );
     restart(&mut p.b, &ca, &cb).await;
 
     wait_none_pending(&ca, &cb, SETTLE_BOUND).await;
