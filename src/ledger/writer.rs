@@ -265,11 +265,7 @@ impl Writer {
     }
 
     fn publish_resolved(&self, resolved: u64) {
-        self.resolved.send_if_modified(|current| {
-            let newer = resolved > *current;
-            *current = (*current).max(resolved);
-            newer
-        });
+        raise(&self.resolved, resolved);
     }
 
     /// Resolves once every write up to `seq` is committed; `Err` if it was lost.
@@ -288,13 +284,7 @@ impl Writer {
 
     /// Publishes an `event_index` another connection committed.
     pub fn publish_events(&self, last: u64) {
-        self.events_committed.send_if_modified(|current| {
-            let newer = last > *current;
-            if newer {
-                *current = last;
-            }
-            newer
-        });
+        raise(&self.events_committed, last);
     }
 
     pub(super) fn apply<T>(
@@ -375,12 +365,27 @@ impl Writer {
             self.commit_locked(&mut state, seq)
         };
         // Also after a lost batch: the commits before it still need their fsync before the
-        // lost range is resolved for its waiters.
-        let synced = self.make_durable();
+        // lost range is resolved for its waiters. Nothing to do if a sync already covered it.
+        let synced = if *self.resolved.borrow() >= seq {
+            Ok(())
+        } else {
+            self.make_durable()
+        };
         committed?;
         synced?;
         self.lock().outcome(seq)
     }
+}
+
+/// Moves a watermark forward (never back), waking its watchers only when it moved.
+fn raise(watermark: &watch::Sender<u64>, value: u64) {
+    watermark.send_if_modified(|current| {
+        let newer = value > *current;
+        if newer {
+            *current = value;
+        }
+        newer
+    });
 }
 
 impl State {
