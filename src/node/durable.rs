@@ -28,7 +28,7 @@
 //! redirected here, see [`BackgroundStore`]), under one lock, so an older manager encode can
 //! never land after a newer one.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -169,6 +169,8 @@ pub struct Flusher {
     order: Mutex<()>,
     flushes: AtomicU64,
     stats: FlushCounters,
+    /// The last manager encoding's length, to size the next one's buffer.
+    manager_len: AtomicUsize,
 }
 
 /// Where flush time goes, for the benchmark's report.
@@ -211,6 +213,7 @@ impl Flusher {
             order: Mutex::new(()),
             flushes: AtomicU64::new(0),
             stats: FlushCounters::default(),
+            manager_len: AtomicUsize::new(0),
         }
     }
 
@@ -234,6 +237,20 @@ impl Flusher {
         self.flushes.load(Ordering::Relaxed)
     }
 
+    /// The ChannelManager's bytes in one pass. LDK's `encode` serializes twice, once to measure
+    /// and once to write, each time under the manager's write lock, which stops every channel
+    /// for as long; a sender's manager holds each completed payment for a few minutes (LDK's
+    /// idempotency window), so it is large exactly when the node is busiest.
+    fn encode_manager(&self) -> Result<Vec<u8>, KvError> {
+        let last = self.manager_len.load(Ordering::Relaxed);
+        let mut bytes = Vec::with_capacity(last + last / 8);
+        self.manager.write(&mut bytes).map_err(|e| {
+            KvError::CommitFailed(format!("the ChannelManager could not be encoded: {e}"))
+        })?;
+        self.manager_len.store(bytes.len(), Ordering::Relaxed);
+        Ok(bytes)
+    }
+
     /// Writes the ChannelManager and every monitor change staged before it was encoded, in one
     /// transaction, then releases those changes. Blocks for the commit: call it off the async
     /// runtime's worker threads where possible. On error nothing is released, and the store
@@ -249,7 +266,7 @@ impl Flusher {
         // encode the manager again (and ask for one more flush) for them. A change made after
         // this sets the flag again, so none is left unwritten.
         let _ = self.manager.get_and_clear_needs_persistence();
-        let manager_bytes = self.manager.encode();
+        let manager_bytes = self.encode_manager()?;
         let encoded = Instant::now();
         // Step 5: the rows of every event this manager may have forgotten, durable first.
         if let Some(barrier) = &self.barrier {

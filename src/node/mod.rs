@@ -22,6 +22,7 @@ pub mod offers_handler;
 pub mod onion_errors;
 pub mod peers;
 pub mod persist;
+mod processor;
 mod reconcile;
 pub mod signer;
 mod staged;

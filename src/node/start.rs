@@ -19,9 +19,6 @@ use lightning::util::persist::{
     CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
 use lightning::util::ser::ReadableArgs;
-use lightning_background_processor::{
-    process_events_async_with_kv_store_sync, GossipSync as BpGossipSync, NO_LIQUIDITY_MANAGER,
-};
 use lightning_block_sync::gossip::TokioSpawner;
 use tokio::sync::watch;
 
@@ -37,6 +34,7 @@ use super::maintenance;
 use super::offers_handler::{DisabledOffers, OffersHandler};
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
+use super::processor::Processor;
 use super::reconcile;
 use super::signer::WalletSignerProvider;
 use super::staged::{StagedWrites, MAX_PENDING_MONITOR_UPDATES};
@@ -416,16 +414,6 @@ pub(super) async fn start(
         funding_failures: Mutex::new(HashMap::new()),
         closed_channels: Arc::clone(&closed_channels),
     });
-    let sleeper_rx = shutdown_rx.clone();
-    let sleeper = move |d: Duration| {
-        let mut rx = sleeper_rx.clone();
-        Box::pin(async move {
-            tokio::select! {
-                _ = tokio::time::sleep(d) => false,
-                _ = rx.changed() => true,
-            }
-        })
-    };
     let flush_loop = FlushLoop {
         flusher: Arc::clone(&flusher),
         peer_manager: Arc::clone(&peer_manager),
@@ -433,25 +421,20 @@ pub(super) async fn start(
         offline: shutdown.clone(),
     }
     .spawn(shutdown_rx.clone());
-    let processor = process_events_async_with_kv_store_sync(
-        background_store,
-        move |event| {
-            let handler = Arc::clone(&handler);
-            async move { handler.handle(event).await }
-        },
-        Arc::clone(&chain_monitor),
-        Arc::clone(&channel_manager),
-        Some(Arc::clone(&onion_messenger)),
-        BpGossipSync::p2p(Arc::clone(&gossip_sync)),
-        Arc::clone(&peer_manager),
-        NO_LIQUIDITY_MANAGER,
-        Some(Arc::clone(&sweeper)),
-        Arc::clone(&logger),
-        Some(Arc::clone(&scorer)),
-        sleeper,
-        false,
-        || Some(now()),
-    );
+    let processor = Processor {
+        handler,
+        channel_manager: Arc::clone(&channel_manager),
+        chain_monitor: Arc::clone(&chain_monitor),
+        onion_messenger: Arc::clone(&onion_messenger),
+        peer_manager: Arc::clone(&peer_manager),
+        network_graph: Arc::clone(&network_graph),
+        scorer: Arc::clone(&scorer),
+        sweeper: Arc::clone(&sweeper),
+        store: background_store,
+        queue: Arc::clone(flusher.queue()),
+        now,
+    }
+    .run(shutdown_rx.clone());
     // The processor only ends early when persisting (the ChannelManager, above all) failed.
     // Channels must not move on without it: take the node off the network (listener,
     // redials, peers) instead of running on with state that is no longer written.
@@ -462,7 +445,8 @@ pub(super) async fn start(
         if let Err(e) = &result {
             if !*offline.borrow() {
                 tracing::error!(
-                    "background processor stopped: {e}; node state can no longer be persisted,                      disconnecting all peers (check the disk, then restart)"
+                    "background processor stopped: {e}; node state can no longer be persisted, \
+                     disconnecting all peers (check the disk, then restart)"
                 );
                 let _ = offline.send(true);
                 bp_peers.disconnect_all_peers();
