@@ -256,11 +256,19 @@ impl Ledger {
 
     /// Runs ledger calls on tokio's blocking pool, for async callers:
     /// `ledger.blocking(move |l| l.get_payment(&hash)).await`.
+    ///
+    /// Through a handle from [`Ledger::deferring`] the calls run in place instead: they never
+    /// wait for an fsync (a few hundred microseconds of SQL at most), and their one caller,
+    /// LDK's event handling, is serial and on every payment's path, where the hop to the pool
+    /// and back cost more than the write on a loaded machine.
     pub async fn blocking<T, F>(&self, f: F) -> Result<T, LedgerError>
     where
         F: FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
         T: Send + 'static,
     {
+        if self.deferred {
+            return f(self);
+        }
         let ledger = self.clone();
         tokio::task::spawn_blocking(move || f(&ledger))
             .await

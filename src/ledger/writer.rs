@@ -62,9 +62,20 @@ pub(crate) struct Writer {
     wal: Option<WalSync>,
     /// One fsync at a time (module docs).
     sync_order: Mutex<()>,
+    /// Durable writers take turns here before they apply. A busy node has a hundred RPC
+    /// callers writing at once, and the lock on the connection is not fair: a deferred write
+    /// (LDK's event handling, which holds up every channel until its batch of events is done)
+    /// or the flush's commit barrier queued behind all of them. Through this gate they compete
+    /// with at most one. Commits are not gated, so durable writers still share them.
+    durable_turn: Mutex<()>,
     /// Wakes the committer thread; holds at most one wake-up.
     wake: mpsc::SyncSender<()>,
     commits: AtomicU64,
+    /// `State::applied`, readable without the connection's lock (the event handler asks for it
+    /// after every write, and the lock may be held through another writer's commit).
+    applied: AtomicU64,
+    /// The last deferred write's sequence: what the flush's barrier must make durable.
+    last_deferred: AtomicU64,
 }
 
 /// Writes applied and commits (fsyncs) made since the ledger was opened: how well writes share
@@ -148,8 +159,11 @@ impl Writer {
                 dir_synced: AtomicBool::new(false),
             }),
             sync_order: Mutex::new(()),
+            durable_turn: Mutex::new(()),
             wake,
             commits: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            last_deferred: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&writer);
         std::thread::Builder::new()
@@ -172,7 +186,14 @@ impl Writer {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let (value, seq) = self.apply(f, false)?;
+        let (value, seq) = {
+            // One durable writer at a time competes for the connection (see `durable_turn`).
+            let _turn = self
+                .durable_turn
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.apply(f, false)?
+        };
         self.commit_through(seq)?;
         Ok(value)
     }
@@ -190,7 +211,7 @@ impl Writer {
 
     /// The last applied write's sequence: waiting for it covers every write made so far.
     pub fn applied(&self) -> u64 {
-        self.lock().applied
+        self.applied.load(Ordering::Acquire)
     }
 
     pub fn stats(&self) -> WriterStats {
@@ -200,25 +221,31 @@ impl Writer {
         }
     }
 
-    /// Commits the open batch, if any. The Lightning flush calls this before it commits a
-    /// ChannelManager: the events that manager no longer holds must have their rows durable.
-    /// `Err` only when acknowledged (deferred) writes were lost: a failed commit of durable
-    /// writes only fails those writes (their callers get the error, and LDK replays their
-    /// events), so the manager may still be written, and a full disk does not stop the node.
+    /// Makes every deferred write so far durable. The Lightning flush calls this before it
+    /// commits a ChannelManager: the events that manager no longer holds must have their rows
+    /// durable. Nothing to do when a commit and fsync already covered them (on a busy node a
+    /// durable writer's usually has). `Err` only when acknowledged (deferred) writes were lost:
+    /// a failed commit of durable writes only fails those writes (their callers get the error,
+    /// and LDK replays their events), so the manager may still be written, and a full disk
+    /// does not stop the node.
     pub fn commit_pending(&self) -> Result<(), LedgerError> {
-        let committed = {
-            let mut state = self.lock();
-            let applied = state.applied;
-            match &state.poisoned {
-                Some(_) => Ok(()),
-                None => self.commit_locked(&mut state, applied),
-            }
+        let needed = self.last_deferred.load(Ordering::Acquire);
+        let outcome = if *self.resolved.borrow() >= needed {
+            Ok(())
+        } else {
+            let committed = {
+                let mut state = self.lock();
+                match &state.poisoned {
+                    Some(_) => Ok(()),
+                    None => self.commit_locked(&mut state, needed),
+                }
+            };
+            committed.and(self.make_durable(needed))
         };
-        let synced = self.make_durable();
         match &self.lock().poisoned {
             Some(reason) => Err(LedgerError::NotDurable(reason.clone())),
             None => {
-                if let Err(e) = committed.and(synced) {
+                if let Err(e) = outcome {
                     tracing::warn!(
                         "ledger: a batch of writes failed to commit, its writers were told: {e}"
                     );
@@ -229,13 +256,17 @@ impl Writer {
     }
 
     /// Makes every commit so far durable (an fsync of the WAL unless SQLite did it), then
-    /// resolves their writes and publishes their events. The fsync runs without the
+    /// resolves their writes and publishes their events; nothing to do if the fsync that ran
+    /// while we waited for our turn already covered `needed`. The fsync runs without the
     /// connection's lock (module docs).
-    fn make_durable(&self) -> Result<(), LedgerError> {
+    fn make_durable(&self, needed: u64) -> Result<(), LedgerError> {
         let _order = self
             .sync_order
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *self.resolved.borrow() >= needed {
+            return Ok(());
+        }
         let (target, last_event) = {
             let state = self.lock();
             (state.committed, state.committed_event)
@@ -316,6 +347,10 @@ impl Writer {
         match applied {
             Ok(value) => {
                 state.applied += 1;
+                self.applied.store(state.applied, Ordering::Release);
+                if deferred {
+                    self.last_deferred.store(state.applied, Ordering::Release);
+                }
                 state.batch_has_deferred |= deferred;
                 Ok((value, state.applied))
             }
@@ -369,7 +404,7 @@ impl Writer {
         let synced = if *self.resolved.borrow() >= seq {
             Ok(())
         } else {
-            self.make_durable()
+            self.make_durable(seq)
         };
         committed?;
         synced?;

@@ -24,8 +24,8 @@
 //!
 //! So a durable monitor is never newer than the durable manager; a durable manager may be newer
 //! than its monitors only by updates it holds as in flight, which LDK replays at start-up.
-//! Every manager write goes through `flush` (the background processor's own manager write is
-//! redirected here, see [`BackgroundStore`]), under one lock, so an older manager encode can
+//! Every manager write goes through `flush` (the background loop only asks for one, and a
+//! manager written through [`BackgroundStore`] is redirected here), under one lock, so an older manager encode can
 //! never land after a newer one.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -63,7 +63,7 @@ pub trait CommitBarrier: Send + Sync {
 pub struct MonitorQueue {
     staged: Arc<StagedWrites>,
     persister: StagingPersister,
-    /// The ChannelManager changed without a monitor change (the background processor asked).
+    /// The ChannelManager changed without a monitor change (the background loop asked).
     manager_dirty: AtomicBool,
 }
 
@@ -262,8 +262,8 @@ impl Flusher {
         // Count first, encode second (module docs, step 2).
         let counted = self.queue.len();
         let started = Instant::now();
-        // This encode covers every change made so far, so the background processor need not
-        // encode the manager again (and ask for one more flush) for them. A change made after
+        // This encode covers every change made so far, so the background loop need not ask
+        // for one more flush for them. A change made after
         // this sets the flag again, so none is left unwritten.
         let _ = self.manager.get_and_clear_needs_persistence();
         let manager_bytes = self.encode_manager()?;
@@ -315,14 +315,15 @@ impl Flusher {
     }
 }
 
-/// The store handed to the background processor (and the sweeper, which must share its type).
-/// Its ChannelManager write becomes a request to the flush loop, which encodes the manager afresh
-/// in order with the monitors: the processor's own bytes were encoded outside the flush lock, and
-/// writing them could put an older manager after a newer one. The request returns at once, so
-/// the processor never waits for an fsync; a manager write is never a precondition for LDK
-/// (only monitor writes are, and those are ordered by the flush), and `Node::stop` flushes once
-/// more after the processor has stopped. The scorer is queued without waiting (see `write`);
-/// everything else (graph, sweeper) goes straight to the store.
+/// The store of the node's background loop (processor.rs) and of the sweeper, which must share
+/// its type. A ChannelManager written through it becomes a request to the flush loop, which
+/// encodes the manager afresh in order with the monitors: bytes encoded outside the flush lock
+/// could put an older manager after a newer one. (Our loop asks the flush directly and never
+/// writes the manager here; the redirect keeps any other writer of that key in order too.) The
+/// request returns at once; a manager write is never a precondition for LDK (only monitor
+/// writes are, and those are ordered by the flush), and `Node::stop` flushes once more after
+/// the loop has stopped. The scorer is queued without waiting (see `write`); everything else
+/// (graph, sweeper) goes straight to the store.
 pub struct BackgroundStore {
     pub store: Arc<LdkStore>,
     pub flusher: Arc<Flusher>,
@@ -348,10 +349,10 @@ impl KVStoreSync for BackgroundStore {
             && secondary == SCORER_PERSISTENCE_SECONDARY_NAMESPACE
             && key == SCORER_PERSISTENCE_KEY
         {
-            // The processor rewrites the scorer after every payment path, inside the serial
-            // event handling; waiting for its fsync there held up every event behind it. Its
-            // writes still commit in order, with the next group; a crash can lose the newest
-            // scoring updates, which only makes routing a little less informed.
+            // Written on the background loop's timer and at stop; nothing waits on it, so it
+            // need not wait for its fsync. It still commits in order, with the next group; a
+            // crash can lose the newest scoring updates, which only makes routing a little
+            // less informed.
             if self.store.kv().is_stopped() {
                 return Err(io_error(KvError::Stopped));
             }

@@ -7,9 +7,8 @@
 //! at once (`InvoiceRequestRejected`) instead of waiting for an invoice that never comes.
 //!
 //! With `manually_handle_bolt12_invoices`, LDK 0.2 queues `Event::InvoiceReceived` without
-//! waking the background processor, whose next wake can be 30 seconds away (its slowest timer
-//! in debug builds, 10 to 30 s in release): the payer would wait that long before the invoice
-//! is recorded and paid. After the ChannelManager handled an invoice we wake it through a
+//! waking the background loop, whose next wake can be a second away (processor.rs's idle
+//! wake): the payer would wait that long before the invoice is recorded and paid. After the ChannelManager handled an invoice we wake it through a
 //! no-op `abandon_payment` of an id no payment uses (the only public call that just notifies).
 
 use std::collections::HashSet;
