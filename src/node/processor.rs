@@ -272,3 +272,23 @@ impl Processor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timer_fires_once_its_period_has_passed_and_then_waits_a_whole_period() {
+        let mut timer = Every::new(Duration::from_secs(10));
+        let start = Instant::now();
+        assert!(!timer.due(start), "not at creation");
+        assert!(!timer.due(start + Duration::from_secs(9)));
+        assert!(timer.due(start + Duration::from_secs(11)));
+        assert!(
+            !timer.due(start + Duration::from_secs(12)),
+            "once per period"
+        );
+        assert!(!timer.due(start + Duration::from_secs(20)));
+        assert!(timer.due(start + Duration::from_secs(21)));
+    }
+}

@@ -129,3 +129,49 @@ async fn a_failed_ledger_commit_fails_the_flush_and_takes_the_node_offline() {
         .await
         .expect("stop finishes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_writes_the_scorer_and_a_last_manager_the_loop_kept_in_memory() {
+    use lightning::util::persist::{
+        CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY,
+        SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
+    };
+    use lightning::util::ser::Writeable;
+
+    let (_chain, dir, node) = started_node(Arc::new(AutoClaimSink)).await;
+    let scorer_key = crate::kvstore::KvKey::new(
+        SCORER_PERSISTENCE_PRIMARY_NAMESPACE,
+        SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
+        SCORER_PERSISTENCE_KEY,
+    );
+    assert_eq!(
+        node.store.kv().get(&scorer_key).expect("read"),
+        None,
+        "a new node writes its scorer on the loop's timer, not at start"
+    );
+    let flushes = node.flush_stats().flushes;
+    tokio::time::timeout(Duration::from_secs(60), node.stop())
+        .await
+        .expect("stop finishes");
+    assert!(
+        node.flush_stats().flushes > flushes,
+        "stop flushed a last ChannelManager"
+    );
+    let expected = node.scorer().read().expect("scorer").encode();
+    drop(node);
+
+    let store = crate::kvstore::KvStore::open(&dir.path().join(super::store::LDK_STORE_FILE))
+        .expect("reopen the LDK store");
+    assert_eq!(
+        store.get(&scorer_key).expect("read"),
+        Some(expected),
+        "the scorer as the loop left it"
+    );
+    let manager = crate::kvstore::KvKey::new(
+        CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_KEY,
+    );
+    assert!(store.get(&manager).expect("read").is_some());
+}
