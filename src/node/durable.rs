@@ -25,8 +25,8 @@
 //! So a durable monitor is never newer than the durable manager; a durable manager may be newer
 //! than its monitors only by updates it holds as in flight, which LDK replays at start-up.
 //! Every manager write goes through `flush` (the background loop only asks for one, and a
-//! manager written through [`BackgroundStore`] is redirected here), under one lock, so an older manager encode can
-//! never land after a newer one.
+//! manager written through [`BackgroundStore`] is redirected here), under one lock, so an older
+//! manager encode can never land after a newer one.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
