@@ -426,14 +426,16 @@ fn open_connection(
         .map_err(failed)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(failed)?;
-    // Every write is a SAVEPOINT inside the writer's batch (writer.rs), and SQLite saves each
-    // page a savepoint first touches to a statement journal, a temporary *file* by default:
-    // that was a tenth of the node's CPU under load. Only the open transaction ever needs it,
-    // and a crash discards that transaction from the WAL anyway, so memory loses nothing.
-    conn.pragma_update(None, "temp_store", "MEMORY")
-        .map_err(failed)?;
     if read_only {
         conn.pragma_update(None, "query_only", "ON")
+            .map_err(failed)?;
+    } else {
+        // Every write is a SAVEPOINT inside the writer's batch (writer.rs), and SQLite saves
+        // each page a savepoint first touches to a statement journal, a temporary *file* by
+        // default: that was a tenth of the node's CPU under load. Only the open transaction
+        // needs it, and a crash discards that transaction from the WAL anyway, so memory loses
+        // nothing. (Readers keep temporary files: a sort over a million rows may spill.)
+        conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(failed)?;
     }
     // The description triggers call it on every payment insert (migration 13).
