@@ -161,6 +161,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// WAL pages between checkpoints (SQLite's default is 1,000, 4 MB). A busy sender commits a
+/// ChannelManager of several hundred KB with every flush, so at the default every tenth commit
+/// also copied the WAL into the database and synced both, inside the commit that a channel waits
+/// for. The manager's pages are the same pages rewritten each time, so a longer interval copies
+/// each of them once instead of once per 4 MB. The WAL may grow to about this size (64 MB).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+
 fn open_connection(path: &Path) -> Result<Connection, KvError> {
     let fail = |e: rusqlite::Error| KvError::OpenFailed {
         path: path.to_path_buf(),
@@ -174,6 +181,8 @@ fn open_connection(path: &Path) -> Result<Connection, KvError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(fail)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(fail)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
         .map_err(fail)?;
     Ok(conn)
 }
