@@ -329,6 +329,18 @@ pub struct BackgroundStore {
     pub flusher: Arc<Flusher>,
 }
 
+impl BackgroundStore {
+    /// Asks the flush loop for a ChannelManager write. `Err` once a commit has failed, so the
+    /// background loop stops too.
+    pub fn request_manager_write(&self) -> io::Result<()> {
+        if self.store.kv().is_stopped() {
+            return Err(io_error(KvError::Stopped));
+        }
+        self.flusher.queue().request_manager_write();
+        Ok(())
+    }
+}
+
 impl KVStoreSync for BackgroundStore {
     fn read(&self, primary: &str, secondary: &str, key: &str) -> Result<Vec<u8>, io::Error> {
         self.store.read(primary, secondary, key)
@@ -339,12 +351,7 @@ impl KVStoreSync for BackgroundStore {
             && secondary == CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE
             && key == CHANNEL_MANAGER_PERSISTENCE_KEY;
         if is_manager {
-            if self.store.kv().is_stopped() {
-                // A commit failed: report it, so the processor stops too.
-                return Err(io_error(KvError::Stopped));
-            }
-            self.flusher.queue().request_manager_write();
-            Ok(())
+            self.request_manager_write()
         } else if primary == SCORER_PERSISTENCE_PRIMARY_NAMESPACE
             && secondary == SCORER_PERSISTENCE_SECONDARY_NAMESPACE
             && key == SCORER_PERSISTENCE_KEY

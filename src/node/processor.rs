@@ -19,7 +19,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use lightning::events::{Event, PathFailure, ReplayEvent};
@@ -33,7 +33,7 @@ use lightning::util::persist::{
 use lightning::util::ser::Writeable;
 use tokio::sync::watch;
 
-use super::durable::{BackgroundStore, MonitorQueue};
+use super::durable::BackgroundStore;
 use super::events::NodeEventHandler;
 use super::types::{ChainMonitor, ChannelManager, NetworkGraph, OnionMessenger, PeerManager};
 use super::types::{Scorer, Sweeper};
@@ -60,7 +60,6 @@ pub(super) struct Processor {
     pub scorer: Arc<RwLock<Scorer>>,
     pub sweeper: Arc<Sweeper>,
     pub store: Arc<BackgroundStore>,
-    pub queue: Arc<MonitorQueue>,
     pub now: fn() -> Duration,
 }
 
@@ -142,7 +141,7 @@ impl Processor {
             }
 
             if this.channel_manager.get_and_clear_needs_persistence() {
-                this.request_manager_write()?;
+                this.store.request_manager_write()?;
             }
             let now = Instant::now();
             if manager_tick.due(now) {
@@ -173,76 +172,69 @@ impl Processor {
             }
         }
         // `Node::stop` flushes once more after this, which writes the manager.
-        this.request_manager_write()?;
+        this.store.request_manager_write()?;
         this.persist_scorer();
         this.persist_graph().await;
         Ok(())
     }
 
-    fn request_manager_write(&self) -> Result<(), lightning::io::Error> {
-        if self.store.store.kv().is_stopped() {
-            return Err(lightning::io::Error::new(
-                lightning::io::ErrorKind::Other,
-                "the LDK store stopped after a failed commit",
-            ));
-        }
-        self.queue.request_manager_write();
-        Ok(())
-    }
-
-    /// What a payment path taught about the network (the processor's own event hook).
+    /// What a payment path taught about the network (the processor's own event hook). The
+    /// scorer's lock is taken only for the events that score.
     fn learn_from(&self, event: &Event) {
-        if let Event::PaymentPathFailed {
-            failure:
-                PathFailure::OnPath {
-                    network_update: Some(update),
-                },
-            ..
-        } = event
-        {
-            self.network_graph.handle_network_update(update);
-        }
         let now = (self.now)();
-        let mut scorer = match self.scorer.write() {
-            Ok(scorer) => scorer,
-            Err(poisoned) => poisoned.into_inner(),
-        };
         match event {
             Event::PaymentPathFailed {
+                failure,
                 path,
-                short_channel_id: Some(scid),
+                short_channel_id,
+                payment_failed_permanently,
                 ..
-            } => scorer.payment_path_failed(path, *scid, now),
-            // The destination itself failed it: the path had the liquidity, like a probe.
-            Event::PaymentPathFailed {
-                path,
-                payment_failed_permanently: true,
-                ..
-            } => scorer.probe_successful(path, now),
-            Event::PaymentPathSuccessful { path, .. } => scorer.payment_path_successful(path, now),
-            Event::ProbeSuccessful { path, .. } => scorer.probe_successful(path, now),
+            } => {
+                if let PathFailure::OnPath {
+                    network_update: Some(update),
+                } = failure
+                {
+                    self.network_graph.handle_network_update(update);
+                }
+                match short_channel_id {
+                    Some(scid) => self.scorer_mut().payment_path_failed(path, *scid, now),
+                    // The destination itself failed it: the path had the liquidity, like a probe.
+                    None if *payment_failed_permanently => {
+                        self.scorer_mut().probe_successful(path, now)
+                    }
+                    None => {}
+                }
+            }
+            Event::PaymentPathSuccessful { path, .. } => {
+                self.scorer_mut().payment_path_successful(path, now)
+            }
+            Event::ProbeSuccessful { path, .. } => self.scorer_mut().probe_successful(path, now),
             Event::ProbeFailed {
                 path,
                 short_channel_id: Some(scid),
                 ..
-            } => scorer.probe_failed(path, *scid, now),
+            } => self.scorer_mut().probe_failed(path, *scid, now),
             _ => {}
         }
     }
 
+    fn scorer_mut(&self) -> RwLockWriteGuard<'_, Scorer> {
+        // A panic elsewhere while scoring leaves the scorer usable: it only holds estimates.
+        self.scorer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn scorer_time_passed(&self) {
-        let mut scorer = match self.scorer.write() {
-            Ok(scorer) => scorer,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        scorer.time_passed((self.now)());
+        self.scorer_mut().time_passed((self.now)());
     }
 
     fn persist_scorer(&self) {
-        let bytes = match self.scorer.read() {
-            Ok(scorer) => scorer.encode(),
-            Err(poisoned) => poisoned.into_inner().encode(),
-        };
+        let bytes = self
+            .scorer
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .encode();
         if let Err(e) = self.store.write(
             SCORER_PERSISTENCE_PRIMARY_NAMESPACE,
             SCORER_PERSISTENCE_SECONDARY_NAMESPACE,

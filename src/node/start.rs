@@ -431,7 +431,6 @@ pub(super) async fn start(
         scorer: Arc::clone(&scorer),
         sweeper: Arc::clone(&sweeper),
         store: background_store,
-        queue: Arc::clone(flusher.queue()),
         now,
     }
     .run(shutdown_rx.clone());
