@@ -3,9 +3,12 @@
 //! Every write runs as a SAVEPOINT inside a batch transaction (`BEGIN IMMEDIATE`) that stays
 //! open until someone needs durability; one `COMMIT`, one fsync of the WAL, then covers every
 //! write in the batch. Two kinds of writers share it:
-//! - a **durable** write applies its change, lets go of the connection, then commits the batch
-//!   unless a commit that started after its change already covered it. Concurrent writers so
-//!   share fsyncs instead of queueing for one each.
+//! - a **durable** write applies its change, lets go of the connection, then waits for its turn
+//!   to commit. One turn (COMMIT, then fsync) runs at a time, and the writers that applied while
+//!   it ran are all committed by the next turn, in one COMMIT and one fsync, unless the turn in
+//!   progress already covered them. A hundred concurrent writers so share a commit instead of
+//!   each committing the few writes that landed since the last one (which wrote the same index
+//!   pages to the WAL again for every commit).
 //! - a **deferred** write returns as soon as it is applied. It becomes durable with the next
 //!   commit: a durable write's, [`Writer::commit_pending`] (the Lightning flush calls it before
 //!   it writes a ChannelManager that may have forgotten the event behind the write), or the
@@ -20,14 +23,14 @@
 //! # The fsync outside the lock
 //! With production durability the writer connection commits with `synchronous=NORMAL`, which
 //! in WAL mode writes the batch's frames to the WAL without an fsync, and the writer then
-//! fsyncs the WAL file itself, after letting go of the connection ([`Writer::make_durable`]).
-//! Nobody is told a write is durable before that fsync returns, so the guarantee is
-//! `synchronous=FULL`'s; what changes is that the next writers apply and commit while the disk
-//! works, instead of queueing behind the fsync (an event handler's write waited ~2 ms for it).
+//! fsyncs the WAL file itself, after letting go of the connection
+//! ([`Writer::commit_and_sync`]). Nobody is told a write is durable before that fsync returns,
+//! so the guarantee is `synchronous=FULL`'s; what changes is that the next writers apply while
+//! the disk works, instead of queueing behind the fsync (an event handler's write waited ~2 ms for it).
 //! SQLite still syncs at every other point that needs it in NORMAL mode: the WAL before a
-//! checkpoint copies it, the database after, and the WAL header when the WAL is reused. One
-//! fsync at a time: a caller arriving during one waits for it, then syncs what committed
-//! meanwhile (the same sharing as the commits). A failed fsync may have dropped pages from the
+//! checkpoint copies it, the database after, and the WAL header when the WAL is reused. The
+//! fsync is part of the commit turn: a caller arriving during one waits for it, then commits
+//! and syncs everything applied meanwhile. A failed fsync may have dropped pages from the
 //! OS cache, so nothing after the last good one is trusted: the writer refuses everything, as
 //! for a lost deferred batch. In the window between a commit and its fsync another connection
 //! can read the rows; only a power loss in that window (not a process crash: the OS still has
@@ -60,8 +63,8 @@ pub(crate) struct Writer {
     /// The WAL file the writer fsyncs itself (module docs); `None` when the connection's own
     /// `synchronous` setting decides (tests and labelled benchmark runs).
     wal: Option<WalSync>,
-    /// One fsync at a time (module docs).
-    sync_order: Mutex<()>,
+    /// One commit-and-fsync turn at a time (module docs).
+    commit_turn: Mutex<()>,
     /// Durable writers take turns here before they apply. A busy node has a hundred RPC
     /// callers writing at once, and the lock on the connection is not fair: a deferred write
     /// (LDK's event handling, which holds up every channel until its batch of events is done)
@@ -158,7 +161,7 @@ impl Writer {
                 path,
                 dir_synced: AtomicBool::new(false),
             }),
-            sync_order: Mutex::new(()),
+            commit_turn: Mutex::new(()),
             durable_turn: Mutex::new(()),
             wake,
             commits: AtomicU64::new(0),
@@ -209,6 +212,14 @@ impl Writer {
         Ok(value)
     }
 
+    /// Holds the commit turn, as a slow fsync would (tests only).
+    #[cfg(test)]
+    pub(super) fn hold_commit_turn(&self) -> MutexGuard<'_, ()> {
+        self.commit_turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The last applied write's sequence: waiting for it covers every write made so far.
     pub fn applied(&self) -> u64 {
         self.applied.load(Ordering::Acquire)
@@ -233,14 +244,7 @@ impl Writer {
         let outcome = if *self.resolved.borrow() >= needed {
             Ok(())
         } else {
-            let committed = {
-                let mut state = self.lock();
-                match &state.poisoned {
-                    Some(_) => Ok(()),
-                    None => self.commit_locked(&mut state, needed),
-                }
-            };
-            committed.and(self.make_durable(needed))
+            self.commit_and_sync(needed)
         };
         match &self.lock().poisoned {
             Some(reason) => Err(LedgerError::NotDurable(reason.clone())),
@@ -255,44 +259,50 @@ impl Writer {
         }
     }
 
-    /// Makes every commit so far durable (an fsync of the WAL unless SQLite did it), then
-    /// resolves their writes and publishes their events; nothing to do if the fsync that ran
-    /// while we waited for our turn already covered `needed`. The fsync runs without the
-    /// connection's lock (module docs).
-    fn make_durable(&self, needed: u64) -> Result<(), LedgerError> {
-        let _order = self
-            .sync_order
+    /// Commits the open batch if it holds `needed`, makes the commit durable (an fsync of the
+    /// WAL unless SQLite did it), then resolves its writes and publishes its events. One turn at
+    /// a time: writers that apply while a turn runs wait for it, and the next turn commits all
+    /// of them at once (module docs). Nothing to do when the turn that ran while we waited
+    /// already covered `needed`. The fsync runs without the connection's lock.
+    fn commit_and_sync(&self, needed: u64) -> Result<(), LedgerError> {
+        let _turn = self
+            .commit_turn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if *self.resolved.borrow() >= needed {
             return Ok(());
         }
-        let (target, last_event) = {
-            let state = self.lock();
-            (state.committed, state.committed_event)
+        let (committed, target, last_event) = {
+            let mut state = self.lock();
+            let committed = match &state.poisoned {
+                Some(_) => Ok(()),
+                None => self.commit_locked(&mut state, needed),
+            };
+            (committed, state.committed, state.committed_event)
         };
-        if *self.resolved.borrow() >= target {
-            return Ok(());
-        }
-        if let Some(wal) = &self.wal {
-            if let Err(e) = wal.sync() {
-                let reason = format!(
-                    "ledger: fsync of the WAL failed ({e}); its writes may not be durable, so \
-                     the ledger refuses writes until a restart (check the disk)"
-                );
-                tracing::error!("{reason}");
-                let mut state = self.lock();
-                let first = *self.resolved.borrow() + 1;
-                state.remember_failed(first, target, &reason);
-                state.poisoned = Some(reason.clone());
-                drop(state);
-                self.publish_resolved(target);
-                return Err(LedgerError::NotDurable(reason));
+        // Also after a lost batch: its waiters are woken only once what is resolved with them
+        // is durable.
+        if *self.resolved.borrow() < target {
+            if let Some(wal) = &self.wal {
+                if let Err(e) = wal.sync() {
+                    let reason = format!(
+                        "ledger: fsync of the WAL failed ({e}); its writes may not be durable, \
+                         so the ledger refuses writes until a restart (check the disk)"
+                    );
+                    tracing::error!("{reason}");
+                    let mut state = self.lock();
+                    let first = *self.resolved.borrow() + 1;
+                    state.remember_failed(first, target, &reason);
+                    state.poisoned = Some(reason.clone());
+                    drop(state);
+                    self.publish_resolved(target);
+                    return Err(LedgerError::NotDurable(reason));
+                }
             }
+            self.publish_resolved(target);
+            self.publish_events(last_event);
         }
-        self.publish_resolved(target);
-        self.publish_events(last_event);
-        Ok(())
+        committed
     }
 
     fn publish_resolved(&self, resolved: u64) {
@@ -361,7 +371,8 @@ impl Writer {
         }
     }
 
-    /// Commits the open batch if `seq` is in it. Durable only after [`Writer::make_durable`].
+    /// Commits the open batch if `seq` is in it. Durable only once [`Writer::commit_and_sync`] has
+    /// synced it.
     fn commit_locked(&self, state: &mut State, seq: u64) -> Result<(), LedgerError> {
         if state.committed >= seq {
             return state.outcome(seq);
@@ -395,19 +406,9 @@ impl Writer {
 
     /// Commits `seq`'s batch if needed, then makes it durable.
     pub(super) fn commit_through(&self, seq: u64) -> Result<(), LedgerError> {
-        let committed = {
-            let mut state = self.lock();
-            self.commit_locked(&mut state, seq)
-        };
-        // Also after a lost batch: the commits before it still need their fsync before the
-        // lost range is resolved for its waiters. Nothing to do if a sync already covered it.
-        let synced = if *self.resolved.borrow() >= seq {
-            Ok(())
-        } else {
-            self.make_durable(seq)
-        };
-        committed?;
-        synced?;
+        if *self.resolved.borrow() < seq {
+            self.commit_and_sync(seq)?;
+        }
         self.lock().outcome(seq)
     }
 }

@@ -134,6 +134,38 @@ fn concurrent_durable_writes_share_commits() {
     );
 }
 
+#[test]
+fn writes_applied_during_a_commit_turn_are_committed_together_by_the_next() {
+    let (_dir, ledger) = ledger_without_committer();
+    let before = ledger.writer_stats();
+    let turn = ledger.inner.writer.hold_commit_turn();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || insert(&ledger, t))
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while ledger.applied_writes() < before.writes + 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes were not applied"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(visible(&ledger), 0, "committed before the turn was free");
+    drop(turn);
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    assert_eq!(visible(&ledger), 8);
+    assert_eq!(
+        ledger.writer_stats().commits - before.commits,
+        1,
+        "eight writes waiting for one turn were not committed in one commit"
+    );
+}
+
 #[tokio::test]
 async fn a_lost_batch_with_a_deferred_write_stops_every_later_write() {
     let (_dir, ledger) = ledger_without_committer();
