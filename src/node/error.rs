@@ -33,6 +33,8 @@ pub enum NodeError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("the peer connections' runtime could not start: {0}")]
+    PeerRuntimeFailed(std::io::Error),
     #[error(transparent)]
     Wallet(#[from] WalletError),
 }

@@ -20,6 +20,7 @@ mod logger;
 mod maintenance;
 pub mod offers_handler;
 pub mod onion_errors;
+mod peer_runtime;
 pub mod peers;
 pub mod persist;
 mod processor;
@@ -109,6 +110,8 @@ pub struct Node {
     sweeper: Arc<Sweeper>,
     wallet: Arc<OnchainWallet>,
     connector: Arc<PeerConnector>,
+    /// Where the peer connections run (see `peer_runtime.rs`).
+    peer_runtime: Arc<peer_runtime::PeerRuntime>,
     trusted: Arc<TrustedNodes>,
     closed_channels: Arc<Mutex<HashSet<u128>>>,
     event_timing: Arc<events::EventTiming>,
@@ -145,6 +148,7 @@ impl Node {
         let _ = tasks.listener.await;
         let _ = tasks.reconnector.await;
         let _ = tasks.maintenance.await;
+        self.peer_runtime.shutdown();
         // 2. The background processor exits on the same signal after a final persist.
         match tasks.background_processor.await {
             Ok(Ok(())) => {}

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::error::ConnectError;
+use super::peer_runtime::PeerRuntime;
 use super::persist::PeerAddressBook;
 use super::types::{ChannelManager, NetworkGraph, PeerManager};
 
@@ -26,6 +27,7 @@ pub struct PeerConnector {
     pub(super) peer_manager: Arc<PeerManager>,
     pub(super) book: Arc<PeerAddressBook>,
     pub(super) graph: Arc<NetworkGraph>,
+    pub(super) runtime: Arc<PeerRuntime>,
 }
 
 impl PeerConnector {
@@ -98,11 +100,10 @@ impl PeerConnector {
         let std_stream = stream.into_std().map_err(connect_failed)?;
         // A second handle on the socket, to cancel the attempt on timeout (below).
         let canceller = std_stream.try_clone().map_err(connect_failed)?;
-        let connection = tokio::spawn(lightning_net_tokio::setup_outbound(
-            Arc::clone(&self.peer_manager),
-            node_id,
-            std_stream,
-        ));
+        let peer_manager = Arc::clone(&self.peer_manager);
+        let connection = self
+            .runtime
+            .spawn(move || lightning_net_tokio::setup_outbound(peer_manager, node_id, std_stream));
         // The handshake is done when the peer manager lists the peer; the connection task ending
         // first means the peer hung up (for example because we dialled the wrong node id).
         loop {
@@ -149,6 +150,7 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), std::io
 pub fn spawn_listener(
     listener: TcpListener,
     peer_manager: Arc<PeerManager>,
+    runtime: Arc<PeerRuntime>,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -160,7 +162,8 @@ pub fn spawn_listener(
                         disable_nagle(&stream);
                         match stream.into_std() {
                             Ok(std_stream) => {
-                                tokio::spawn(lightning_net_tokio::setup_inbound(Arc::clone(&peer_manager), std_stream));
+                                let peer_manager = Arc::clone(&peer_manager);
+                                runtime.spawn(move || lightning_net_tokio::setup_inbound(peer_manager, std_stream));
                             }
                             Err(e) => tracing::warn!(%remote, "inbound connection unusable: {e}"),
                         }

@@ -32,6 +32,7 @@ use super::keys;
 use super::logger::NodeLogger;
 use super::maintenance;
 use super::offers_handler::{DisabledOffers, OffersHandler};
+use super::peer_runtime::PeerRuntime;
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};
 use super::processor::Processor;
@@ -385,14 +386,20 @@ pub(super) async fn start(
         Arc::clone(&peer_manager),
     ))));
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let listener_task =
-        peers::spawn_listener(listener, Arc::clone(&peer_manager), shutdown_rx.clone());
+    let peer_runtime = Arc::new(PeerRuntime::start().map_err(NodeError::PeerRuntimeFailed)?);
+    let listener_task = peers::spawn_listener(
+        listener,
+        Arc::clone(&peer_manager),
+        Arc::clone(&peer_runtime),
+        shutdown_rx.clone(),
+    );
 
     // 12. Peers: reconnection to channel peers.
     let connector = Arc::new(PeerConnector {
         peer_manager: Arc::clone(&peer_manager),
         book,
         graph: Arc::clone(&network_graph),
+        runtime: Arc::clone(&peer_runtime),
     });
     let reconnector = peers::spawn_reconnector(
         Arc::clone(&connector),
@@ -484,6 +491,7 @@ pub(super) async fn start(
         sweeper,
         wallet,
         connector,
+        peer_runtime,
         trusted,
         closed_channels,
         event_timing,
