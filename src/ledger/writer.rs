@@ -26,7 +26,8 @@
 //! fsyncs the WAL file itself, after letting go of the connection
 //! ([`Writer::commit_and_sync`]). Nobody is told a write is durable before that fsync returns,
 //! so the guarantee is `synchronous=FULL`'s; what changes is that the next writers apply while
-//! the disk works, instead of queueing behind the fsync (an event handler's write waited ~2 ms for it).
+//! the disk works, instead of queueing behind the fsync (an event handler's write waited ~2 ms
+//! for it).
 //! SQLite still syncs at every other point that needs it in NORMAL mode: the WAL before a
 //! checkpoint copies it, the database after, and the WAL header when the WAL is reused. The
 //! fsync is part of the commit turn: a caller arriving during one waits for it, then commits
@@ -240,12 +241,7 @@ impl Writer {
     /// and LDK replays their events), so the manager may still be written, and a full disk
     /// does not stop the node.
     pub fn commit_pending(&self) -> Result<(), LedgerError> {
-        let needed = self.last_deferred.load(Ordering::Acquire);
-        let outcome = if *self.resolved.borrow() >= needed {
-            Ok(())
-        } else {
-            self.commit_and_sync(needed)
-        };
+        let outcome = self.commit_and_sync(self.last_deferred.load(Ordering::Acquire));
         match &self.lock().poisoned {
             Some(reason) => Err(LedgerError::NotDurable(reason.clone())),
             None => {
@@ -265,6 +261,9 @@ impl Writer {
     /// of them at once (module docs). Nothing to do when the turn that ran while we waited
     /// already covered `needed`. The fsync runs without the connection's lock.
     fn commit_and_sync(&self, needed: u64) -> Result<(), LedgerError> {
+        if *self.resolved.borrow() >= needed {
+            return Ok(());
+        }
         let _turn = self
             .commit_turn
             .lock()
@@ -282,26 +281,25 @@ impl Writer {
         };
         // Also after a lost batch: its waiters are woken only once what is resolved with them
         // is durable.
-        if *self.resolved.borrow() < target {
-            if let Some(wal) = &self.wal {
-                if let Err(e) = wal.sync() {
-                    let reason = format!(
-                        "ledger: fsync of the WAL failed ({e}); its writes may not be durable, \
-                         so the ledger refuses writes until a restart (check the disk)"
-                    );
-                    tracing::error!("{reason}");
-                    let mut state = self.lock();
-                    let first = *self.resolved.borrow() + 1;
-                    state.remember_failed(first, target, &reason);
-                    state.poisoned = Some(reason.clone());
-                    drop(state);
-                    self.publish_resolved(target);
-                    return Err(LedgerError::NotDurable(reason));
-                }
-            }
-            self.publish_resolved(target);
-            self.publish_events(last_event);
+        if *self.resolved.borrow() >= target {
+            return committed;
         }
+        if let Some(Err(e)) = self.wal.as_ref().map(WalSync::sync) {
+            let reason = format!(
+                "ledger: fsync of the WAL failed ({e}); its writes may not be durable, so the \
+                 ledger refuses writes until a restart (check the disk)"
+            );
+            tracing::error!("{reason}");
+            let mut state = self.lock();
+            let first = *self.resolved.borrow() + 1;
+            state.remember_failed(first, target, &reason);
+            state.poisoned = Some(reason.clone());
+            drop(state);
+            self.publish_resolved(target);
+            return Err(LedgerError::NotDurable(reason));
+        }
+        self.publish_resolved(target);
+        self.publish_events(last_event);
         committed
     }
 
@@ -406,9 +404,7 @@ impl Writer {
 
     /// Commits `seq`'s batch if needed, then makes it durable.
     pub(super) fn commit_through(&self, seq: u64) -> Result<(), LedgerError> {
-        if *self.resolved.borrow() < seq {
-            self.commit_and_sync(seq)?;
-        }
+        self.commit_and_sync(seq)?;
         self.lock().outcome(seq)
     }
 }

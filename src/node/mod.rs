@@ -109,9 +109,8 @@ pub struct Node {
     peer_manager: Arc<PeerManager>,
     sweeper: Arc<Sweeper>,
     wallet: Arc<OnchainWallet>,
+    /// Also owns the runtime the peer connections run on (see `peer_runtime.rs`).
     connector: Arc<PeerConnector>,
-    /// Where the peer connections run (see `peer_runtime.rs`).
-    peer_runtime: Arc<peer_runtime::PeerRuntime>,
     trusted: Arc<TrustedNodes>,
     closed_channels: Arc<Mutex<HashSet<u128>>>,
     event_timing: Arc<events::EventTiming>,
@@ -148,7 +147,7 @@ impl Node {
         let _ = tasks.listener.await;
         let _ = tasks.reconnector.await;
         let _ = tasks.maintenance.await;
-        self.peer_runtime.shutdown();
+        self.connector.runtime.shutdown();
         // 2. The background processor exits on the same signal after a final persist.
         match tasks.background_processor.await {
             Ok(Ok(())) => {}

@@ -399,7 +399,7 @@ pub(super) async fn start(
         peer_manager: Arc::clone(&peer_manager),
         book,
         graph: Arc::clone(&network_graph),
-        runtime: Arc::clone(&peer_runtime),
+        runtime: peer_runtime,
     });
     let reconnector = peers::spawn_reconnector(
         Arc::clone(&connector),
@@ -491,7 +491,6 @@ pub(super) async fn start(
         sweeper,
         wallet,
         connector,
-        peer_runtime,
         trusted,
         closed_channels,
         event_timing,
