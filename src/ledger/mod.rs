@@ -63,6 +63,7 @@ mod offers;
 mod offers_tests;
 mod payments;
 mod query;
+mod readers;
 mod refused_sets;
 mod row;
 mod sendpay_rows;
@@ -98,8 +99,9 @@ pub use sendpays::{
 pub use webhooks::{DeliveryOutcome, WebhookAttempt, WebhookDelivery, WebhookDue, WebhookRoute};
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
+use readers::Readers;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use writer::Writer;
 
@@ -140,8 +142,8 @@ pub struct LedgerOptions {
     pub synchronous: Synchronous,
     /// How long a statement waits for another connection's lock before failing with BUSY.
     pub busy_timeout: Duration,
-    /// Reader connections kept open between reads.
-    pub max_idle_readers: usize,
+    /// Reader connections open at once; a read beyond waits briefly for one (readers.rs).
+    pub max_readers: usize,
     /// Defaults to the system clock.
     pub clock: Option<Clock>,
     /// Longest a deferred write waits for a commit nobody asked for (see writer.rs).
@@ -153,7 +155,7 @@ impl Default for LedgerOptions {
         LedgerOptions {
             synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(10),
-            max_idle_readers: 8,
+            max_readers: 8,
             clock: None,
             commit_delay: COMMIT_DELAY,
         }
@@ -176,7 +178,7 @@ struct Inner {
     /// `event_index` after each commit (never before), so a waiter that subscribes, then
     /// reads, cannot miss an event.
     writer: Arc<Writer>,
-    idle_readers: Mutex<Vec<Connection>>,
+    readers: Readers,
 }
 
 fn system_clock() -> u64 {
@@ -242,13 +244,14 @@ impl Ledger {
             Synchronous::Normal | Synchronous::Off => None,
         };
         let writer = Writer::start(writer, last_event, options.commit_delay, wal)?;
+        let max_readers = options.max_readers;
         Ok(Ledger {
             inner: Arc::new(Inner {
                 path,
                 options,
                 clock,
                 writer,
-                idle_readers: Mutex::new(Vec::new()),
+                readers: Readers::new(max_readers),
             }),
             deferred: false,
         })
@@ -342,6 +345,11 @@ impl Ledger {
         self.inner.writer.event_watch()
     }
 
+    /// Changes when a durable commit may have added webhook deliveries.
+    pub fn outbox_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.writer.outbox_watch()
+    }
+
     /// Publishes events another connection committed (the wallet writes its events in its
     /// own transaction); call after that commit.
     pub fn publish_committed_events(&self) -> Result<(), LedgerError> {
@@ -355,31 +363,17 @@ impl Ledger {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let pooled = lock(&self.inner.idle_readers).pop();
-        let mut conn = match pooled {
-            Some(conn) => conn,
-            None => open_connection(&self.inner.path, &self.inner.options, true)?,
-        };
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })();
-        let mut idle = lock(&self.inner.idle_readers);
-        if idle.len() < self.inner.options.max_idle_readers {
-            idle.push(conn);
-        }
-        result
+        let mut lent = self
+            .inner
+            .readers
+            .lend(|| open_connection(&self.inner.path, &self.inner.options, true))?;
+        let tx = lent
+            .conn()?
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
     }
-}
-
-/// A poisoned lock only means another thread panicked while holding it; the connection itself
-/// is sound (its open transaction was rolled back when the guard's scope unwound).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn open_connection(

@@ -61,6 +61,9 @@ pub(crate) struct Writer {
     resolved: watch::Sender<u64>,
     /// The newest durable `event_index`, published after each fsync (never before).
     events_committed: watch::Sender<u64>,
+    /// Counts durable commits that added webhook deliveries, so the delivery worker sleeps
+    /// through the (many) commits that added none.
+    outbox_added: watch::Sender<u64>,
     /// The WAL file the writer fsyncs itself (module docs); `None` when the connection's own
     /// `synchronous` setting decides (tests and labelled benchmark runs).
     wal: Option<WalSync>,
@@ -105,6 +108,10 @@ struct State {
     committed: u64,
     /// The `event_index` counter as of the last commit.
     committed_event: u64,
+    /// The webhook outbox's newest row id as of the last commit.
+    committed_outbox: i64,
+    /// A commit since the last fsync added webhook deliveries.
+    outbox_grew: bool,
     /// Recent lost batches: (first, last sequence, why).
     failed: VecDeque<(u64, u64, String)>,
     /// A batch with a deferred write was lost: every later write and commit is refused.
@@ -153,11 +160,14 @@ impl Writer {
                 applied: 0,
                 committed: 0,
                 committed_event: last_event,
+                committed_outbox: 0,
+                outbox_grew: false,
                 failed: VecDeque::new(),
                 poisoned: None,
             }),
             resolved: watch::Sender::new(0),
             events_committed: watch::Sender::new(last_event),
+            outbox_added: watch::Sender::new(0),
             wal: wal.map(|path| WalSync {
                 path,
                 dir_synced: AtomicBool::new(false),
@@ -271,13 +281,19 @@ impl Writer {
         if *self.resolved.borrow() >= needed {
             return Ok(());
         }
-        let (committed, target, last_event) = {
+        let (committed, target, last_event, outbox_grew) = {
             let mut state = self.lock();
             let committed = match &state.poisoned {
                 Some(_) => Ok(()),
                 None => self.commit_locked(&mut state, needed),
             };
-            (committed, state.committed, state.committed_event)
+            let outbox_grew = std::mem::take(&mut state.outbox_grew);
+            (
+                committed,
+                state.committed,
+                state.committed_event,
+                outbox_grew,
+            )
         };
         // Also after a lost batch: its waiters are woken only once what is resolved with them
         // is durable.
@@ -299,7 +315,10 @@ impl Writer {
             return Err(LedgerError::NotDurable(reason));
         }
         self.publish_resolved(target);
-        self.publish_events(last_event);
+        raise(&self.events_committed, last_event);
+        if outbox_grew {
+            self.outbox_added.send_modify(|n| *n += 1);
+        }
         committed
     }
 
@@ -321,9 +340,15 @@ impl Writer {
         self.events_committed.subscribe()
     }
 
-    /// Publishes an `event_index` another connection committed.
+    /// Wakes when a durable commit added webhook deliveries.
+    pub fn outbox_watch(&self) -> watch::Receiver<u64> {
+        self.outbox_added.subscribe()
+    }
+
+    /// Publishes an `event_index` another connection committed (with, perhaps, deliveries).
     pub fn publish_events(&self, last: u64) {
         raise(&self.events_committed, last);
+        self.outbox_added.send_modify(|n| *n += 1);
     }
 
     pub(super) fn apply<T>(
@@ -338,18 +363,16 @@ impl Writer {
         if !state.open {
             // IMMEDIATE: take the write lock now, so a statement never has to upgrade a read
             // lock halfway and hit SQLITE_BUSY.
-            state.conn.execute_batch("BEGIN IMMEDIATE")?;
+            run(&state.conn, "BEGIN IMMEDIATE")?;
             state.open = true;
             state.batch_start = state.applied + 1;
             state.batch_has_deferred = false;
         }
-        let applied = state
-            .conn
-            .execute_batch("SAVEPOINT write")
+        let applied = run(&state.conn, "SAVEPOINT write")
             .map_err(LedgerError::from)
             .and_then(|()| f(&state.conn))
             .and_then(|value| {
-                state.conn.execute_batch("RELEASE write")?;
+                run(&state.conn, "RELEASE write")?;
                 Ok(value)
             });
         match applied {
@@ -375,18 +398,27 @@ impl Writer {
         if state.committed >= seq {
             return state.outcome(seq);
         }
-        let result = match state.conn.execute_batch("COMMIT") {
+        let result = match run(&state.conn, "COMMIT") {
             Ok(()) => {
                 state.open = false;
                 state.committed = state.applied;
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 // Still holding the writer: exactly what this commit (or an earlier one) made.
-                let last_event = state
+                let newest = state
                     .conn
-                    .prepare_cached("SELECT value FROM ledger_counters WHERE name = 'events'")
-                    .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, i64>(0)));
-                match last_event {
-                    Ok(last) => state.committed_event = u64::try_from(last).unwrap_or(0),
+                    .prepare_cached(
+                        "SELECT (SELECT value FROM ledger_counters WHERE name = 'events'), \
+                         (SELECT coalesce(max(id), 0) FROM webhook_outbox)",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.query_row([], |row| Ok((row.get::<_, i64>(0)?, row.get(1)?)))
+                    });
+                match newest {
+                    Ok((event, outbox)) => {
+                        state.committed_event = u64::try_from(event).unwrap_or(0);
+                        state.outbox_grew |= outbox > state.committed_outbox;
+                        state.committed_outbox = outbox;
+                    }
                     Err(e) => tracing::warn!("ledger: committed, event index not read: {e}"),
                 }
                 Ok(())
@@ -407,6 +439,12 @@ impl Writer {
         self.commit_and_sync(seq)?;
         self.lock().outcome(seq)
     }
+}
+
+/// Runs a statement that returns no rows, prepared once per connection: the writer runs its
+/// transaction statements thousands of times a second, and `execute_batch` parses them anew.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Moves a watermark forward (never back), waking its watchers only when it moved.

@@ -10,8 +10,8 @@
 //! - Delivery is at least once: a crash between a receiver's 2xx and our record of it sends
 //!   again. The `Mmln-Webhook-Id` header (the same on every attempt, and for every URL the
 //!   event goes to) lets the receiver drop the duplicate.
-//! - The worker wakes on each commit that added events (the ledger's watch) and at the next
-//!   due retry; it never polls in a tight loop.
+//! - The worker wakes on each commit that added deliveries (the ledger's outbox watch) and at
+//!   the next due retry; it never polls in a tight loop.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -137,9 +137,11 @@ pub fn spawn(
                 return;
             }
         };
-        let mut committed = ledger.event_watch();
+        // Not woken by every event: a busy node commits events hundreds of times a second,
+        // usually with no webhook configured.
+        let mut added = ledger.outbox_watch();
         loop {
-            committed.borrow_and_update();
+            added.borrow_and_update();
             let now = now_ms();
             let due = match ledger.blocking(move |l| l.due_webhooks(now, BATCH)).await {
                 Ok(due) => due,
@@ -172,7 +174,7 @@ pub fn spawn(
                 .min(IDLE_RECHECK);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
-                _ = committed.changed() => {}
+                _ = added.changed() => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
         }
