@@ -276,6 +276,8 @@ impl EventFigures {
 #[derive(Debug, Serialize)]
 struct FlushFigures {
     flushes: u64,
+    /// Flushes that wrote the manager and no monitor change.
+    manager_only: u64,
     entries_per_flush: f64,
     encode_ms_mean: f64,
     /// Committing the ledger's deferred event writes first (durable.rs, step 5).
@@ -302,6 +304,7 @@ impl FlushFigures {
         );
         FlushFigures {
             flushes,
+            manager_only: after.manager_only - before.manager_only,
             entries_per_flush: round3(
                 (after.entries - before.entries) as f64 / flushes.max(1) as f64,
             ),

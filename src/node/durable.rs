@@ -177,6 +177,7 @@ pub struct Flusher {
 #[derive(Default)]
 struct FlushCounters {
     entries: AtomicU64,
+    manager_only: AtomicU64,
     encode_us: AtomicU64,
     barrier_us: AtomicU64,
     commit_us: AtomicU64,
@@ -190,6 +191,8 @@ struct FlushCounters {
 pub struct FlushStats {
     pub flushes: u64,
     pub entries: u64,
+    /// Flushes that wrote the manager and no monitor change.
+    pub manager_only: u64,
     pub encode_us: u64,
     pub barrier_us: u64,
     pub commit_us: u64,
@@ -222,6 +225,7 @@ impl Flusher {
         FlushStats {
             flushes: self.flushes(),
             entries: c.entries.load(Ordering::Relaxed),
+            manager_only: c.manager_only.load(Ordering::Relaxed),
             encode_us: c.encode_us.load(Ordering::Relaxed),
             barrier_us: c.barrier_us.load(Ordering::Relaxed),
             commit_us: c.commit_us.load(Ordering::Relaxed),
@@ -303,6 +307,9 @@ impl Flusher {
         let c = &self.stats;
         let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         c.entries.fetch_add(counted as u64, Ordering::Relaxed);
+        if counted == 0 {
+            c.manager_only.fetch_add(1, Ordering::Relaxed);
+        }
         c.encode_us
             .fetch_add(micros(encoded - started), Ordering::Relaxed);
         c.barrier_us
