@@ -74,13 +74,40 @@ pub(crate) fn touch(
     now: u64,
     kind: EventKind,
 ) -> Result<(), LedgerError> {
-    let index = next_counter(tx, "payments_updated")?;
-    let now_db = to_db_u64(now)?;
+    let change = Change::next(tx, now)?;
     tx.prepare_cached("UPDATE payments SET updated_index = ?2, last_updated = ?3 WHERE id = ?1")?
-        .execute(params![id, index, now_db])?;
-    record_history(tx, id, index, now_db)?;
-    append_payment_event(tx, id, kind, now)?;
-    Ok(())
+        .execute(params![id, change.index, change.at])?;
+    change.record(tx, id, kind, now)
+}
+
+/// A change of a row, for writers that set `updated_index` and `last_updated` in the same
+/// UPDATE as the change itself ([`touch`] updates the row a second time, which rewrites it
+/// and every index on `last_updated` again).
+pub(crate) struct Change {
+    pub index: i64,
+    pub at: i64,
+}
+
+impl Change {
+    pub fn next(tx: &Connection, now: u64) -> Result<Change, LedgerError> {
+        Ok(Change {
+            index: next_counter(tx, "payments_updated")?,
+            at: to_db_u64(now)?,
+        })
+    }
+
+    /// The history entry and the event of the change, once the row carries it.
+    pub fn record(
+        &self,
+        tx: &Connection,
+        id: i64,
+        kind: EventKind,
+        now: u64,
+    ) -> Result<(), LedgerError> {
+        record_history(tx, id, self.index, self.at)?;
+        append_payment_event(tx, id, kind, now)?;
+        Ok(())
+    }
 }
 
 /// Refuses a status change the lifecycle does not allow (see [`PaymentStatus`]).
@@ -547,19 +574,23 @@ impl Ledger {
                 guard(&existing, PaymentStatus::Succeeded)?;
             }
             // Every other state may become succeeded: a preimage is proof of payment.
+            let change = Change::next(tx, now)?;
             tx.prepare_cached(
                 "UPDATE payments SET status = 'succeeded', preimage = COALESCE(preimage, ?2), \
                  fee_paid_msat = COALESCE(fee_paid_msat, ?3), \
                  amount_msat = COALESCE(amount_msat, ?4), \
-                 failure_code = NULL, failure_reason = NULL WHERE id = ?1",
+                 failure_code = NULL, failure_reason = NULL, \
+                 updated_index = ?5, last_updated = ?6 WHERE id = ?1",
             )?
             .execute(params![
                 existing.id,
                 &preimage[..],
                 opt_u64(fee_paid_msat)?,
                 opt_u64(amount_msat)?,
+                change.index,
+                change.at,
             ])?;
-            touch(tx, existing.id, now, succeeded_kind)?;
+            change.record(tx, existing.id, succeeded_kind, now)?;
             settle_parts(tx, existing.id, SendpayStatus::Complete, None, now)?;
             let payment = reload(tx, hash)?;
             let spent = payment.amount_msat.unwrap_or_default();
