@@ -23,6 +23,7 @@ pub(super) struct Readers {
     pool: Mutex<Pool>,
     returned: Condvar,
     max: usize,
+    wait: Duration,
 }
 
 struct Pool {
@@ -60,6 +61,10 @@ impl Drop for Lent<'_> {
 impl Readers {
     /// A pool of at most `max` connections (at least one).
     pub fn new(max: usize) -> Readers {
+        Readers::with_wait(max, WAIT)
+    }
+
+    fn with_wait(max: usize, wait: Duration) -> Readers {
         Readers {
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
@@ -67,6 +72,7 @@ impl Readers {
             }),
             returned: Condvar::new(),
             max: max.max(1),
+            wait,
         }
     }
 
@@ -83,7 +89,7 @@ impl Readers {
         &self,
         open: impl FnOnce() -> Result<Connection, LedgerError>,
     ) -> Result<Lent<'_>, LedgerError> {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + self.wait;
         let mut pool = self.lock();
         loop {
             if let Some(conn) = pool.idle.pop() {
@@ -131,6 +137,7 @@ impl Readers {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Barrier};
 
     use super::*;
@@ -141,32 +148,54 @@ mod tests {
 
     #[test]
     fn concurrent_reads_share_at_most_max_connections() {
-        let readers = Arc::new(Readers::new(2));
+        // A wait long enough that no read opens its own, however slow the machine.
+        let readers = Arc::new(Readers::with_wait(2, Duration::from_secs(60)));
         let start = Arc::new(Barrier::new(8));
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let (readers, start) = (readers.clone(), start.clone());
                 std::thread::spawn(move || {
                     start.wait();
-                    let mut own = 0;
                     for _ in 0..50 {
                         let mut lent = readers.lend(memory).unwrap();
                         lent.conn()
                             .unwrap()
                             .query_row("SELECT 1", [], |_| Ok(()))
                             .unwrap();
-                        own += usize::from(!lent.pooled);
+                        assert!(lent.pooled);
+                        assert!(readers.open() <= 2);
                     }
-                    own
                 })
             })
             .collect();
-        let own: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
-        // Eight threads at once never open more than two pooled connections, and those two
-        // serve nearly all 400 reads (a read waits at most WAIT before opening its own).
+        for t in threads {
+            t.join().unwrap();
+        }
+        let (open, idle) = (readers.open(), readers.lock().idle.len());
+        assert!(open <= 2);
+        assert_eq!(idle, open);
+    }
+
+    #[test]
+    fn a_read_beyond_max_waits_for_a_connection_given_back() {
+        let readers = Arc::new(Readers::with_wait(2, Duration::from_secs(60)));
+        let first = readers.lend(memory).unwrap();
+        let _second = readers.lend(memory).unwrap();
+        let given_back = Arc::new(AtomicBool::new(false));
+        let third = {
+            let (readers, given_back) = (readers.clone(), given_back.clone());
+            std::thread::spawn(move || {
+                let lent = readers.lend(memory).unwrap();
+                (given_back.load(Ordering::SeqCst), lent.pooled)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        given_back.store(true, Ordering::SeqCst);
+        drop(first);
+        let (waited, pooled) = third.join().unwrap();
+        assert!(waited, "a third read got a connection while two were lent");
+        assert!(pooled);
         assert_eq!(readers.open(), 2);
-        assert_eq!(readers.lock().idle.len(), 2);
-        assert!(own < 40, "{own} of 400 reads opened their own connection");
     }
 
     #[test]
