@@ -98,10 +98,9 @@ pub use sendpays::{
 };
 pub use webhooks::{DeliveryOutcome, WebhookAttempt, WebhookDelivery, WebhookDue, WebhookRoute};
 
+use readers::Readers;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use readers::Readers;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use writer::Writer;
 
@@ -244,14 +243,13 @@ impl Ledger {
             Synchronous::Normal | Synchronous::Off => None,
         };
         let writer = Writer::start(writer, last_event, options.commit_delay, wal)?;
-        let max_readers = options.max_readers;
         Ok(Ledger {
             inner: Arc::new(Inner {
                 path,
+                readers: Readers::new(options.max_readers),
                 options,
                 clock,
                 writer,
-                readers: Readers::new(max_readers),
             }),
             deferred: false,
         })

@@ -110,8 +110,6 @@ struct State {
     committed_event: u64,
     /// The webhook outbox's newest row id as of the last commit.
     committed_outbox: i64,
-    /// A commit since the last fsync added webhook deliveries.
-    outbox_grew: bool,
     /// Recent lost batches: (first, last sequence, why).
     failed: VecDeque<(u64, u64, String)>,
     /// A batch with a deferred write was lost: every later write and commit is refused.
@@ -161,7 +159,6 @@ impl Writer {
                 committed: 0,
                 committed_event: last_event,
                 committed_outbox: 0,
-                outbox_grew: false,
                 failed: VecDeque::new(),
                 poisoned: None,
             }),
@@ -283,11 +280,12 @@ impl Writer {
         }
         let (committed, target, last_event, outbox_grew) = {
             let mut state = self.lock();
+            let outbox_before = state.committed_outbox;
             let committed = match &state.poisoned {
                 Some(_) => Ok(()),
                 None => self.commit_locked(&mut state, needed),
             };
-            let outbox_grew = std::mem::take(&mut state.outbox_grew);
+            let outbox_grew = state.committed_outbox > outbox_before;
             (
                 committed,
                 state.committed,
@@ -416,7 +414,6 @@ impl Writer {
                 match newest {
                     Ok((event, outbox)) => {
                         state.committed_event = u64::try_from(event).unwrap_or(0);
-                        state.outbox_grew |= outbox > state.committed_outbox;
                         state.committed_outbox = outbox;
                     }
                     Err(e) => tracing::warn!("ledger: committed, event index not read: {e}"),
