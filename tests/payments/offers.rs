@@ -21,8 +21,17 @@ async fn usable(d: &Daemon, uuid: &str) -> bool {
         .is_some_and(|c| c["is_usable"] == true)
 }
 
+/// Channels in `d`'s graph with a channel update in both directions: an announcement alone
+/// does not let the router use a channel, each direction's update carries its fees and limits.
 fn graph_channels(d: &Daemon) -> usize {
-    d.app.node().network_graph().read_only().channels().len()
+    d.app
+        .node()
+        .network_graph()
+        .read_only()
+        .channels()
+        .unordered_iter()
+        .filter(|(_, c)| c.one_to_two.is_some() && c.two_to_one.is_some())
+        .count()
 }
 
 /// Nodes in `d`'s graph with a node announcement (features and address): onion messages to a
@@ -97,9 +106,12 @@ async fn announced_network(
         usable(&a, &ab).await && usable(&b, &bc).await
     })
     .await;
-    mine_until(chain, "both channels are in every graph", WAIT, || async {
-        [&a, &b, &c].iter().all(|d| graph_channels(d) >= 2)
-    })
+    mine_until(
+        chain,
+        "both channels, both directions, are in every graph",
+        WAIT,
+        || async { [&a, &b, &c].iter().all(|d| graph_channels(d) >= 2) },
+    )
     .await;
     wait_until(
         "every node announcement is in every graph",
