@@ -220,6 +220,18 @@ impl Node {
         &self.network_graph
     }
 
+    /// Channels in the network graph with a channel update from both ends. The router uses a
+    /// direction only once its update (fees and limits) has arrived; an announcement alone is
+    /// not enough for a payment across the channel.
+    pub fn channels_routable_both_ways(&self) -> usize {
+        self.network_graph
+            .read_only()
+            .channels()
+            .unordered_iter()
+            .filter(|(_, c)| c.one_to_two.is_some() && c.two_to_one.is_some())
+            .count()
+    }
+
     pub fn scorer(&self) -> &Arc<RwLock<Scorer>> {
         &self.scorer
     }

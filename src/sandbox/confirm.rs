@@ -93,21 +93,12 @@ pub async fn wait_announced(daemons: &Daemons, chain: &ChainRpc, progress: &Prog
     }
 }
 
-/// Every graph holds every channel with an update from both ends: the router skips a
-/// direction whose channel_update has not arrived, so an announcement alone is not enough for
-/// a payment over two hops.
+/// Every graph holds every channel with an update from both ends, so a payment over two hops
+/// can find its route.
 fn all_announced(daemons: &Daemons) -> bool {
-    Role::ALL.iter().all(|r| {
-        daemons
-            .node(*r)
-            .network_graph()
-            .read_only()
-            .channels()
-            .unordered_iter()
-            .filter(|(_, c)| c.one_to_two.is_some() && c.two_to_one.is_some())
-            .count()
-            >= CHANNEL_PLAN.len()
-    })
+    Role::ALL
+        .iter()
+        .all(|r| daemons.node(*r).channels_routable_both_ways() >= CHANNEL_PLAN.len())
 }
 
 fn usable_between(daemons: &Daemons, a: Role, b: Role) -> bool {

@@ -21,17 +21,8 @@ async fn usable(d: &Daemon, uuid: &str) -> bool {
         .is_some_and(|c| c["is_usable"] == true)
 }
 
-/// Channels in `d`'s graph with a channel update in both directions: an announcement alone
-/// does not let the router use a channel, each direction's update carries its fees and limits.
 fn graph_channels(d: &Daemon) -> usize {
-    d.app
-        .node()
-        .network_graph()
-        .read_only()
-        .channels()
-        .unordered_iter()
-        .filter(|(_, c)| c.one_to_two.is_some() && c.two_to_one.is_some())
-        .count()
+    d.app.node().channels_routable_both_ways()
 }
 
 /// Nodes in `d`'s graph with a node announcement (features and address): onion messages to a
