@@ -85,6 +85,8 @@ pub enum ConnectError {
     HandshakeFailed { node_id: PublicKey, addr: String },
     #[error("peer addresses could not be saved: {0}")]
     PersistFailed(String),
+    #[error("the node is off the network (stopping, or its Lightning state could not be made durable: see the log)")]
+    Offline,
 }
 
 /// Failures of channel operations.

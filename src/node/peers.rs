@@ -28,6 +28,8 @@ pub struct PeerConnector {
     pub(super) book: Arc<PeerAddressBook>,
     pub(super) graph: Arc<NetworkGraph>,
     pub(super) runtime: Arc<PeerRuntime>,
+    /// True once a failed flush took the node off the network: no new connections then.
+    pub(super) offline: watch::Receiver<bool>,
 }
 
 impl PeerConnector {
@@ -55,6 +57,9 @@ impl PeerConnector {
         addr: &str,
         timeout: Duration,
     ) -> Result<(), ConnectError> {
+        if *self.offline.borrow() {
+            return Err(ConnectError::Offline);
+        }
         if self.is_connected(&node_id) {
             return Ok(());
         }
@@ -156,8 +161,13 @@ pub fn spawn_listener(
     tokio::spawn(async move {
         loop {
             tokio::select! {
+                // Shutdown first: once the node is offline (a failed flush), a connection
+                // waiting in the backlog must not be picked in the same wake.
+                biased;
                 _ = shutdown.changed() => break,
                 accepted = listener.accept() => match accepted {
+                    // The flag may have flipped while this task waited for a worker.
+                    Ok(_) if *shutdown.borrow() => break,
                     Ok((stream, remote)) => {
                         disable_nagle(&stream);
                         match stream.into_std() {

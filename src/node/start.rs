@@ -400,6 +400,7 @@ pub(super) async fn start(
         book,
         graph: Arc::clone(&network_graph),
         runtime: peer_runtime,
+        offline: shutdown_rx.clone(),
     });
     let reconnector = peers::spawn_reconnector(
         Arc::clone(&connector),

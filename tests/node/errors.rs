@@ -300,6 +300,19 @@ async fn a_channel_manager_that_cannot_be_persisted_takes_the_node_offline() {
         )
         .await;
     assert!(err.is_err(), "B could still connect to A");
+    // Nor does it dial out.
+    let err = a
+        .node
+        .connect_peer(
+            b_id,
+            &b.node.listening_addresses()[0].to_string(),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(
+        matches!(err, Err(mmln::node::ConnectError::Offline)),
+        "A could still dial B: {err:?}"
+    );
 
     a.node.stop().await;
     b.node.stop().await;

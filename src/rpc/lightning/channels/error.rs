@@ -121,7 +121,8 @@ impl From<ConnectError> for ChannelsError {
             ConnectError::Timeout { .. } => ChannelsError::ConnectionTimedOut(message),
             ConnectError::ConnectFailed { .. }
             | ConnectError::HandshakeFailed { .. }
-            | ConnectError::PersistFailed(_) => ChannelsError::ConnectFailed(message),
+            | ConnectError::PersistFailed(_)
+            | ConnectError::Offline => ChannelsError::ConnectFailed(message),
         }
     }
 }

@@ -59,7 +59,8 @@ impl From<ConnectError> for ConnectToNodeError {
             ConnectError::Timeout { .. } => ConnectToNodeError::ConnectionTimedOut(message),
             ConnectError::ConnectFailed { .. }
             | ConnectError::HandshakeFailed { .. }
-            | ConnectError::PersistFailed(_) => ConnectToNodeError::ConnectFailed(message),
+            | ConnectError::PersistFailed(_)
+            | ConnectError::Offline => ConnectToNodeError::ConnectFailed(message),
         }
     }
 }
