@@ -14,6 +14,8 @@ use crate::ledger::Ledger;
 /// start, so a write's cost grows with the square of its rows: 50,000 rows per write took the
 /// 1M-row fill from a quarter of an hour to hours.
 const FILL_BATCH: u64 = 2_000;
+/// A progress line every this many rows: a million-row fill takes minutes.
+const PROGRESS_EVERY: u64 = 100_000;
 /// Distinct destinations in the synthetic data.
 pub(crate) const DESTINATIONS: u64 = 50;
 /// Words descriptions are made of.
@@ -197,6 +199,12 @@ pub fn fill(ledger: &Ledger, rows: u64, seed: u64) -> Result<Duration, LedgerErr
             Ok(())
         })?;
         done += batch;
+        if done % PROGRESS_EVERY == 0 || done == rows {
+            eprintln!(
+                "[bench] filled {done} of {rows} rows ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     // No ANALYZE: the daemon never runs it, so the planner here must pick its plans without
     // statistics, as it does on a production ledger.
