@@ -189,15 +189,20 @@ pub(crate) fn conditions_for(filter: &PaymentFilter, access: RangeAccess) -> Con
 pub(crate) const RECORD_KEY_MATCHES: &str =
     "SELECT payment_id FROM payment_custom_records WHERE key =";
 
-/// `action = ?n AND ...` over `payment_blip10` for the filter's bLIP-10 fields and
-/// `has_message: true`, parameters numbered from `first`; `None` when it has neither.
+/// `podcast = ?n AND +action = ?m ...` over `payment_blip10` for the filter's bLIP-10 fields
+/// and `has_message: true`, parameters numbered from `first`; `None` when it has neither.
+///
+/// Fields go most selective first (a show, an app, an action, then "has a message"), and
+/// every field after the first is written `+column`, which keeps the planner off its index.
+/// The daemon never runs ANALYZE, and without statistics SQLite took the one index that is not
+/// partial, `has_message`, for a show's boostagrams: 15,000 rows read for 15 at a million.
 fn blip10_conditions(filter: &PaymentFilter, first: usize) -> Option<(String, Vec<Value>)> {
     let b = &filter.blip10;
     let mut fields: Vec<(&str, Value)> = [
-        ("action", b.action.as_ref().map(|a| a.trim().to_lowercase())),
         ("podcast", b.podcast.clone()),
         ("feed_id", b.feed_id.clone()),
         ("app_name", b.app_name.clone()),
+        ("action", b.action.as_ref().map(|a| a.trim().to_lowercase())),
     ]
     .into_iter()
     .filter_map(|(column, value)| value.map(|v| (column, Value::Text(v))))
@@ -212,7 +217,7 @@ fn blip10_conditions(filter: &PaymentFilter, first: usize) -> Option<(String, Ve
     let mut params = Vec::with_capacity(fields.len());
     for (i, (column, value)) in fields.into_iter().enumerate() {
         if i > 0 {
-            sql.push_str(" AND ");
+            sql.push_str(" AND +");
         }
         sql.push_str(&format!("{column} = ?{}", first + i));
         params.push(value);
@@ -417,11 +422,11 @@ mod tests {
         assert_eq!(
             c.sql,
             "id IN (SELECT payment_id FROM payment_custom_records WHERE key = ?1) \
-             AND id IN (SELECT payment_id FROM payment_blip10 WHERE action = ?2 \
-             AND feed_id = ?3 AND has_message = ?4) \
+             AND id IN (SELECT payment_id FROM payment_blip10 WHERE feed_id = ?2 \
+             AND +action = ?3 AND +has_message = ?4) \
              AND split_id = ?5 AND wallet_id = ?6"
         );
-        assert_eq!(c.params[1], Value::Text("boost".into()));
+        assert_eq!(c.params[2], Value::Text("boost".into()));
         let without = conditions(&PaymentFilter {
             has_message: Some(false),
             ..Default::default()
@@ -443,7 +448,7 @@ mod tests {
         assert_eq!(
             side_table_count(&boosts).unwrap().0,
             "SELECT count(*) FROM (SELECT payment_id FROM payment_blip10 WHERE action = ?1 \
-             AND has_message = ?2)"
+             AND +has_message = ?2)"
         );
         let key = PaymentFilter {
             custom_record_key: Some(7),

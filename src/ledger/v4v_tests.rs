@@ -329,3 +329,34 @@ fn routed_keysends_are_tagged_and_summed_per_wallet() {
         WalletTotals::default()
     );
 }
+
+/// The daemon never runs ANALYZE, so the planner picks side-table indexes by shape alone: a
+/// show's boostagrams must be read from the show's index, not from every record with a message.
+#[test]
+fn a_shows_boostagrams_are_read_from_the_show_index() {
+    let (_dir, ledger) = ledger();
+    let filter = PaymentFilter {
+        blip10: Blip10Filter {
+            action: Some("boost".into()),
+            podcast: Some("Show 5".into()),
+            ..Default::default()
+        },
+        has_message: Some(true),
+        ..Default::default()
+    };
+    let (sql, params) = filter::side_table_count(&filter).unwrap();
+    let plan = ledger
+        .read(|tx| {
+            let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                row.get::<_, String>(3)
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap()
+        .join("\n");
+    assert!(
+        plan.contains("payment_blip10_by_podcast"),
+        "plan does not use the show's index:\n{plan}"
+    );
+}
