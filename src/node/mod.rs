@@ -19,6 +19,7 @@ pub mod keys;
 mod logger;
 mod maintenance;
 pub mod offers_handler;
+pub mod offline_guard;
 pub mod onion_errors;
 mod peer_runtime;
 pub mod peers;

@@ -11,6 +11,8 @@ use bitcoin::BlockHash;
 use lightning::chain::Listen;
 use lightning::ln::channelmanager::{ChainParameters, ChannelManagerReadArgs};
 use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
+
+use super::offline_guard::OfflineGuard;
 use lightning::routing::router::DefaultRouter;
 use lightning::routing::scoring::ProbabilisticScoringFeeParameters;
 use lightning::sign::{EntropySource, NodeSigner};
@@ -360,11 +362,13 @@ pub(super) async fn start(
         IgnoringMessageHandler {},
         IgnoringMessageHandler {},
     ));
+    // Made here, before the peer manager, whose handshakes check it (offline_guard.rs).
+    let (shutdown, shutdown_rx) = watch::channel(false);
     let handlers = MessageHandler {
         chan_handler: Arc::clone(&channel_manager),
         route_handler: Arc::clone(&gossip_sync),
         onion_message_handler: Arc::clone(&onion_messenger),
-        custom_message_handler: IgnoringMessageHandler {},
+        custom_message_handler: Arc::new(OfflineGuard::new(shutdown_rx.clone())),
         send_only_message_handler: Arc::clone(&chain_monitor),
     };
     let ephemeral = keys_manager.get_secure_random_bytes();
@@ -385,7 +389,6 @@ pub(super) async fn start(
         Arc::clone(&gossip_sync),
         Arc::clone(&peer_manager),
     ))));
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let peer_runtime = Arc::new(PeerRuntime::start().map_err(NodeError::PeerRuntimeFailed)?);
     let listener_task = peers::spawn_listener(
         listener,

@@ -130,6 +130,45 @@ async fn a_failed_ledger_commit_fails_the_flush_and_takes_the_node_offline() {
         .expect("stop finishes");
 }
 
+/// A handshake that completes after the node went offline (one already under way when the
+/// flush failed) must not bring a peer back: the node's peer manager refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_node_refuses_a_handshake_that_completes_afterwards() {
+    let fail = Arc::new(AtomicBool::new(true));
+    let (_chain_a, _dir_a, a) = started_node(Arc::new(FailingBarrierSink {
+        fail: Arc::clone(&fail),
+    }))
+    .await;
+    let (_chain_b, _dir_b, b) = started_node(Arc::new(AutoClaimSink)).await;
+    let mut offline = a.shutdown.subscribe();
+    a.flusher.queue().request_manager_write();
+    tokio::time::timeout(Duration::from_secs(30), offline.wait_for(|off| *off))
+        .await
+        .expect("the failed flush takes the node offline")
+        .expect("shutdown watch");
+
+    // Dial B from inside A's peer manager, past the connector's own refusal, as a connection
+    // begun before the failure would be.
+    let stream = std::net::TcpStream::connect(b.listening_addresses()[0]).expect("B listens");
+    let b_id = b.node_id();
+    let connection = tokio::spawn(lightning_net_tokio::setup_outbound(
+        Arc::clone(&a.peer_manager),
+        b_id,
+        stream,
+    ));
+    tokio::time::timeout(Duration::from_secs(20), connection)
+        .await
+        .expect("the offline node drops the connection once the handshake is done")
+        .expect("connection task");
+    assert!(a.peer_manager.peer_by_node_id(&b_id).is_none());
+
+    for node in [a, b] {
+        tokio::time::timeout(Duration::from_secs(60), node.stop())
+            .await
+            .expect("stop finishes");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_writes_the_scorer_and_a_last_manager_the_loop_kept_in_memory() {
     use lightning::util::persist::{

@@ -7,6 +7,8 @@ use bitcoin::OutPoint;
 use lightning::chain::chaininterface::{BroadcasterInterface, FeeEstimator};
 use lightning::chain::Filter;
 use lightning::ln::peer_handler::IgnoringMessageHandler;
+
+use super::offline_guard::OfflineGuard;
 use lightning::ln::types::ChannelId;
 use lightning::onion_message::messenger::DefaultMessageRouter;
 use lightning::routing::gossip::P2PGossipSync;
@@ -107,7 +109,7 @@ pub type PeerManager = lightning::ln::peer_handler::PeerManager<
     Arc<GossipSync>,
     Arc<OnionMessenger>,
     Arc<NodeLogger>,
-    IgnoringMessageHandler,
+    Arc<OfflineGuard>,
     Arc<KeysManager>,
     Arc<ChainMonitor>,
 >;
