@@ -162,12 +162,11 @@ pub fn spawn_listener(
         loop {
             tokio::select! {
                 // Shutdown first: once the node is offline (a failed flush), a connection
-                // waiting in the backlog must not be picked in the same wake.
+                // waiting in the backlog must not be picked in the same wake. (A handshake that
+                // completes later anyway is refused by offline_guard.rs.)
                 biased;
                 _ = shutdown.changed() => break,
                 accepted = listener.accept() => match accepted {
-                    // The flag may have flipped while this task waited for a worker.
-                    Ok(_) if *shutdown.borrow() => break,
                     Ok((stream, remote)) => {
                         disable_nagle(&stream);
                         match stream.into_std() {

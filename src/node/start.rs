@@ -11,8 +11,6 @@ use bitcoin::BlockHash;
 use lightning::chain::Listen;
 use lightning::ln::channelmanager::{ChainParameters, ChannelManagerReadArgs};
 use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
-
-use super::offline_guard::OfflineGuard;
 use lightning::routing::router::DefaultRouter;
 use lightning::routing::scoring::ProbabilisticScoringFeeParameters;
 use lightning::sign::{EntropySource, NodeSigner};
@@ -34,6 +32,7 @@ use super::keys;
 use super::logger::NodeLogger;
 use super::maintenance;
 use super::offers_handler::{DisabledOffers, OffersHandler};
+use super::offline_guard::OfflineGuard;
 use super::peer_runtime::PeerRuntime;
 use super::peers::{self, PeerConnector};
 use super::persist::{self, PeerAddressBook, TrustedNodes};

@@ -134,9 +134,8 @@ async fn a_failed_ledger_commit_fails_the_flush_and_takes_the_node_offline() {
 /// flush failed) must not bring a peer back: the node's peer manager refuses it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_node_refuses_a_handshake_that_completes_afterwards() {
-    let fail = Arc::new(AtomicBool::new(true));
     let (_chain_a, _dir_a, a) = started_node(Arc::new(FailingBarrierSink {
-        fail: Arc::clone(&fail),
+        fail: Arc::new(AtomicBool::new(true)),
     }))
     .await;
     let (_chain_b, _dir_b, b) = started_node(Arc::new(AutoClaimSink)).await;

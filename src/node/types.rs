@@ -7,8 +7,6 @@ use bitcoin::OutPoint;
 use lightning::chain::chaininterface::{BroadcasterInterface, FeeEstimator};
 use lightning::chain::Filter;
 use lightning::ln::peer_handler::IgnoringMessageHandler;
-
-use super::offline_guard::OfflineGuard;
 use lightning::ln::types::ChannelId;
 use lightning::onion_message::messenger::DefaultMessageRouter;
 use lightning::routing::gossip::P2PGossipSync;
@@ -21,6 +19,7 @@ use lightning_net_tokio::SocketDescriptor;
 
 use super::durable::{BackgroundStore, MonitorQueue};
 use super::logger::NodeLogger;
+use super::offline_guard::OfflineGuard;
 use super::signer::WalletSignerProvider;
 use super::staged::StagedWrites;
 use super::store::LdkStore;
